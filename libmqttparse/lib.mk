@@ -1,0 +1,55 @@
+# libmqttparse: static + shared library, pkg-config file, install.
+LIB_DIR   := $(TOP)/libmqttparse
+LIB_INC   := $(LIB_DIR)/include
+LIB_SRCS  := $(wildcard $(LIB_DIR)/src/*.c)
+LIB_HDRS  := $(LIB_INC)/mqttparse.h $(wildcard $(LIB_DIR)/src/*.h)
+LIB_SOMAJOR := 1
+LIB_SOVER := 1.0.0
+LIB_OBJDIR := $(BUILD)/obj/lib
+LIB_OBJS  := $(patsubst $(LIB_DIR)/src/%.c,$(LIB_OBJDIR)/%.o,$(LIB_SRCS))
+LIB_PICS  := $(LIB_OBJS:.o=.pic.o)
+LIB_A     := $(BUILD)/lib/libmqttparse.a
+LIB_SO    := $(BUILD)/lib/libmqttparse.so.$(LIB_SOVER)
+LIB_PC    := $(BUILD)/lib/pkgconfig/libmqttparse.pc
+LIB_CFLAGS := -std=c99 $(WARN) $(OPT) -I$(LIB_INC) -ffreestanding -fno-builtin-malloc
+
+all: $(LIB_A) $(LIB_SO) $(LIB_PC)
+lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
+.PHONY: lib
+
+$(LIB_OBJDIR)/%.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+$(LIB_OBJDIR)/%.pic.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(LIB_SO): $(LIB_PICS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,libmqttparse.so.$(LIB_SOMAJOR) -o $@ $^
+	ln -sf libmqttparse.so.$(LIB_SOVER) $(BUILD)/lib/libmqttparse.so.$(LIB_SOMAJOR)
+	ln -sf libmqttparse.so.$(LIB_SOMAJOR) $(BUILD)/lib/libmqttparse.so
+$(LIB_PC): $(LIB_DIR)/libmqttparse.pc.in $(TOP)/Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_SOVER)|g' $< > $@
+
+# The library must reference no allocator (and no stdio): read its symbol table.
+check-symbols: $(LIB_A) $(LIB_SO)
+	@bad=$$(nm -u $(LIB_A) | awk '{print $$2}' | grep -Ex '(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|printf|fprintf|puts|fopen|write|read|abort|exit)' | sort -u); \
+	if [ -n "$$bad" ]; then echo "check-symbols: FAIL, the library references: $$bad"; exit 1; fi; \
+	exp=$$(nm -D --defined-only $(LIB_SO) | awk '$$2=="T"||$$2=="D"||$$2=="R"||$$2=="B" {print $$3}' | grep -v '^mqttp_' | grep -v '^_' ); \
+	if [ -n "$$exp" ]; then echo "check-symbols: FAIL, exported symbols without the mqttp_ prefix: $$exp"; exit 1; fi; \
+	echo "check-symbols: ok (undefined: $$(nm -u $(LIB_A) | awk '{print $$2}' | sort -u | tr '\n' ' '))"
+.PHONY: check-symbols
+
+install: $(LIB_A) $(LIB_SO) $(LIB_PC)
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIB_INC)/mqttparse.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmqttparse.so.$(LIB_SOVER) $(DESTDIR)$(PREFIX)/lib/libmqttparse.so.$(LIB_SOMAJOR)
+	ln -sf libmqttparse.so.$(LIB_SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libmqttparse.so
+	install -m 644 $(LIB_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/

@@ -1,0 +1,377 @@
+/*
+ * collect.c - ready-made field collectors, one-shot decoding, framing
+ * without a parser, and the property block walker.
+ */
+#include "internal.h"
+
+/* Where a property's value goes in a struct mqttp_properties. */
+static struct mqttp_bytes *prop_bytes(struct mqttp_properties *pr, unsigned id)
+{
+	switch (id) {
+	case 0x15: return &pr->authentication_method;
+	case 0x16: return &pr->authentication_data;
+	case 0x03: return &pr->content_type;
+	case 0x08: return &pr->response_topic;
+	case 0x09: return &pr->correlation_data;
+	case 0x12: return &pr->assigned_client_identifier;
+	case 0x1F: return &pr->reason_string;
+	case 0x1A: return &pr->response_information;
+	case 0x1C: return &pr->server_reference;
+	default: return NULL;
+	}
+}
+
+static void prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
+{
+	switch (id) {
+	case 0x11: pr->session_expiry_interval = v; break;
+	case 0x27: pr->maximum_packet_size = v; break;
+	case 0x18: pr->will_delay_interval = v; break;
+	case 0x02: pr->message_expiry_interval = v; break;
+	case 0x21: pr->receive_maximum = (uint16_t)v; break;
+	case 0x22: pr->topic_alias_maximum = (uint16_t)v; break;
+	case 0x13: pr->server_keep_alive = (uint16_t)v; break;
+	case 0x19: pr->request_response_information = (uint8_t)v; break;
+	case 0x17: pr->request_problem_information = (uint8_t)v; break;
+	case 0x01: pr->payload_format_indicator = (uint8_t)v; break;
+	case 0x24: pr->maximum_qos = (uint8_t)v; break;
+	case 0x25: pr->retain_available = (uint8_t)v; break;
+	case 0x28: pr->wildcard_subscription_available = (uint8_t)v; break;
+	case 0x29: pr->subscription_identifiers_available = (uint8_t)v; break;
+	case 0x2A: pr->shared_subscription_available = (uint8_t)v; break;
+	default: break;
+	}
+}
+
+int mqttp_properties_get(const struct mqttp_properties *pr, unsigned id,
+                         uint32_t *num, struct mqttp_bytes *bytes)
+{
+	const struct mqttp_property_info *pi = mqttp_property_info(id);
+	struct mqttp_bytes *b;
+
+	if (!pi || id == 0x26 || !(pr->present & (1ull << id)))
+		return 0;
+	b = prop_bytes((struct mqttp_properties *)pr, id);
+	if (b) {
+		if (bytes)
+			*bytes = *b;
+		return 2;
+	}
+	if (num) {
+		switch (id) {
+		case 0x11: *num = pr->session_expiry_interval; break;
+		case 0x27: *num = pr->maximum_packet_size; break;
+		case 0x18: *num = pr->will_delay_interval; break;
+		case 0x02: *num = pr->message_expiry_interval; break;
+		case 0x21: *num = pr->receive_maximum; break;
+		case 0x22: *num = pr->topic_alias_maximum; break;
+		case 0x13: *num = pr->server_keep_alive; break;
+		case 0x19: *num = pr->request_response_information; break;
+		case 0x17: *num = pr->request_problem_information; break;
+		case 0x01: *num = pr->payload_format_indicator; break;
+		case 0x24: *num = pr->maximum_qos; break;
+		case 0x25: *num = pr->retain_available; break;
+		case 0x28: *num = pr->wildcard_subscription_available; break;
+		case 0x29: *num = pr->subscription_identifiers_available; break;
+		case 0x2A: *num = pr->shared_subscription_available; break;
+		default: return 0; /* subscription identifier: not in CONNECT/CONNACK */
+		}
+	}
+	return 1;
+}
+
+/* Record a string/binary value when its last fragment arrives. */
+static void bytes_store(struct mqttp_bytes *b, const struct mqttp_field *f)
+{
+	if (!(f->flags & MQTTP_FRAG_LAST))
+		return;
+	b->off = f->off;
+	b->len = f->len;
+	b->present = 1;
+	/* Whole in one fragment: the caller's bytes can be pointed at. */
+	b->ptr = (f->flags & MQTTP_FRAG_FIRST) ? f->frag : NULL;
+}
+
+static void props_collect(struct mqttp_properties *pr, const struct mqttp_field *f)
+{
+	struct mqttp_bytes *b;
+
+	if (f->id == MQTTP_F_PROPERTIES || f->id == MQTTP_F_WILL_PROPERTIES) {
+		pr->block.off = f->off;
+		pr->block.len = f->len;
+		pr->block.present = 1;
+		pr->block.ptr = NULL;
+		return;
+	}
+	if (!(f->flags & MQTTP_FRAG_LAST))
+		return;
+	if (f->prop_id == 0x26) {
+		if (f->pair_part == 1)
+			pr->user_property_count++;
+		pr->present |= 1ull << 0x26;
+		return;
+	}
+	pr->present |= 1ull << f->prop_id;
+	b = prop_bytes(pr, f->prop_id);
+	if (b)
+		bytes_store(b, f);
+	else
+		prop_store_int(pr, f->prop_id, f->value);
+}
+
+void mqttp_connect_collect(void *ctx, const struct mqttp_field *f)
+{
+	struct mqttp_connect *c = (struct mqttp_connect *)ctx;
+
+	switch (f->id) {
+	case MQTTP_F_PROTOCOL_NAME: bytes_store(&c->protocol_name, f); break;
+	case MQTTP_F_PROTOCOL_LEVEL:
+		c->version = (uint8_t)(f->value & 0x7F);
+		c->bridge = (uint8_t)(f->value >> 7);
+		break;
+	case MQTTP_F_CONNECT_FLAGS:
+		c->flags = (uint8_t)f->value;
+		c->will_qos = (uint8_t)((f->value & MQTTP_CF_WILL_QOS_MASK) >> 3);
+		break;
+	case MQTTP_F_KEEP_ALIVE: c->keep_alive = (uint16_t)f->value; break;
+	case MQTTP_F_PROPERTIES:
+	case MQTTP_F_PROPERTY: props_collect(&c->props, f); break;
+	case MQTTP_F_WILL_PROPERTIES:
+	case MQTTP_F_WILL_PROPERTY: props_collect(&c->will_props, f); break;
+	case MQTTP_F_CLIENT_ID: bytes_store(&c->client_id, f); break;
+	case MQTTP_F_WILL_TOPIC: bytes_store(&c->will_topic, f); break;
+	case MQTTP_F_WILL_PAYLOAD: bytes_store(&c->will_payload, f); break;
+	case MQTTP_F_USERNAME: bytes_store(&c->username, f); break;
+	case MQTTP_F_PASSWORD: bytes_store(&c->password, f); break;
+	default: break;
+	}
+}
+
+void mqttp_connack_collect(void *ctx, const struct mqttp_field *f)
+{
+	struct mqttp_connack *a = (struct mqttp_connack *)ctx;
+
+	switch (f->id) {
+	case MQTTP_F_CONNACK_FLAGS:
+		a->flags = (uint8_t)f->value;
+		a->session_present = (uint8_t)(f->value & 1);
+		break;
+	case MQTTP_F_REASON_CODE: a->reason_code = (uint8_t)f->value; break;
+	case MQTTP_F_PROPERTIES:
+	case MQTTP_F_PROPERTY: props_collect(&a->props, f); break;
+	default: break;
+	}
+}
+
+static void zero(void *ptr, size_t n)
+{
+	unsigned char *z = (unsigned char *)ptr;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		z[i] = 0;
+}
+
+/* Point every present value of *pr into buf (one-shot decoding). */
+static void props_point(struct mqttp_properties *pr, const uint8_t *buf)
+{
+	static const uint8_t ids[] = { 0x15, 0x16, 0x03, 0x08, 0x09, 0x12, 0x1F, 0x1A, 0x1C };
+	size_t i;
+
+	for (i = 0; i < sizeof(ids); i++) {
+		struct mqttp_bytes *b = prop_bytes(pr, ids[i]);
+		if (b->present)
+			b->ptr = buf + b->off;
+	}
+	if (pr->block.present)
+		pr->block.ptr = buf + pr->block.off;
+}
+
+static void bytes_point(struct mqttp_bytes *b, const uint8_t *buf)
+{
+	if (b->present)
+		b->ptr = buf + b->off;
+}
+
+/* Feed one packet from buf; fill *res. */
+static enum mqttp_status one_shot(struct mqttp_parser *p, const void *buf, size_t len,
+                                  mqttp_field_cb cb, void *ctx, struct mqttp_result *res)
+{
+	size_t used = 0;
+	enum mqttp_status st = mqttp_feed(p, buf, len, &used, cb, ctx);
+
+	res->type = p->type;
+	res->error = p->error;
+	res->error_offset = p->error_offset;
+	res->length = p->offset;
+	return st;
+}
+
+enum mqttp_status mqttp_decode_connect(const void *buf, size_t len,
+                                       const struct mqttp_options *opt,
+                                       struct mqttp_connect *out,
+                                       struct mqttp_result *res)
+{
+	struct mqttp_parser p;
+	struct mqttp_options o;
+	enum mqttp_status st;
+
+	if (opt)
+		o = *opt;
+	else
+		mqttp_options_default(&o);
+	o.checks = (o.checks | MQTTP_CHECK_FROM_CLIENT) & ~(uint32_t)MQTTP_CHECK_FROM_SERVER;
+	o.version = 0;
+	mqttp_init(&p, &o);
+	zero(out, sizeof(*out));
+	st = one_shot(&p, buf, len, mqttp_connect_collect, out, res);
+	if (st == MQTTP_DONE) {
+		const uint8_t *b = (const uint8_t *)buf;
+		bytes_point(&out->protocol_name, b);
+		bytes_point(&out->client_id, b);
+		bytes_point(&out->will_topic, b);
+		bytes_point(&out->will_payload, b);
+		bytes_point(&out->username, b);
+		bytes_point(&out->password, b);
+		props_point(&out->props, b);
+		props_point(&out->will_props, b);
+	}
+	return st;
+}
+
+enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
+                                       const struct mqttp_options *opt,
+                                       struct mqttp_connack *out,
+                                       struct mqttp_result *res)
+{
+	struct mqttp_parser p;
+	struct mqttp_options o;
+	enum mqttp_status st;
+
+	if (opt)
+		o = *opt;
+	else
+		mqttp_options_default(&o);
+	o.checks = (o.checks | MQTTP_CHECK_FROM_SERVER) & ~(uint32_t)MQTTP_CHECK_FROM_CLIENT;
+	mqttp_init(&p, &o);
+	zero(out, sizeof(*out));
+	/* A first packet from a server may also be AUTH; here only CONNACK. */
+	if (len > 0 && (((const uint8_t *)buf)[0] >> 4) != MQTTP_CONNACK) {
+		res->type = (uint8_t)(((const uint8_t *)buf)[0] >> 4);
+		res->error = MQTTP_E_FIRST_NOT_CONNACK;
+		res->error_offset = 0;
+		res->length = 0;
+		return MQTTP_ERROR;
+	}
+	st = one_shot(&p, buf, len, mqttp_connack_collect, out, res);
+	if (st == MQTTP_DONE)
+		props_point(&out->props, (const uint8_t *)buf);
+	return st;
+}
+
+enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
+                              uint8_t *type, uint32_t *remaining_length,
+                              uint8_t *header_len, enum mqttp_error *err)
+{
+	const uint8_t *d = (const uint8_t *)data;
+	struct mqttp_parser p;
+	struct mqttp_options o;
+	size_t i, used;
+
+	mqttp_options_default(&o);
+	o.lenient = lenient;
+	mqttp_init(&p, &o);
+	*err = MQTTP_E_NONE;
+	/* Feed the header bytes only: at most 5. */
+	for (i = 0; i < len && i < 5 && !(p.have & MQTTP_HAVE_HEADER); i++) {
+		if (mqttp_feed(&p, d + i, 1, &used, NULL, NULL) == MQTTP_ERROR &&
+		    !(p.have & MQTTP_HAVE_HEADER)) {
+			*err = (enum mqttp_error)p.error;
+			return MQTTP_ERROR;
+		}
+	}
+	if (!(p.have & MQTTP_HAVE_HEADER))
+		return MQTTP_NEED_MORE;
+	/* Per-type length rules are framing rules too. */
+	if (p.status == MQTTP_ERROR && p.error_offset <= 1 &&
+	    (p.error == MQTTP_E_PACKET_LENGTH || p.error == MQTTP_E_LENGTH_NOT_MINIMAL)) {
+		*err = (enum mqttp_error)p.error;
+		return MQTTP_ERROR;
+	}
+	*type = p.type;
+	*remaining_length = p.remaining_length;
+	*header_len = p.header_len;
+	return MQTTP_DONE;
+}
+
+static int get_vbi(const uint8_t *b, size_t len, size_t *pos, uint32_t *v)
+{
+	uint32_t acc = 0;
+	unsigned n;
+
+	for (n = 0; n < 4; n++) {
+		uint8_t c;
+		if (*pos >= len)
+			return -1;
+		c = b[(*pos)++];
+		acc |= (uint32_t)(c & 0x7F) << (7 * n);
+		if (!(c & 0x80)) {
+			*v = acc;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int get_bytes(const uint8_t *b, size_t len, size_t *pos, const uint8_t **s, uint16_t *n)
+{
+	uint16_t l;
+
+	if (len - *pos < 2)
+		return -1;
+	l = (uint16_t)((b[*pos] << 8) | b[*pos + 1]);
+	*pos += 2;
+	if (len - *pos < l)
+		return -1;
+	*s = b + *pos;
+	*n = l;
+	*pos += l;
+	return 0;
+}
+
+int mqttp_property_next(const uint8_t *block, size_t len, size_t *pos,
+                        uint8_t *id, uint32_t *num,
+                        const uint8_t **a, uint16_t *alen,
+                        const uint8_t **b, uint16_t *blen)
+{
+	const struct mqttp_property_info *pi;
+	uint32_t v;
+	size_t i;
+
+	if (*pos >= len)
+		return 0;
+	if (get_vbi(block, len, pos, &v) < 0 || !(pi = mqttp_property_info(v)))
+		return -1;
+	*id = pi->id;
+	*num = 0;
+	*a = *b = NULL;
+	*alen = *blen = 0;
+	switch (pi->type) {
+	case MQTTP_PT_BYTE: case MQTTP_PT_U16: case MQTTP_PT_U32: {
+		size_t n = pi->type == MQTTP_PT_BYTE ? 1 : pi->type == MQTTP_PT_U16 ? 2 : 4;
+		if (len - *pos < n)
+			return -1;
+		for (i = 0; i < n; i++)
+			*num = (*num << 8) | block[(*pos)++];
+		return 1;
+	}
+	case MQTTP_PT_VBI:
+		return get_vbi(block, len, pos, num) < 0 ? -1 : 1;
+	case MQTTP_PT_STRING_PAIR:
+		if (get_bytes(block, len, pos, a, alen) < 0)
+			return -1;
+		return get_bytes(block, len, pos, b, blen) < 0 ? -1 : 1;
+	default:
+		return get_bytes(block, len, pos, a, alen) < 0 ? -1 : 1;
+	}
+}

@@ -1,0 +1,13 @@
+/*
+ * internal.h - definitions shared by the library's source files only.
+ */
+#ifndef MQTTP_INTERNAL_H
+#define MQTTP_INTERNAL_H
+
+#include "mqttparse.h"
+
+/* Highest property identifier defined by MQTT 5.0. */
+#define MQTTP_PROP_MAX 0x2A
+
+
+#endif

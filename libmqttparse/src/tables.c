@@ -1,0 +1,325 @@
+/*
+ * tables.c - the rule tables of libmqttparse: errors (name, reason, class,
+ * broker answer), properties (id, type, where allowed), lenient flag names,
+ * packet type names and CONNACK codes.
+ */
+#include "internal.h"
+
+struct error_row {
+	const char *name;
+	const char *reason;
+	uint8_t cls;
+};
+
+static const struct error_row error_rows[MQTTP_E__COUNT] = {
+	[MQTTP_E_NONE] = { "MQTTP_E_NONE", "no error", MQTTP_EC_NONE },
+	[MQTTP_E_RESERVED_TYPE] = { "MQTTP_E_RESERVED_TYPE",
+		"reserved packet type (0, or 15 before MQTT 5.0)", MQTTP_EC_MALFORMED },
+	[MQTTP_E_HEADER_FLAGS] = { "MQTTP_E_HEADER_FLAGS",
+		"fixed header flags not as required for this packet type [MQTT-2.2.2-2]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PUBLISH_QOS] = { "MQTTP_E_PUBLISH_QOS",
+		"PUBLISH with QoS 3 [MQTT-3.3.1-4]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PUBLISH_DUP] = { "MQTTP_E_PUBLISH_DUP",
+		"PUBLISH with DUP set and QoS 0 [MQTT-3.3.1-2]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_LENGTH_TOO_LONG] = { "MQTTP_E_LENGTH_TOO_LONG",
+		"variable byte integer longer than 4 bytes", MQTTP_EC_MALFORMED },
+	[MQTTP_E_LENGTH_NOT_MINIMAL] = { "MQTTP_E_LENGTH_NOT_MINIMAL",
+		"variable byte integer not minimally encoded [MQTT-1.5.5-1]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PACKET_TOO_LARGE] = { "MQTTP_E_PACKET_TOO_LARGE",
+		"packet larger than the configured maximum packet size", MQTTP_EC_TOO_LARGE },
+	[MQTTP_E_FIRST_NOT_CONNECT] = { "MQTTP_E_FIRST_NOT_CONNECT",
+		"the first packet from a client must be CONNECT [MQTT-3.1.0-1]", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_FIRST_NOT_CONNACK] = { "MQTTP_E_FIRST_NOT_CONNACK",
+		"the first packet from a server must be CONNACK (or AUTH) [MQTT-3.2.0-1]", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_SECOND_CONNECT] = { "MQTTP_E_SECOND_CONNECT",
+		"a client sent a second CONNECT [MQTT-3.1.0-2]", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_DIRECTION] = { "MQTTP_E_DIRECTION",
+		"packet type never sent in this direction", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_PACKET_LENGTH] = { "MQTTP_E_PACKET_LENGTH",
+		"remaining length not allowed for this packet type", MQTTP_EC_MALFORMED },
+	[MQTTP_E_TRUNCATED] = { "MQTTP_E_TRUNCATED",
+		"a field runs past the end of the packet", MQTTP_EC_MALFORMED },
+	[MQTTP_E_TRAILING_BYTES] = { "MQTTP_E_TRAILING_BYTES",
+		"bytes left in the packet after its last field", MQTTP_EC_MALFORMED },
+	[MQTTP_E_UTF8] = { "MQTTP_E_UTF8",
+		"ill-formed UTF-8 string (overlong, surrogate, beyond U+10FFFF or cut) [MQTT-1.5.4-1]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_UTF8_NUL] = { "MQTTP_E_UTF8_NUL",
+		"U+0000 in a UTF-8 string [MQTT-1.5.4-2]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_UTF8_CONTROL] = { "MQTTP_E_UTF8_CONTROL",
+		"control character U+0001-U+001F or U+007F-U+009F in a string (strict policy)", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PROTOCOL_NAME] = { "MQTTP_E_PROTOCOL_NAME",
+		"protocol name is not \"MQTT\" or \"MQIsdp\" [MQTT-3.1.2-1]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PROTOCOL_VERSION] = { "MQTTP_E_PROTOCOL_VERSION",
+		"unsupported protocol level, or level not matching the protocol name [MQTT-3.1.2-2]",
+		MQTTP_EC_UNSUPPORTED_VERSION },
+	[MQTTP_E_CONNECT_RESERVED] = { "MQTTP_E_CONNECT_RESERVED",
+		"reserved CONNECT flag (bit 0) is set [MQTT-3.1.2-3]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_WILL_QOS] = { "MQTTP_E_WILL_QOS",
+		"will QoS 3 [MQTT-3.1.2-14]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_WILL_FLAGS] = { "MQTTP_E_WILL_FLAGS",
+		"will QoS or will retain set without the will flag [MQTT-3.1.2-11/13/15]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PASSWORD_FLAG] = { "MQTTP_E_PASSWORD_FLAG",
+		"password flag set without the user name flag [MQTT-3.1.2-22]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_CLIENT_ID_EMPTY] = { "MQTTP_E_CLIENT_ID_EMPTY",
+		"empty client identifier without clean session [MQTT-3.1.3-7], or in MQTT 3.1",
+		MQTTP_EC_CLIENT_ID },
+	[MQTTP_E_CLIENT_ID_TOO_LONG] = { "MQTTP_E_CLIENT_ID_TOO_LONG",
+		"client identifier longer than allowed (23 bytes in MQTT 3.1, or the configured limit)",
+		MQTTP_EC_CLIENT_ID },
+	[MQTTP_E_PROPERTY_ID] = { "MQTTP_E_PROPERTY_ID",
+		"unknown property identifier", MQTTP_EC_MALFORMED },
+	[MQTTP_E_PROPERTY_NOT_ALLOWED] = { "MQTTP_E_PROPERTY_NOT_ALLOWED",
+		"property not allowed in this packet", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_PROPERTY_DUPLICATE] = { "MQTTP_E_PROPERTY_DUPLICATE",
+		"property that may appear once is repeated", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_PROPERTY_VALUE] = { "MQTTP_E_PROPERTY_VALUE",
+		"property value out of range (e.g. receive maximum 0, byte flag not 0/1, empty or wildcard response topic)",
+		MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_PROPERTY_LENGTH] = { "MQTTP_E_PROPERTY_LENGTH",
+		"property length or property value runs past its block or the packet", MQTTP_EC_MALFORMED },
+	[MQTTP_E_AUTH_DATA_WITHOUT_METHOD] = { "MQTTP_E_AUTH_DATA_WITHOUT_METHOD",
+		"authentication data without authentication method", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_TOO_MANY_USER_PROPERTIES] = { "MQTTP_E_TOO_MANY_USER_PROPERTIES",
+		"more user properties than the configured maximum", MQTTP_EC_LIMIT },
+	[MQTTP_E_WILL_TOPIC] = { "MQTTP_E_WILL_TOPIC",
+		"will topic empty or containing a wildcard [MQTT-4.7.3-1, MQTT-3.3.2-2]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_CONNACK_FLAGS] = { "MQTTP_E_CONNACK_FLAGS",
+		"reserved CONNACK acknowledge flags set [MQTT-3.2.2-1]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_REASON_CODE] = { "MQTTP_E_REASON_CODE",
+		"unknown CONNACK return code / reason code", MQTTP_EC_MALFORMED },
+	[MQTTP_E_SESSION_PRESENT] = { "MQTTP_E_SESSION_PRESENT",
+		"session present set with a non-zero return code [MQTT-3.2.2-4]", MQTTP_EC_MALFORMED },
+};
+
+static const struct error_row *error_row(enum mqttp_error e)
+{
+	if ((unsigned)e >= MQTTP_E__COUNT)
+		return NULL;
+	return &error_rows[e];
+}
+
+const char *mqttp_error_name(enum mqttp_error e)
+{
+	const struct error_row *r = error_row(e);
+	return r ? r->name : "MQTTP_E_UNKNOWN";
+}
+
+const char *mqttp_error_reason(enum mqttp_error e)
+{
+	const struct error_row *r = error_row(e);
+	return r ? r->reason : "unknown error code";
+}
+
+enum mqttp_error_class mqttp_error_class(enum mqttp_error e)
+{
+	const struct error_row *r = error_row(e);
+	return r ? (enum mqttp_error_class)r->cls : MQTTP_EC_MALFORMED;
+}
+
+int mqttp_error_return_code(enum mqttp_error e)
+{
+	switch (mqttp_error_class(e)) {
+	case MQTTP_EC_NONE: return 0;
+	case MQTTP_EC_UNSUPPORTED_VERSION: return 1;
+	case MQTTP_EC_CLIENT_ID: return 2;
+	default: return -1; /* [MQTT-3.1.4-1]: close without CONNACK */
+	}
+}
+
+int mqttp_error_reason_code(enum mqttp_error e)
+{
+	switch (mqttp_error_class(e)) {
+	case MQTTP_EC_NONE: return -1;
+	case MQTTP_EC_MALFORMED: return 0x81;
+	case MQTTP_EC_PROTOCOL_ERROR: return 0x82;
+	case MQTTP_EC_UNSUPPORTED_VERSION: return 0x84;
+	case MQTTP_EC_CLIENT_ID: return 0x85;
+	case MQTTP_EC_TOO_LARGE: return 0x95;
+	case MQTTP_EC_LIMIT: return 0x83;
+	}
+	return 0x80;
+}
+
+/* Properties: MQTT 5.0 section 2.2.2.2. */
+#define C MQTTP_IN_CONNECT
+#define W MQTTP_IN_WILL
+#define A MQTTP_IN_CONNACK
+#define O MQTTP_IN_OTHER
+static const struct mqttp_property_info props[] = {
+	{ 0x01, MQTTP_PT_BYTE,   W | O, 0, "payload_format_indicator" },
+	{ 0x02, MQTTP_PT_U32,    W | O, 0, "message_expiry_interval" },
+	{ 0x03, MQTTP_PT_STRING, W | O, 0, "content_type" },
+	{ 0x08, MQTTP_PT_STRING, W | O, 0, "response_topic" },
+	{ 0x09, MQTTP_PT_BINARY, W | O, 0, "correlation_data" },
+	{ 0x0B, MQTTP_PT_VBI,    O,     1, "subscription_identifier" },
+	{ 0x11, MQTTP_PT_U32,    C | A | O, 0, "session_expiry_interval" },
+	{ 0x12, MQTTP_PT_STRING, A,     0, "assigned_client_identifier" },
+	{ 0x13, MQTTP_PT_U16,    A,     0, "server_keep_alive" },
+	{ 0x15, MQTTP_PT_STRING, C | A | O, 0, "authentication_method" },
+	{ 0x16, MQTTP_PT_BINARY, C | A | O, 0, "authentication_data" },
+	{ 0x17, MQTTP_PT_BYTE,   C,     0, "request_problem_information" },
+	{ 0x18, MQTTP_PT_U32,    W,     0, "will_delay_interval" },
+	{ 0x19, MQTTP_PT_BYTE,   C,     0, "request_response_information" },
+	{ 0x1A, MQTTP_PT_STRING, A,     0, "response_information" },
+	{ 0x1C, MQTTP_PT_STRING, A | O, 0, "server_reference" },
+	{ 0x1F, MQTTP_PT_STRING, A | O, 0, "reason_string" },
+	{ 0x21, MQTTP_PT_U16,    C | A, 0, "receive_maximum" },
+	{ 0x22, MQTTP_PT_U16,    C | A, 0, "topic_alias_maximum" },
+	{ 0x23, MQTTP_PT_U16,    O,     0, "topic_alias" },
+	{ 0x24, MQTTP_PT_BYTE,   A,     0, "maximum_qos" },
+	{ 0x25, MQTTP_PT_BYTE,   A,     0, "retain_available" },
+	{ 0x26, MQTTP_PT_STRING_PAIR, C | W | A | O, 1, "user_property" },
+	{ 0x27, MQTTP_PT_U32,    C | A, 0, "maximum_packet_size" },
+	{ 0x28, MQTTP_PT_BYTE,   A,     0, "wildcard_subscription_available" },
+	{ 0x29, MQTTP_PT_BYTE,   A,     0, "subscription_identifiers_available" },
+	{ 0x2A, MQTTP_PT_BYTE,   A,     0, "shared_subscription_available" },
+};
+#undef C
+#undef W
+#undef A
+#undef O
+
+/* Index of each id in props[], + 1 (0 = undefined). */
+static const uint8_t prop_index[MQTTP_PROP_MAX + 1] = {
+	[0x01] = 1, [0x02] = 2, [0x03] = 3, [0x08] = 4, [0x09] = 5,
+	[0x0B] = 6, [0x11] = 7, [0x12] = 8, [0x13] = 9, [0x15] = 10,
+	[0x16] = 11, [0x17] = 12, [0x18] = 13, [0x19] = 14, [0x1A] = 15,
+	[0x1C] = 16, [0x1F] = 17, [0x21] = 18, [0x22] = 19, [0x23] = 20,
+	[0x24] = 21, [0x25] = 22, [0x26] = 23, [0x27] = 24, [0x28] = 25,
+	[0x29] = 26, [0x2A] = 27,
+};
+
+const struct mqttp_property_info *mqttp_property_info(unsigned id)
+{
+	if (id > MQTTP_PROP_MAX || prop_index[id] == 0)
+		return NULL;
+	return &props[prop_index[id] - 1];
+}
+
+static int name_eq(const char *a, const char *b, size_t blen)
+{
+	size_t i;
+
+	for (i = 0; i < blen; i++)
+		if (a[i] != b[i] || a[i] == 0)
+			return 0;
+	return a[blen] == 0;
+}
+
+const struct mqttp_property_info *mqttp_property_by_name(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++)
+		if (name_eq(props[i].name, name, len))
+			return &props[i];
+	return NULL;
+}
+
+static const char *const lenient_names[] = {
+	"non-minimal-length", "control-chars", "protocol-name",
+	"v31-header-flags", "password-without-username", "v31-long-client-id",
+};
+
+const char *mqttp_lenient_name(unsigned flag)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(lenient_names) / sizeof(lenient_names[0]); i++)
+		if (flag == (1u << i))
+			return lenient_names[i];
+	return NULL;
+}
+
+unsigned mqttp_lenient_by_name(const char *name, size_t len)
+{
+	unsigned i;
+
+	if (!name)
+		return 0;
+	if (name_eq("all", name, len))
+		return MQTTP_LENIENT_ALL;
+	for (i = 0; i < sizeof(lenient_names) / sizeof(lenient_names[0]); i++)
+		if (name_eq(lenient_names[i], name, len))
+			return 1u << i;
+	return 0;
+}
+
+static const char *const type_names[16] = {
+	"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC",
+	"PUBREL", "PUBCOMP", "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK",
+	"PINGREQ", "PINGRESP", "DISCONNECT", "AUTH",
+};
+
+const char *mqttp_type_name(unsigned type)
+{
+	return type < 16 ? type_names[type] : "RESERVED";
+}
+
+/* 5.0 CONNACK reason codes (section 3.2.2.2) and the 3.1.1 return code
+ * that says the same thing best. */
+struct reason_row {
+	uint8_t code;
+	int8_t rc311;
+	const char *name;
+};
+static const struct reason_row reasons[] = {
+	{ 0x00, 0, "success" },
+	{ 0x80, 3, "unspecified_error" },
+	{ 0x81, -1, "malformed_packet" },
+	{ 0x82, -1, "protocol_error" },
+	{ 0x83, 3, "implementation_specific_error" },
+	{ 0x84, 1, "unsupported_protocol_version" },
+	{ 0x85, 2, "client_identifier_not_valid" },
+	{ 0x86, 4, "bad_user_name_or_password" },
+	{ 0x87, 5, "not_authorized" },
+	{ 0x88, 3, "server_unavailable" },
+	{ 0x89, 3, "server_busy" },
+	{ 0x8A, 5, "banned" },
+	{ 0x8C, 4, "bad_authentication_method" },
+	{ 0x90, -1, "topic_name_invalid" },
+	{ 0x95, -1, "packet_too_large" },
+	{ 0x97, 3, "quota_exceeded" },
+	{ 0x99, -1, "payload_format_invalid" },
+	{ 0x9A, -1, "retain_not_supported" },
+	{ 0x9B, -1, "qos_not_supported" },
+	{ 0x9C, 3, "use_another_server" },
+	{ 0x9D, 3, "server_moved" },
+	{ 0x9F, 3, "connection_rate_exceeded" },
+};
+
+static const struct reason_row *reason_row(unsigned code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == code)
+			return &reasons[i];
+	return NULL;
+}
+
+int mqttp_reason_to_return_code(unsigned reason_code)
+{
+	const struct reason_row *r = reason_row(reason_code);
+	return r ? r->rc311 : -1;
+}
+
+const char *mqttp_reason_code_name(unsigned reason_code)
+{
+	const struct reason_row *r = reason_row(reason_code);
+	return r ? r->name : NULL;
+}
+
+int mqttp_connack_code_valid(unsigned version, unsigned code)
+{
+	if (version == MQTTP_V5)
+		return reason_row(code) != NULL;
+	return code <= 5;
+}
+
+const char *mqttp_version(void)
+{
+	return MQTTP_VERSION_STRING;
+}
