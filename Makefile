@@ -17,8 +17,14 @@ WARN    := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissi
 OPT     ?= -O2 -g
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: all check install clean
+.PHONY: all check install clean deps
 all:
+
+# Debian packages for everything below (idempotent; apt-get only when missing).
+deps:
+	@$(TOP)/scripts/install-deps.sh
+# Serial make builds prerequisites left to right: deps come first.
+check: deps
 
 include libmqttparse/lib.mk
 -include examples/examples.mk

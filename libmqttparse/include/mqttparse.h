@@ -2,7 +2,9 @@
  * mqttparse.h - libmqttparse, an incremental, allocation-free MQTT parser.
  *
  * What it does
- *   - Frames every MQTT control packet (fixed header, remaining length).
+ *   - Frames every MQTT control packet (fixed header, remaining length,
+ *     per-type flags and lengths), and checks the PUBLISH topic name and
+ *     packet identifier (the rest of a PUBLISH is framed, not decoded).
  *   - Decodes CONNECT (MQTT 3.1 "MQIsdp"/3, 3.1.1 "MQTT"/4, 5.0 "MQTT"/5,
  *     and the mosquitto bridge bit 0x80 of the protocol level) and CONNACK
  *     (3.1.1 and 5.0), strictly, with every rule of the specifications.
@@ -136,6 +138,9 @@ enum mqttp_error {
 	MQTTP_E_CONNACK_FLAGS,        /* reserved acknowledge flags set */
 	MQTTP_E_REASON_CODE,          /* unknown return / reason code */
 	MQTTP_E_SESSION_PRESENT,      /* session present with a refusal */
+	/* PUBLISH (variable header only; properties and payload are framed) */
+	MQTTP_E_TOPIC_NAME,           /* empty (before 5.0), wildcard or bad UTF-8 topic */
+	MQTTP_E_PACKET_ID,            /* packet identifier 0 with QoS > 0 */
 	MQTTP_E__COUNT
 };
 
@@ -261,7 +266,9 @@ enum mqttp_field_id {
 	MQTTP_F_USERNAME,          /* string */
 	MQTTP_F_PASSWORD,          /* binary */
 	MQTTP_F_CONNACK_FLAGS,     /* value */
-	MQTTP_F_REASON_CODE        /* value: 3.1.1 return code or 5.0 reason code */
+	MQTTP_F_REASON_CODE,       /* value: 3.1.1 return code or 5.0 reason code */
+	MQTTP_F_TOPIC_NAME,        /* PUBLISH topic name (string) */
+	MQTTP_F_PACKET_ID          /* PUBLISH packet identifier (value) */
 };
 
 /* Fragment flags. */

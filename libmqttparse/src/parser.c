@@ -19,7 +19,8 @@ enum {
 	ST_C_NAME, ST_C_LEVEL, ST_C_FLAGS, ST_C_KEEPALIVE, ST_C_PROPS,
 	ST_C_CLIENT_ID, ST_C_WILL_PROPS, ST_C_WILL_TOPIC, ST_C_WILL_PAYLOAD,
 	ST_C_USERNAME, ST_C_PASSWORD,
-	ST_A_FLAGS, ST_A_CODE, ST_A_PROPS
+	ST_A_FLAGS, ST_A_CODE, ST_A_PROPS,
+	ST_P_TOPIC, ST_P_PACKET_ID
 };
 
 /* Primitives. */
@@ -122,6 +123,8 @@ static uint8_t field_id(const struct mqttp_parser *p)
 		[ST_A_FLAGS] = MQTTP_F_CONNACK_FLAGS,
 		[ST_A_CODE] = MQTTP_F_REASON_CODE,
 		[ST_A_PROPS] = MQTTP_F_PROPERTY,
+		[ST_P_TOPIC] = MQTTP_F_TOPIC_NAME,
+		[ST_P_PACKET_ID] = MQTTP_F_PACKET_ID,
 	};
 	return by_step[p->st];
 }
@@ -413,6 +416,17 @@ static int prop_step(struct mqttp_parser *p, const struct sink *k)
 /* CONNECT and CONNACK grammar                                           */
 /* --------------------------------------------------------------------- */
 
+/* Frame the rest of the packet without decoding it. Returns 0 or 1. */
+static int skip_rest(struct mqttp_parser *p)
+{
+	p->st = ST_SKIP;
+	p->elem = E_SKIP;
+	p->fld_off = p->offset;
+	p->fld_len = p->left = body_left(p);
+	p->sub = p->left ? R_BYTES : R_NONE;
+	return p->left == 0;
+}
+
 /* The packet's last field was read. Returns 1 (packet done) or -1. */
 static int packet_end(struct mqttp_parser *p)
 {
@@ -509,6 +523,7 @@ static int length_read(struct mqttp_parser *p)
 			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->fld_off);
 		break;
 	case ST_C_WILL_TOPIC:
+	case ST_P_TOPIC:
 		p->hflags |= H_TOPIC;
 		break;
 	}
@@ -599,6 +614,21 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 		return packet_end(p);
 	case ST_A_PROPS:
 		return packet_end(p);
+	case ST_P_TOPIC:
+		/* Topic names have no wildcards [MQTT-3.3.2-2] and are not empty
+		 * [MQTT-4.7.3-1], except with a 5.0 topic alias. */
+		if ((p->hflags & H_WILDCARD) || (p->fld_len == 0 && p->version != MQTTP_V5))
+			return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
+		if (p->header_flags & 6) {
+			p->st = ST_P_PACKET_ID;
+			return start_int(p, 2);
+		}
+		return skip_rest(p);
+	case ST_P_PACKET_ID:
+		if (p->acc == 0) /* [MQTT-2.3.1-1] */
+			return fail(p, MQTTP_E_PACKET_ID, p->fld_off);
+		emit_int(p, k, MQTTP_F_PACKET_ID, p->acc);
+		return skip_rest(p);
 	default: /* ST_SKIP */
 		p->sub = R_NONE;
 		return 1;
@@ -738,6 +768,12 @@ static int header_done(struct mqttp_parser *p, const struct sink *k)
 	case MQTTP_CONNECT:
 		p->st = ST_C_NAME;
 		return start_str(p, E_NAME);
+	case MQTTP_PUBLISH:
+		p->st = ST_P_TOPIC;
+		if (start_str(p, E_STR) < 0)
+			return -1;
+		p->hflags |= H_TOPIC;
+		return 0;
 	case MQTTP_CONNACK:
 		if (!p->version) {
 			/* 3.1.1 CONNACKs are 2 bytes, 5.0 ones at least 3. */
@@ -875,6 +911,8 @@ static int empty_value(struct mqttp_parser *p, const struct sink *k, const uint8
 {
 	if (p->elem == E_STR && p->st == ST_C_WILL_TOPIC && !p->in_props)
 		return fail(p, MQTTP_E_WILL_TOPIC, p->fld_off);
+	if (p->st == ST_P_TOPIC && p->version != MQTTP_V5)
+		return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
 	emit_frag(p, k, here, 0, 1);
 	return 0;
 }

@@ -89,6 +89,11 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 		"unknown CONNACK return code / reason code", MQTTP_EC_MALFORMED },
 	[MQTTP_E_SESSION_PRESENT] = { "MQTTP_E_SESSION_PRESENT",
 		"session present set with a non-zero return code [MQTT-3.2.2-4]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_TOPIC_NAME] = { "MQTTP_E_TOPIC_NAME",
+		"PUBLISH topic name empty (before 5.0) or containing a wildcard [MQTT-3.3.2-1/2, MQTT-4.7.3-1]",
+		MQTTP_EC_MALFORMED },
+	[MQTTP_E_PACKET_ID] = { "MQTTP_E_PACKET_ID",
+		"packet identifier 0 in a PUBLISH with QoS > 0 [MQTT-2.3.1-1]", MQTTP_EC_MALFORMED },
 };
 
 static const struct error_row *error_row(enum mqttp_error e)
