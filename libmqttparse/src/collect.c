@@ -178,6 +178,8 @@ static void props_point(struct mqttp_properties *pr, const uint8_t *buf)
 	static const uint8_t ids[] = { 0x15, 0x16, 0x03, 0x08, 0x09, 0x12, 0x1F, 0x1A, 0x1C };
 	size_t i;
 
+	if (!pr->block.present)
+		return;
 	for (i = 0; i < sizeof(ids); i++) {
 		struct mqttp_bytes *b = prop_bytes(pr, ids[i]);
 		if (b->present)

@@ -836,16 +836,14 @@ void mqttp_options_default(struct mqttp_options *opt)
 
 void mqttp_init(struct mqttp_parser *p, const struct mqttp_options *opt)
 {
+	static const struct mqttp_parser zero;
 	struct mqttp_options def;
-	unsigned char *z = (unsigned char *)p;
-	size_t i;
 
 	if (!opt) {
 		mqttp_options_default(&def);
 		opt = &def;
 	}
-	for (i = 0; i < sizeof(*p); i++)
-		z[i] = 0;
+	*p = zero;
 	p->lenient = (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL);
 	p->checks = (uint8_t)(opt->checks & 7u);
 	p->max_packet_size = opt->max_packet_size;
@@ -917,6 +915,213 @@ static int empty_value(struct mqttp_parser *p, const struct sink *k, const uint8
 	return 0;
 }
 
+/* --------------------------------------------------------------------- */
+/* Fast path                                                             */
+/* --------------------------------------------------------------------- */
+
+/*
+ * A whole CONNECT in one buffer, in its common form (exact protocol name,
+ * printable ASCII strings, 5.0 property blocks empty), is checked in one
+ * straight pass. Anything else (and every error) makes it return 0
+ * without touching the parser, and the state machine then reads the packet
+ * from its first byte, so the verdict, the offsets and the events are the
+ * state machine's, whichever path ran. The split-equivalence fuzzer holds
+ * the two paths to that.
+ */
+struct fast_span {
+	uint32_t off, len;
+};
+
+/* A printable-ASCII string at d[*pos]: 2-byte length, bytes. */
+static int fast_str(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_span *sp, int topic)
+{
+	uint32_t i, n, at = *pos;
+
+	if (end - at < 2)
+		return 0;
+	n = (uint32_t)d[at] << 8 | d[at + 1];
+	at += 2;
+	if (end - at < n)
+		return 0;
+	for (i = at; i < at + n; i++) {
+		if (d[i] < 0x20 || d[i] >= 0x7F)
+			return 0;
+		if (topic && (d[i] == '+' || d[i] == '#'))
+			return 0;
+	}
+	sp->off = at;
+	sp->len = n;
+	*pos = at + n;
+	return 1;
+}
+
+static int fast_bin(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_span *sp)
+{
+	uint32_t n, at = *pos;
+
+	if (end - at < 2)
+		return 0;
+	n = (uint32_t)d[at] << 8 | d[at + 1];
+	at += 2;
+	if (end - at < n)
+		return 0;
+	sp->off = at;
+	sp->len = n;
+	*pos = at + n;
+	return 1;
+}
+
+static void fast_emit_bytes(const struct sink *k, const uint8_t *d, uint8_t id, const struct fast_span *sp)
+{
+	struct mqttp_field f;
+
+	f.id = id;
+	f.prop_id = 0;
+	f.pair_part = 0;
+	f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
+	f.value = sp->len;
+	f.off = sp->off;
+	f.len = sp->len;
+	f.frag = d + sp->off;
+	f.frag_off = 0;
+	f.frag_len = sp->len;
+	k->cb(k->ctx, &f);
+}
+
+static void fast_emit_int(const struct sink *k, uint8_t id, uint32_t off, uint32_t value, uint32_t len)
+{
+	struct mqttp_field f;
+
+	f.id = id;
+	f.prop_id = 0;
+	f.pair_part = 0;
+	f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
+	f.value = value;
+	f.off = off;
+	f.len = len;
+	f.frag = NULL;
+	f.frag_off = 0;
+	f.frag_len = 0;
+	k->cb(k->ctx, &f);
+}
+
+/* Returns the packet's length when it was read whole and valid, else 0. */
+static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
+{
+	struct fast_span name, cid, wtopic = { 0, 0 }, wpay = { 0, 0 }, user = { 0, 0 }, pass = { 0, 0 };
+	uint32_t rl = 0, hl, end, pos, lvl_off, props_off = 0, wprops_off = 0;
+	uint8_t raw, lvl, cf;
+	unsigned n, qos;
+
+	if (avail < 14 || (p->checks & MQTTP_CHECK_FROM_SERVER) ||
+	    ((p->checks & MQTTP_CHECK_FROM_CLIENT) && p->packets != 0))
+		return 0;
+	for (n = 0; n < 4; n++) {
+		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
+		if (!(d[1 + n] & 0x80))
+			break;
+	}
+	if (n == 4 || (n > 0 && d[1 + n] == 0))
+		return 0;
+	hl = n + 2;
+	if (rl > avail - hl || (p->max_packet_size && rl > p->max_packet_size - hl) ||
+	    (p->max_packet_size && p->max_packet_size < hl))
+		return 0;
+	end = hl + rl;
+	pos = hl;
+	if (!fast_str(d, end, &pos, &name, 0))
+		return 0;
+	if (end - pos < 4)
+		return 0;
+	lvl_off = pos;
+	raw = d[pos];
+	lvl = raw & 0x7F;
+	cf = d[pos + 1];
+	if (name.len == 4 ? (d[name.off] != 'M' || d[name.off + 1] != 'Q' || d[name.off + 2] != 'T' ||
+	                     d[name.off + 3] != 'T' || (lvl != MQTTP_V311 && lvl != MQTTP_V5))
+	    : (name.len != 6 || lvl != MQTTP_V31 || d[name.off] != 'M' || d[name.off + 1] != 'Q' ||
+	       d[name.off + 2] != 'I' || d[name.off + 3] != 's' || d[name.off + 4] != 'd' ||
+	       d[name.off + 5] != 'p'))
+		return 0;
+	if ((raw & 0x80) && (p->checks & MQTTP_CHECK_NO_BRIDGE))
+		return 0;
+	qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
+	if ((cf & MQTTP_CF_RESERVED) || qos == 3 ||
+	    (!(cf & MQTTP_CF_WILL) && (qos || (cf & MQTTP_CF_WILL_RETAIN))) ||
+	    ((cf & MQTTP_CF_PASSWORD) && !(cf & MQTTP_CF_USERNAME) && lvl != MQTTP_V5))
+		return 0;
+	pos += 4;
+	if (lvl == MQTTP_V5) {
+		if (pos >= end || d[pos] != 0)
+			return 0;
+		props_off = ++pos;
+	}
+	if (!fast_str(d, end, &pos, &cid, 0))
+		return 0;
+	if (cid.len == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
+		return 0;
+	if ((lvl == MQTTP_V31 && cid.len > 23 && !(p->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
+	    (p->max_client_id_len && cid.len > p->max_client_id_len))
+		return 0;
+	if (cf & MQTTP_CF_WILL) {
+		if (lvl == MQTTP_V5) {
+			if (pos >= end || d[pos] != 0)
+				return 0;
+			wprops_off = ++pos;
+		}
+		if (!fast_str(d, end, &pos, &wtopic, 1) || wtopic.len == 0 ||
+		    !fast_bin(d, end, &pos, &wpay))
+			return 0;
+	}
+	if ((cf & MQTTP_CF_USERNAME) && !fast_str(d, end, &pos, &user, 0))
+		return 0;
+	if ((cf & MQTTP_CF_PASSWORD) && !fast_bin(d, end, &pos, &pass))
+		return 0;
+	if (pos != end)
+		return 0;
+
+	/* Valid: leave the parser as the state machine would. */
+	p->type = MQTTP_CONNECT;
+	p->header_flags = 0;
+	p->header_len = (uint8_t)hl;
+	p->remaining_length = rl;
+	p->offset = end;
+	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
+	          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
+	p->hflags = 0;
+	p->user_properties = 0;
+	p->connect_flags = cf;
+	p->connack_flags = 0;
+	p->reason_code = 0;
+	p->keep_alive = (uint16_t)(d[lvl_off + 2] << 8 | d[lvl_off + 3]);
+	p->client_id_off = cid.off;
+	p->client_id_len = (uint16_t)cid.len;
+	p->bridge = raw >> 7;
+	p->version = lvl;
+	p->in_props = 0;
+	p->pst = P_NONE;
+	if (!k->cb)
+		return end;
+	fast_emit_bytes(k, d, MQTTP_F_PROTOCOL_NAME, &name);
+	fast_emit_int(k, MQTTP_F_PROTOCOL_LEVEL, lvl_off, raw, 0);
+	fast_emit_int(k, MQTTP_F_CONNECT_FLAGS, lvl_off + 1, cf, 0);
+	fast_emit_int(k, MQTTP_F_KEEP_ALIVE, lvl_off + 2, p->keep_alive, 0);
+	if (lvl == MQTTP_V5)
+		fast_emit_int(k, MQTTP_F_PROPERTIES, props_off, 0, 0);
+	fast_emit_bytes(k, d, MQTTP_F_CLIENT_ID, &cid);
+	if (cf & MQTTP_CF_WILL) {
+		if (lvl == MQTTP_V5)
+			fast_emit_int(k, MQTTP_F_WILL_PROPERTIES, wprops_off, 0, 0);
+		fast_emit_bytes(k, d, MQTTP_F_WILL_TOPIC, &wtopic);
+		fast_emit_bytes(k, d, MQTTP_F_WILL_PAYLOAD, &wpay);
+	}
+	if (cf & MQTTP_CF_USERNAME)
+		fast_emit_bytes(k, d, MQTTP_F_USERNAME, &user);
+	if (cf & MQTTP_CF_PASSWORD)
+		fast_emit_bytes(k, d, MQTTP_F_PASSWORD, &pass);
+	return end;
+}
+
 enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
                              size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
@@ -935,6 +1140,14 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		uint8_t b;
 
 		if (p->st == ST_TYPE) {
+			if (d[i] == 0x10) {
+				uint32_t n = connect_fast(p, d + i, len - i, &k);
+				if (n) {
+					i += n;
+					r = 1;
+					break;
+				}
+			}
 			r = type_read(p, d[i++]);
 			if (r)
 				break;
@@ -958,15 +1171,21 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 				r = step_done(p, &k);
 			break;
 		}
-		case R_INT:
-			b = d[i++];
-			p->acc = (p->acc << 8) | b;
-			p->offset++;
+		case R_INT: {
+			/* All the integer's bytes at once when they are here. */
+			unsigned n = p->nbytes;
+			if (len - i < n)
+				n = 1;
+			p->nbytes = (uint8_t)(p->nbytes - n);
+			p->offset += n;
 			if (p->in_props)
-				p->props_left--;
-			if (--p->nbytes == 0)
+				p->props_left -= n;
+			while (n--)
+				p->acc = (p->acc << 8) | d[i++];
+			if (p->nbytes == 0)
 				r = step_done(p, &k);
 			break;
+		}
 		case R_VBI:
 			b = d[i++];
 			p->acc |= (uint32_t)(b & 0x7F) << (7 * p->nbytes);
@@ -991,7 +1210,10 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 			if (p->in_props)
 				p->props_left--;
 			p->sub = R_LEN_LO;
-			break;
+			if (i == len)
+				break;
+			/* the low byte is here too */
+			/* fall through */
 		case R_LEN_LO:
 			p->acc |= d[i++];
 			p->offset++;
