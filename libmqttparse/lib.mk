@@ -11,7 +11,7 @@ LIB_PICS  := $(LIB_OBJS:.o=.pic.o)
 LIB_A     := $(BUILD)/lib/libmqttparse.a
 LIB_SO    := $(BUILD)/lib/libmqttparse.so.$(LIB_SOVER)
 LIB_PC    := $(BUILD)/lib/pkgconfig/libmqttparse.pc
-LIB_CFLAGS := -std=c99 $(WARN) $(OPT) -I$(LIB_INC) -ffreestanding -fno-builtin-malloc
+LIB_CFLAGS := -std=c99 $(WARN) $(OPT) -I$(LIB_INC)
 
 all: $(LIB_A) $(LIB_SO) $(LIB_PC)
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)

@@ -2,6 +2,8 @@
  * collect.c - ready-made field collectors, one-shot decoding, framing
  * without a parser, and the property block walker.
  */
+#include <string.h>
+
 #include "internal.h"
 
 /* Where a property's value goes in a struct mqttp_properties. */
@@ -163,15 +165,6 @@ void mqttp_connack_collect(void *ctx, const struct mqttp_field *f)
 	}
 }
 
-static void zero(void *ptr, size_t n)
-{
-	unsigned char *z = (unsigned char *)ptr;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		z[i] = 0;
-}
-
 /* Point every present value of *pr into buf (one-shot decoding). */
 static void props_point(struct mqttp_properties *pr, const uint8_t *buf)
 {
@@ -225,7 +218,7 @@ enum mqttp_status mqttp_decode_connect(const void *buf, size_t len,
 	o.checks = (o.checks | MQTTP_CHECK_FROM_CLIENT) & ~(uint32_t)MQTTP_CHECK_FROM_SERVER;
 	o.version = 0;
 	mqttp_init(&p, &o);
-	zero(out, sizeof(*out));
+	memset(out, 0, sizeof(*out));
 	st = one_shot(&p, buf, len, mqttp_connect_collect, out, res);
 	if (st == MQTTP_DONE) {
 		const uint8_t *b = (const uint8_t *)buf;
@@ -256,7 +249,7 @@ enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
 		mqttp_options_default(&o);
 	o.checks = (o.checks | MQTTP_CHECK_FROM_SERVER) & ~(uint32_t)MQTTP_CHECK_FROM_CLIENT;
 	mqttp_init(&p, &o);
-	zero(out, sizeof(*out));
+	memset(out, 0, sizeof(*out));
 	/* A first packet from a server may also be AUTH; here only CONNACK. */
 	if (len > 0 && (((const uint8_t *)buf)[0] >> 4) != MQTTP_CONNACK) {
 		res->type = (uint8_t)(((const uint8_t *)buf)[0] >> 4);

@@ -11,6 +11,8 @@
  * bytes (strings, binary data, bodies of other packets) are consumed in
  * bulk, so the work is proportional to the bytes fed.
  */
+#include <string.h>
+
 #include "internal.h"
 
 /* Grammar steps. */
@@ -310,9 +312,9 @@ static int next_prop(struct mqttp_parser *p, const struct sink *k)
 }
 
 /* Value checks of single properties [MQTT-3.1.2.11], [MQTT-3.2.2.3]. */
-static int prop_value_ok(const struct mqttp_parser *p, uint32_t v)
+static int prop_value_ok(unsigned id, uint32_t v)
 {
-	switch (p->prop_id) {
+	switch (id) {
 	case 0x21: /* receive maximum */
 	case 0x27: /* maximum packet size */
 		return v != 0;
@@ -370,7 +372,7 @@ static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
 		p->props_seen |= 1ull << pi->id;
 	}
 	if (pi->type <= MQTTP_PT_VBI) {
-		if (!prop_value_ok(p, p->acc))
+		if (!prop_value_ok(p->prop_id, p->acc))
 			return fail(p, MQTTP_E_PROPERTY_VALUE, p->fld_off);
 		emit_int(p, k, p->st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->acc);
 	} else if (pi->id == 0x08 && (p->fld_len == 0 || (p->hflags & H_WILDCARD))) {
@@ -932,6 +934,29 @@ struct fast_span {
 	uint32_t off, len;
 };
 
+/* Are all of s[0..n) printable ASCII (0x20-0x7E)? Eight bytes at a time:
+ * a byte is out when its top bit is set, when it is below 0x20, or when it
+ * is 0x7F (the classic "has a byte less than / equal to" word tricks). */
+static int ascii_printable(const uint8_t *s, uint32_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t bad = 0;
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, x;
+		memcpy(&w, s + i, 8);
+		x = w ^ (0x7F * ones);
+		bad |= w | ((w - 0x20 * ones) & ~w) | ((x - ones) & ~x);
+	}
+	if (bad & high)
+		return 0;
+	for (; i < n; i++)
+		if ((uint8_t)(s[i] - 0x20) >= 0x5F)
+			return 0;
+	return 1;
+}
+
 /* A printable-ASCII string at d[*pos]: 2-byte length, bytes. */
 static int fast_str(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_span *sp, int topic)
 {
@@ -943,12 +968,12 @@ static int fast_str(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_s
 	at += 2;
 	if (end - at < n)
 		return 0;
-	for (i = at; i < at + n; i++) {
-		if (d[i] < 0x20 || d[i] >= 0x7F)
-			return 0;
-		if (topic && (d[i] == '+' || d[i] == '#'))
-			return 0;
-	}
+	if (!ascii_printable(d + at, n))
+		return 0;
+	if (topic)
+		for (i = at; i < at + n; i++)
+			if (d[i] == '+' || d[i] == '#')
+				return 0;
 	sp->off = at;
 	sp->len = n;
 	*pos = at + n;
@@ -1005,13 +1030,144 @@ static void fast_emit_int(const struct sink *k, uint8_t id, uint32_t off, uint32
 	k->cb(k->ctx, &f);
 }
 
+/* A variable byte integer of at most 2 bytes, minimal, inside [*pos, end). */
+static int fast_vbi(const uint8_t *d, uint32_t end, uint32_t *pos, uint32_t *v)
+{
+	uint32_t at = *pos;
+
+	if (at >= end)
+		return 0;
+	if (!(d[at] & 0x80)) {
+		*v = d[at];
+		*pos = at + 1;
+		return 1;
+	}
+	if (end - at < 2 || (d[at + 1] & 0x80) || d[at + 1] == 0)
+		return 0;
+	*v = (uint32_t)(d[at] & 0x7F) | (uint32_t)d[at + 1] << 7;
+	*pos = at + 2;
+	return 1;
+}
+
+/*
+ * A property block at d[*pos] (its length first), for a packet part
+ * `where`: returns 1 and moves *pos past it when every property is valid
+ * and in the common form (printable ASCII strings), else 0. *block is the
+ * block's span, *nuser its user property count.
+ */
+static int fast_props(const struct mqttp_parser *p, const uint8_t *d, uint32_t end, uint32_t *pos,
+                      unsigned where, struct fast_span *block, unsigned *nuser)
+{
+	uint64_t seen = 0;
+	uint32_t bl, at, bend, v, i;
+	unsigned users = 0;
+
+	if (!fast_vbi(d, end, pos, &bl) || bl > end - *pos)
+		return 0;
+	at = *pos;
+	bend = at + bl;
+	while (at < bend) {
+		const struct mqttp_property_info *pi;
+		struct fast_span sp;
+
+		if (d[at] > MQTTP_PROP_MAX || !(pi = mqttp_property_info(d[at])) || !(pi->where & where))
+			return 0;
+		if (!pi->repeatable) {
+			if (seen & (1ull << pi->id))
+				return 0;
+			seen |= 1ull << pi->id;
+		}
+		at++;
+		switch (pi->type) {
+		case MQTTP_PT_BYTE: case MQTTP_PT_U16: case MQTTP_PT_U32: {
+			unsigned n = pi->type == MQTTP_PT_BYTE ? 1 : pi->type == MQTTP_PT_U16 ? 2 : 4;
+			if (bend - at < n)
+				return 0;
+			for (v = 0, i = 0; i < n; i++)
+				v = v << 8 | d[at + i];
+			if (!prop_value_ok(pi->id, v))
+				return 0;
+			at += n;
+			break;
+		}
+		case MQTTP_PT_BINARY:
+			if (!fast_bin(d, bend, &at, &sp))
+				return 0;
+			break;
+		case MQTTP_PT_STRING_PAIR:
+			if (!fast_str(d, bend, &at, &sp, 0) || !fast_str(d, bend, &at, &sp, 0))
+				return 0;
+			users++;
+			break;
+		case MQTTP_PT_STRING:
+			if (!fast_str(d, bend, &at, &sp, pi->id == 0x08) || (pi->id == 0x08 && sp.len == 0))
+				return 0;
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (((seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
+	    users > p->max_user_properties)
+		return 0;
+	block->off = *pos;
+	block->len = bl;
+	*nuser = users;
+	*pos = bend;
+	return 1;
+}
+
+/* Report the properties of a block fast_props() accepted. */
+static void fast_emit_props(const struct sink *k, const uint8_t *d, uint8_t block_id, uint8_t prop_fid,
+                            const struct fast_span *block)
+{
+	uint32_t at = block->off, bend = block->off + block->len;
+	struct mqttp_field f;
+
+	fast_emit_int(k, block_id, block->off, block->len, block->len);
+	while (at < bend) {
+		const struct mqttp_property_info *pi = mqttp_property_info(d[at]);
+		unsigned part, parts = pi->type == MQTTP_PT_STRING_PAIR ? 2 : 1;
+
+		at++;
+		f.id = prop_fid;
+		f.prop_id = pi->id;
+		f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
+		f.frag_off = 0;
+		if (pi->type <= MQTTP_PT_U32) {
+			unsigned i, n = pi->type == MQTTP_PT_BYTE ? 1 : pi->type == MQTTP_PT_U16 ? 2 : 4;
+			f.pair_part = 0;
+			f.off = at;
+			f.len = 0;
+			f.frag = NULL;
+			f.frag_len = 0;
+			for (f.value = 0, i = 0; i < n; i++)
+				f.value = f.value << 8 | d[at + i];
+			at += n;
+			k->cb(k->ctx, &f);
+			continue;
+		}
+		for (part = 0; part < parts; part++) {
+			uint32_t n = (uint32_t)d[at] << 8 | d[at + 1];
+			at += 2;
+			f.pair_part = (uint8_t)part;
+			f.value = f.len = f.frag_len = n;
+			f.off = at;
+			f.frag = d + at;
+			at += n;
+			k->cb(k->ctx, &f);
+		}
+	}
+}
+
 /* Returns the packet's length when it was read whole and valid, else 0. */
 static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
 {
 	struct fast_span name, cid, wtopic = { 0, 0 }, wpay = { 0, 0 }, user = { 0, 0 }, pass = { 0, 0 };
-	uint32_t rl = 0, hl, end, pos, lvl_off, props_off = 0, wprops_off = 0;
+	struct fast_span props = { 0, 0 }, wprops = { 0, 0 };
+	uint32_t rl = 0, hl, end, pos, lvl_off;
 	uint8_t raw, lvl, cf;
-	unsigned n, qos;
+	unsigned n, qos, users = 0, wusers = 0;
 
 	if (avail < 14 || (p->checks & MQTTP_CHECK_FROM_SERVER) ||
 	    ((p->checks & MQTTP_CHECK_FROM_CLIENT) && p->packets != 0))
@@ -1051,11 +1207,8 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	    ((cf & MQTTP_CF_PASSWORD) && !(cf & MQTTP_CF_USERNAME) && lvl != MQTTP_V5))
 		return 0;
 	pos += 4;
-	if (lvl == MQTTP_V5) {
-		if (pos >= end || d[pos] != 0)
-			return 0;
-		props_off = ++pos;
-	}
+	if (lvl == MQTTP_V5 && !fast_props(p, d, end, &pos, MQTTP_IN_CONNECT, &props, &users))
+		return 0;
 	if (!fast_str(d, end, &pos, &cid, 0))
 		return 0;
 	if (cid.len == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
@@ -1064,11 +1217,9 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	    (p->max_client_id_len && cid.len > p->max_client_id_len))
 		return 0;
 	if (cf & MQTTP_CF_WILL) {
-		if (lvl == MQTTP_V5) {
-			if (pos >= end || d[pos] != 0)
-				return 0;
-			wprops_off = ++pos;
-		}
+		if (lvl == MQTTP_V5 &&
+		    !fast_props(p, d, end, &pos, MQTTP_IN_WILL, &wprops, &wusers))
+			return 0;
 		if (!fast_str(d, end, &pos, &wtopic, 1) || wtopic.len == 0 ||
 		    !fast_bin(d, end, &pos, &wpay))
 			return 0;
@@ -1077,7 +1228,7 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 		return 0;
 	if ((cf & MQTTP_CF_PASSWORD) && !fast_bin(d, end, &pos, &pass))
 		return 0;
-	if (pos != end)
+	if (pos != end || users + wusers > p->max_user_properties)
 		return 0;
 
 	/* Valid: leave the parser as the state machine would. */
@@ -1089,7 +1240,7 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
 	          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
 	p->hflags = 0;
-	p->user_properties = 0;
+	p->user_properties = (uint16_t)(users + wusers);
 	p->connect_flags = cf;
 	p->connack_flags = 0;
 	p->reason_code = 0;
@@ -1107,11 +1258,11 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	fast_emit_int(k, MQTTP_F_CONNECT_FLAGS, lvl_off + 1, cf, 0);
 	fast_emit_int(k, MQTTP_F_KEEP_ALIVE, lvl_off + 2, p->keep_alive, 0);
 	if (lvl == MQTTP_V5)
-		fast_emit_int(k, MQTTP_F_PROPERTIES, props_off, 0, 0);
+		fast_emit_props(k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &props);
 	fast_emit_bytes(k, d, MQTTP_F_CLIENT_ID, &cid);
 	if (cf & MQTTP_CF_WILL) {
 		if (lvl == MQTTP_V5)
-			fast_emit_int(k, MQTTP_F_WILL_PROPERTIES, wprops_off, 0, 0);
+			fast_emit_props(k, d, MQTTP_F_WILL_PROPERTIES, MQTTP_F_WILL_PROPERTY, &wprops);
 		fast_emit_bytes(k, d, MQTTP_F_WILL_TOPIC, &wtopic);
 		fast_emit_bytes(k, d, MQTTP_F_WILL_PAYLOAD, &wpay);
 	}
