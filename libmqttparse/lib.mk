@@ -52,4 +52,4 @@ install: $(LIB_A) $(LIB_SO) $(LIB_PC)
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmqttparse.so.$(LIB_SOVER) $(DESTDIR)$(PREFIX)/lib/libmqttparse.so.$(LIB_SOMAJOR)
 	ln -sf libmqttparse.so.$(LIB_SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libmqttparse.so
-	install -m 644 $(LIB_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_SOVER)|g' $(LIB_DIR)/libmqttparse.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libmqttparse.pc

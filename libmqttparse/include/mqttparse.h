@@ -133,7 +133,8 @@ enum mqttp_error {
 	MQTTP_E_PROPERTY_LENGTH,      /* property length past the packet, or value past it */
 	MQTTP_E_AUTH_DATA_WITHOUT_METHOD,
 	MQTTP_E_TOO_MANY_USER_PROPERTIES, /* over the configured cap */
-	MQTTP_E_WILL_TOPIC,           /* will topic (or response topic) with a wildcard or empty */
+	MQTTP_E_WILL_TOPIC,           /* will topic with a wildcard, or empty (a response
+	                                 topic property is MQTTP_E_PROPERTY_VALUE) */
 	/* CONNACK */
 	MQTTP_E_CONNACK_FLAGS,        /* reserved acknowledge flags set */
 	MQTTP_E_REASON_CODE,          /* unknown return / reason code */
@@ -392,6 +393,9 @@ void mqttp_options_default(struct mqttp_options *opt);
  * only ends on a byte.
  * After MQTTP_DONE the next call starts the next packet; after
  * MQTTP_ERROR every call returns MQTTP_ERROR and consumes nothing.
+ * With MQTTP_ERROR, *consumed counts the bytes read before the error was
+ * found (the offending byte of a string excluded); like everything else it
+ * does not depend on the chunking.
  */
 enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data,
                              size_t len, size_t *consumed,
@@ -465,7 +469,9 @@ struct mqttp_properties {
 	struct mqttp_bytes response_information;   /* 0x1A */
 	struct mqttp_bytes server_reference;       /* 0x1C */
 	uint32_t user_property_count;              /* 0x26; iterate with mqttp_property_next */
-	struct mqttp_bytes block;                  /* the raw property block */
+	struct mqttp_bytes block;                  /* the raw property block: off/len
+	                                              always; ptr only from the
+	                                              one-shot mqttp_decode_* */
 };
 
 /* A property's value from a struct mqttp_properties, by id. Returns 0 when
@@ -559,13 +565,17 @@ size_t mqttp_encode_connack(uint8_t *buf, size_t cap, unsigned version,
                             const char *reason_string, size_t reason_string_len,
                             const char *server_reference, size_t server_reference_len);
 
-/* The 3.1.1 return code that best matches a 5.0 reason code (0x84 -> 1,
- * 0x85 -> 2, 0x86 -> 4, 0x87/0x8A -> 5, server-side conditions -> 3),
- * -1 when the 5.0 code is not a CONNACK code. */
+/* The 3.1.1 return code that best matches a 5.0 CONNACK reason code
+ * (0x00 -> 0, 0x84 -> 1, 0x85 -> 2, 0x86/0x8C -> 4, 0x87/0x8A -> 5,
+ * server-side conditions -> 3). -1 when 3.1.1 has no equivalent (0x81
+ * malformed, 0x82 protocol error, 0x90, 0x95, 0x99, 0x9A, 0x9B: a 3.1.1
+ * broker closes the connection instead) or the code is not a CONNACK
+ * code. */
 int mqttp_reason_to_return_code(unsigned reason_code);
 /* Name of a 5.0 CONNACK reason code ("not_authorized"); NULL if unknown. */
 const char *mqttp_reason_code_name(unsigned reason_code);
-/* Is `code` a valid CONNACK return code (version 3/4) / reason code (5)? */
+/* Is `code` a valid CONNACK reason code (version 5) or return code (any
+ * other version: 0..5)? */
 int mqttp_connack_code_valid(unsigned version, unsigned code);
 
 #ifdef __cplusplus

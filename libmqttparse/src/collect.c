@@ -264,41 +264,6 @@ enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
 	return st;
 }
 
-enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
-                              uint8_t *type, uint32_t *remaining_length,
-                              uint8_t *header_len, enum mqttp_error *err)
-{
-	const uint8_t *d = (const uint8_t *)data;
-	struct mqttp_parser p;
-	struct mqttp_options o;
-	size_t i, used;
-
-	mqttp_options_default(&o);
-	o.lenient = lenient;
-	mqttp_init(&p, &o);
-	*err = MQTTP_E_NONE;
-	/* Feed the header bytes only: at most 5. */
-	for (i = 0; i < len && i < 5 && !(p.have & MQTTP_HAVE_HEADER); i++) {
-		if (mqttp_feed(&p, d + i, 1, &used, NULL, NULL) == MQTTP_ERROR &&
-		    !(p.have & MQTTP_HAVE_HEADER)) {
-			*err = (enum mqttp_error)p.error;
-			return MQTTP_ERROR;
-		}
-	}
-	if (!(p.have & MQTTP_HAVE_HEADER))
-		return MQTTP_NEED_MORE;
-	/* Per-type length rules are framing rules too. */
-	if (p.status == MQTTP_ERROR && p.error_offset <= 1 &&
-	    (p.error == MQTTP_E_PACKET_LENGTH || p.error == MQTTP_E_LENGTH_NOT_MINIMAL)) {
-		*err = (enum mqttp_error)p.error;
-		return MQTTP_ERROR;
-	}
-	*type = p.type;
-	*remaining_length = p.remaining_length;
-	*header_len = p.header_len;
-	return MQTTP_DONE;
-}
-
 static int get_vbi(const uint8_t *b, size_t len, size_t *pos, uint32_t *v)
 {
 	uint32_t acc = 0;

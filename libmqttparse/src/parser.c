@@ -727,13 +727,12 @@ static int type_read(struct mqttp_parser *p, uint8_t b)
 	return 0;
 }
 
-/* Per-type remaining length rules. */
-static int length_ok(const struct mqttp_parser *p)
+/* Per-type remaining length rules (version 0: not known yet). */
+static int length_ok(unsigned type, unsigned flags, uint32_t rl, unsigned version)
 {
-	uint32_t rl = p->remaining_length;
-	int v5 = p->version == MQTTP_V5, old = p->version && !v5;
+	int v5 = version == MQTTP_V5, old = version && !v5;
 
-	switch (p->type) {
+	switch (type) {
 	case MQTTP_PINGREQ: case MQTTP_PINGRESP:
 		return rl == 0;
 	case MQTTP_PUBACK: case MQTTP_PUBREC: case MQTTP_PUBREL: case MQTTP_PUBCOMP:
@@ -747,7 +746,7 @@ static int length_ok(const struct mqttp_parser *p)
 	case MQTTP_SUBSCRIBE: case MQTTP_UNSUBSCRIBE: case MQTTP_SUBACK:
 		return rl >= 3;
 	case MQTTP_PUBLISH:
-		return rl >= 2u + ((p->header_flags & 6) ? 2u : 0u);
+		return rl >= 2u + ((flags & 6) ? 2u : 0u);
 	default:
 		return 1;
 	}
@@ -757,14 +756,14 @@ static int length_ok(const struct mqttp_parser *p)
 static int header_done(struct mqttp_parser *p, const struct sink *k)
 {
 	p->have |= MQTTP_HAVE_HEADER;
-	if (p->max_packet_size && p->remaining_length > p->max_packet_size - p->header_len) {
-		if (p->type != MQTTP_CONNECT || (p->checks & K_VERSION_SET) || p->max_packet_size < p->header_len)
+	if (p->max_packet_size && (uint64_t)p->header_len + p->remaining_length > p->max_packet_size) {
+		if (p->type != MQTTP_CONNECT || (p->checks & K_VERSION_SET))
 			return fail(p, MQTTP_E_PACKET_TOO_LARGE, 1);
 		/* Report it once the version is known, so the refusal can be
 		 * a 5.0 CONNACK 0x95. */
 		p->hflags |= H_DEFER_TOOLARGE;
 	}
-	if (!length_ok(p))
+	if (!length_ok(p->type, p->header_flags, p->remaining_length, p->version))
 		return fail(p, MQTTP_E_PACKET_LENGTH, 1);
 	switch (p->type) {
 	case MQTTP_CONNECT:
@@ -876,33 +875,38 @@ void mqttp_reset(struct mqttp_parser *p)
  * Returns -1 on error, else 0. */
 static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t *d, uint32_t n)
 {
-	uint32_t i;
-	int last;
+	enum mqttp_error e = MQTTP_E_NONE;
+	uint32_t i = n;
 
 	if (p->elem == E_STR) {
-		enum mqttp_error e;
 		i = utf8_run(p, d, n, &e);
-		if (e != MQTTP_E_NONE)
-			return fail(p, e, p->offset + i);
 	} else if (p->elem == E_NAME) {
 		uint32_t pos = p->fld_len - p->left;
 		for (i = 0; i < n; i++)
-			if (!name_byte_ok(p, pos + i, d[i]))
-				return fail(p, MQTTP_E_PROTOCOL_NAME, p->offset + i);
+			if (!name_byte_ok(p, pos + i, d[i])) {
+				e = MQTTP_E_PROTOCOL_NAME;
+				break;
+			}
 	}
-	last = n == p->left;
-	if (last && p->elem == E_STR) {
+	if (e == MQTTP_E_NONE && n == p->left && p->elem == E_STR) {
 		if (p->utf8_need)
-			return fail(p, MQTTP_E_UTF8, p->offset + n);
-		if (p->st == ST_C_WILL_TOPIC && !p->in_props &&
-		    ((p->hflags & H_WILDCARD) || p->fld_len == 0))
-			return fail(p, MQTTP_E_WILL_TOPIC, p->fld_off);
+			e = MQTTP_E_UTF8; /* cut inside a character */
+		else if (p->st == ST_C_WILL_TOPIC && !p->in_props &&
+		         ((p->hflags & H_WILDCARD) || p->fld_len == 0))
+			e = MQTTP_E_WILL_TOPIC;
 	}
-	emit_frag(p, k, d, n, last);
-	p->offset += n;
+	if (e == MQTTP_E_NONE)
+		emit_frag(p, k, d, n, n == p->left);
+	/* The bytes before an offending one count as consumed, so that
+	 * *consumed is the same in every chunking. */
+	p->offset += i;
 	if (p->in_props)
-		p->props_left -= n;
-	p->left -= n;
+		p->props_left -= i;
+	p->left -= i;
+	if (e == MQTTP_E_WILL_TOPIC)
+		return fail(p, e, p->fld_off);
+	if (e != MQTTP_E_NONE)
+		return fail(p, e, p->offset);
 	return 0;
 }
 
@@ -915,6 +919,55 @@ static int empty_value(struct mqttp_parser *p, const struct sink *k, const uint8
 		return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
 	emit_frag(p, k, here, 0, 1);
 	return 0;
+}
+
+enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
+                              uint8_t *type, uint32_t *remaining_length,
+                              uint8_t *header_len, enum mqttp_error *err)
+{
+	const uint8_t *d = (const uint8_t *)data;
+	unsigned t, n;
+	uint32_t rl = 0;
+	enum mqttp_error e;
+
+	*err = MQTTP_E_NONE;
+	if (len == 0)
+		return MQTTP_NEED_MORE;
+	t = d[0] >> 4;
+	if (t == 0) {
+		*err = MQTTP_E_RESERVED_TYPE;
+		return MQTTP_ERROR;
+	}
+	e = flags_check(t, d[0] & 0x0Fu);
+	if (e == MQTTP_E_HEADER_FLAGS && t == MQTTP_CONNECT && (lenient & MQTTP_LENIENT_V31_HEADER_FLAGS))
+		e = MQTTP_E_NONE;
+	if (e != MQTTP_E_NONE) {
+		*err = e;
+		return MQTTP_ERROR;
+	}
+	for (n = 0; n < 4; n++) {
+		if (1 + n >= len)
+			return MQTTP_NEED_MORE;
+		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
+		if (!(d[1 + n] & 0x80))
+			break;
+	}
+	if (n == 4) {
+		*err = MQTTP_E_LENGTH_TOO_LONG;
+		return MQTTP_ERROR;
+	}
+	if (n > 0 && d[1 + n] == 0 && !(lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH)) {
+		*err = MQTTP_E_LENGTH_NOT_MINIMAL;
+		return MQTTP_ERROR;
+	}
+	if (!length_ok(t, d[0] & 0x0Fu, rl, 0)) {
+		*err = MQTTP_E_PACKET_LENGTH;
+		return MQTTP_ERROR;
+	}
+	*type = (uint8_t)t;
+	*remaining_length = rl;
+	*header_len = (uint8_t)(n + 2);
+	return MQTTP_DONE;
 }
 
 /* --------------------------------------------------------------------- */
@@ -1180,8 +1233,7 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	if (n == 4 || (n > 0 && d[1 + n] == 0))
 		return 0;
 	hl = n + 2;
-	if (rl > avail - hl || (p->max_packet_size && rl > p->max_packet_size - hl) ||
-	    (p->max_packet_size && p->max_packet_size < hl))
+	if (rl > avail - hl || (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size))
 		return 0;
 	end = hl + rl;
 	pos = hl;
@@ -1273,6 +1325,61 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	return end;
 }
 
+/* A whole CONNACK in one buffer, in its common form; same contract as
+ * connect_fast(). */
+static uint32_t connack_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
+{
+	struct fast_span props = { 0, 0 };
+	uint32_t rl, pos, end;
+	unsigned users = 0, version = p->version;
+	uint8_t fl, rc;
+
+	if (avail < 4 || (p->checks & MQTTP_CHECK_FROM_CLIENT) || (d[1] & 0x80))
+		return 0;
+	rl = d[1];
+	end = 2 + rl;
+	if (rl > avail - 2 || (p->max_packet_size && end > p->max_packet_size))
+		return 0;
+	if (!version)
+		version = rl == 2 ? MQTTP_V311 : MQTTP_V5;
+	if ((version == MQTTP_V5) != (rl > 2))
+		return 0;
+	fl = d[2];
+	rc = d[3];
+	if ((fl & 0xFE) || !mqttp_connack_code_valid(version, rc) || (rc && (fl & 1)))
+		return 0;
+	pos = 4;
+	if (version == MQTTP_V5 && !fast_props(p, d, end, &pos, MQTTP_IN_CONNACK, &props, &users))
+		return 0;
+	if (pos != end)
+		return 0;
+	p->type = MQTTP_CONNACK;
+	p->header_flags = 0;
+	p->header_len = 2;
+	p->remaining_length = rl;
+	p->offset = end;
+	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_CONNACK;
+	p->hflags = 0;
+	p->user_properties = (uint16_t)users;
+	p->connect_flags = 0;
+	p->connack_flags = fl;
+	p->reason_code = rc;
+	p->keep_alive = 0;
+	p->client_id_off = 0;
+	p->client_id_len = 0;
+	p->bridge = 0;
+	p->version = (uint8_t)version;
+	p->in_props = 0;
+	p->pst = P_NONE;
+	if (!k->cb)
+		return end;
+	fast_emit_int(k, MQTTP_F_CONNACK_FLAGS, 2, fl, 0);
+	fast_emit_int(k, MQTTP_F_REASON_CODE, 3, rc, 0);
+	if (version == MQTTP_V5)
+		fast_emit_props(k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &props);
+	return end;
+}
+
 enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
                              size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
@@ -1291,8 +1398,9 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		uint8_t b;
 
 		if (p->st == ST_TYPE) {
-			if (d[i] == 0x10) {
-				uint32_t n = connect_fast(p, d + i, len - i, &k);
+			if (d[i] == 0x10 || d[i] == 0x20) {
+				uint32_t n = d[i] == 0x10 ? connect_fast(p, d + i, len - i, &k)
+				                          : connack_fast(p, d + i, len - i, &k);
 				if (n) {
 					i += n;
 					r = 1;
@@ -1314,11 +1422,10 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		case R_BYTES: {
 			size_t avail = len - i;
 			uint32_t n = avail < p->left ? (uint32_t)avail : p->left;
+			uint32_t before = p->offset;
 			r = bytes_run(p, &k, d + i, n);
-			if (r)
-				break;
-			i += n;
-			if (p->left == 0)
+			i += p->offset - before;
+			if (r == 0 && p->left == 0)
 				r = step_done(p, &k);
 			break;
 		}
