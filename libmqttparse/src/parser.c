@@ -996,18 +996,23 @@ static int ascii_printable(const uint8_t *s, uint32_t n)
 	uint64_t bad = 0;
 	uint32_t i = 0;
 
-	for (; i + 8 <= n; i += 8) {
+	if (n < 8) {
+		for (; i < n; i++)
+			if ((uint8_t)(s[i] - 0x20) >= 0x5F)
+				return 0;
+		return 1;
+	}
+	/* Whole words, then the last 8 bytes (overlapping) for the tail. */
+	for (;;) {
 		uint64_t w, x;
 		memcpy(&w, s + i, 8);
 		x = w ^ (0x7F * ones);
 		bad |= w | ((w - 0x20 * ones) & ~w) | ((x - ones) & ~x);
+		if (i + 8 == n)
+			break;
+		i = i + 16 <= n ? i + 8 : n - 8;
 	}
-	if (bad & high)
-		return 0;
-	for (; i < n; i++)
-		if ((uint8_t)(s[i] - 0x20) >= 0x5F)
-			return 0;
-	return 1;
+	return !(bad & high);
 }
 
 /* A printable-ASCII string at d[*pos]: 2-byte length, bytes. */
@@ -1237,19 +1242,15 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 		return 0;
 	end = hl + rl;
 	pos = hl;
-	if (!fast_str(d, end, &pos, &name, 0))
-		return 0;
-	if (end - pos < 4)
+	/* The protocol name is compared below, no character check needed. */
+	if (!fast_bin(d, end, &pos, &name) || end - pos < 4)
 		return 0;
 	lvl_off = pos;
 	raw = d[pos];
 	lvl = raw & 0x7F;
 	cf = d[pos + 1];
-	if (name.len == 4 ? (d[name.off] != 'M' || d[name.off + 1] != 'Q' || d[name.off + 2] != 'T' ||
-	                     d[name.off + 3] != 'T' || (lvl != MQTTP_V311 && lvl != MQTTP_V5))
-	    : (name.len != 6 || lvl != MQTTP_V31 || d[name.off] != 'M' || d[name.off + 1] != 'Q' ||
-	       d[name.off + 2] != 'I' || d[name.off + 3] != 's' || d[name.off + 4] != 'd' ||
-	       d[name.off + 5] != 'p'))
+	if (name.len == 4 ? (memcmp(d + name.off, "MQTT", 4) != 0 || (lvl != MQTTP_V311 && lvl != MQTTP_V5))
+	    : (name.len != 6 || lvl != MQTTP_V31 || memcmp(d + name.off, "MQIsdp", 6) != 0))
 		return 0;
 	if ((raw & 0x80) && (p->checks & MQTTP_CHECK_NO_BRIDGE))
 		return 0;
