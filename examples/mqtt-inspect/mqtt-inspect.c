@@ -1,0 +1,844 @@
+/*
+ * mqtt-inspect - print every MQTT packet of a byte stream as one JSON line.
+ *
+ * An example program over libmqttparse: it feeds the parser N bytes per
+ * call and collects the fields with a callback that reassembles fragments
+ * into buffers the tool owns, so the output does not depend on the chunk
+ * size. Run `mqtt-inspect --help` for the output format.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqttparse.h"
+
+#define TOOL_VERSION "1.0.0"
+
+/* Exit statuses besides 0 (all ok), 1 (error packet), 2 (input ends inside
+ * a packet); the sysexits.h values, so they cannot collide with those. */
+#define EXIT_USAGE   64
+#define EXIT_DATAERR 65
+#define EXIT_NOINPUT 66
+#define EXIT_SOFTWARE 70
+
+/* Bounds of what one packet's collector keeps. Values that do not fit are
+ * cut and the packet gets "truncated": true; the parser still checks them. */
+#define MAX_VALUES (2 * MQTTP_DEFAULT_MAX_USER_PROPERTIES + 128)
+#define ARENA_SIZE (4u << 20)
+
+/* One collected field: an integer, or a string / binary value whose bytes
+ * sit in the arena at [at, at + stored). */
+struct value {
+	uint8_t  field;     /* enum mqttp_field_id */
+	uint8_t  prop_id;   /* for (WILL_)PROPERTY */
+	uint8_t  pair_part; /* user property: 0 key, 1 value */
+	uint8_t  complete;  /* MQTTP_FRAG_LAST seen: value whole and checked */
+	uint32_t num;       /* integer value (or the value's length) */
+	uint32_t len;       /* total length of a string / binary value */
+	uint32_t stored;    /* bytes kept in the arena (< len when cut) */
+	size_t   at;        /* start in the arena */
+};
+
+/* What the field callback has collected for the current packet. */
+struct packet {
+	struct value v[MAX_VALUES];
+	size_t nv;
+	struct value *cur;  /* value receiving fragments, NULL if dropped */
+	unsigned char *arena;
+	size_t used;
+	int truncated;      /* a value was cut or dropped */
+};
+
+static struct packet pk;
+
+/* Is this field / property an integer (as opposed to string or binary)? */
+static int is_integer(const struct mqttp_field *f)
+{
+	const struct mqttp_property_info *pi;
+
+	switch (f->id) {
+	case MQTTP_F_PROTOCOL_NAME: case MQTTP_F_CLIENT_ID:
+	case MQTTP_F_WILL_TOPIC: case MQTTP_F_WILL_PAYLOAD:
+	case MQTTP_F_USERNAME: case MQTTP_F_PASSWORD:
+		return 0;
+	case MQTTP_F_PROPERTY: case MQTTP_F_WILL_PROPERTY:
+		pi = mqttp_property_info(f->prop_id);
+		if (!pi)
+			return 0;
+		return pi->type == MQTTP_PT_BYTE || pi->type == MQTTP_PT_U16 ||
+		       pi->type == MQTTP_PT_U32 || pi->type == MQTTP_PT_VBI;
+	default:
+		return 1;
+	}
+}
+
+/* Field callback: open a value on the first fragment, append every
+ * fragment's bytes to the arena, mark it complete on the last one.
+ * Password and will payload bytes are not kept: only their length is shown. */
+static void on_field(void *ctx, const struct mqttp_field *f)
+{
+	struct packet *k = ctx;
+	struct value *v;
+	size_t room, n;
+
+	if (f->flags & MQTTP_FRAG_FIRST) {
+		if (k->nv == MAX_VALUES) {
+			k->cur = NULL;
+			k->truncated = 1;
+			return;
+		}
+		v = &k->v[k->nv++];
+		memset(v, 0, sizeof(*v));
+		v->field = f->id;
+		v->prop_id = f->prop_id;
+		v->pair_part = f->pair_part;
+		v->at = k->used;
+		if (is_integer(f))
+			v->num = f->value;
+		else
+			v->len = f->len;
+		k->cur = v;
+	}
+	v = k->cur;
+	if (!v)
+		return;
+	if (f->frag_len && f->frag && f->id != MQTTP_F_PASSWORD &&
+	    f->id != MQTTP_F_WILL_PAYLOAD) {
+		room = ARENA_SIZE - k->used;
+		n = f->frag_len < room ? f->frag_len : room;
+		if (n < f->frag_len)
+			k->truncated = 1;
+		memcpy(k->arena + k->used, f->frag, n);
+		k->used += n;
+		v->stored += (uint32_t)n;
+	}
+	if (f->flags & MQTTP_FRAG_LAST)
+		v->complete = 1;
+}
+
+/* Forget the previous packet's values. */
+static void packet_clear(struct packet *k)
+{
+	k->nv = 0;
+	k->cur = NULL;
+	k->used = 0;
+	k->truncated = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * JSON output
+ * --------------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence (RFC 3629) at s[0..n), with the
+ * code point in *cp, or 0 when s[0] does not start one. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char b = s[0], lo = 0x80, hi = 0xBF;
+	size_t need, i;
+	uint32_t c;
+
+	if (b < 0x80) {
+		*cp = b;
+		return 1;
+	}
+	if (b >= 0xC2 && b <= 0xDF) {
+		need = 1;
+		c = b & 0x1Fu;
+	} else if (b >= 0xE0 && b <= 0xEF) {
+		need = 2;
+		c = b & 0x0Fu;
+		if (b == 0xE0)
+			lo = 0xA0; /* overlong */
+		if (b == 0xED)
+			hi = 0x9F; /* surrogates */
+	} else if (b >= 0xF0 && b <= 0xF4) {
+		need = 3;
+		c = b & 0x07u;
+		if (b == 0xF0)
+			lo = 0x90; /* overlong */
+		if (b == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < need + 1)
+		return 0;
+	for (i = 1; i <= need; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3Fu);
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	*cp = c;
+	return need + 1;
+}
+
+/* Print s[0..n) as a JSON string. Control characters (C0, DEL, C1) and
+ * the JSON specials are escaped; each byte that is not part of well-formed
+ * UTF-8 becomes U+FFFD. Returns 1 when such a replacement happened. */
+static int json_string(FILE *o, const unsigned char *s, size_t n)
+{
+	size_t i = 0, k;
+	uint32_t cp;
+	int bad = 0;
+
+	putc('"', o);
+	while (i < n) {
+		k = utf8_seq(s + i, n - i, &cp);
+		if (k == 0) {
+			fputs("\xEF\xBF\xBD", o);
+			bad = 1;
+			i++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\') {
+			putc('\\', o);
+			putc((int)cp, o);
+		} else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+			fprintf(o, "\\u%04x", (unsigned)cp);
+		} else {
+			fwrite(s + i, 1, k, o);
+		}
+		i += k;
+	}
+	putc('"', o);
+	return bad;
+}
+
+/* Print s[0..n) as a JSON string of lowercase hex digits. */
+static void json_hex(FILE *o, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	putc('"', o);
+	for (i = 0; i < n; i++)
+		fprintf(o, "%02x", s[i]);
+	putc('"', o);
+}
+
+/* Print `"key":` preceded by a comma unless first. */
+static void json_key(FILE *o, int *first, const char *key)
+{
+	if (!*first)
+		putc(',', o);
+	*first = 0;
+	fprintf(o, "\"%s\":", key);
+}
+
+/* Print a string member, plus "<key>_hex" with the raw bytes when they
+ * were not well-formed UTF-8. */
+static void member_string(FILE *o, int *first, const char *key,
+                          const struct value *v)
+{
+	const unsigned char *s = pk.arena + v->at;
+
+	json_key(o, first, key);
+	if (json_string(o, s, v->stored)) {
+		fprintf(o, ",\"%s_hex\":", key);
+		json_hex(o, s, v->stored);
+	}
+}
+
+/* First complete value of a field, or NULL. */
+static const struct value *find(uint8_t field)
+{
+	size_t i;
+
+	for (i = 0; i < pk.nv; i++)
+		if (pk.v[i].field == field && pk.v[i].complete)
+			return &pk.v[i];
+	return NULL;
+}
+
+/* Print the "properties" object and the "user_properties" array made of
+ * the complete values of `field` (PROPERTY or WILL_PROPERTY); nothing when
+ * there are none. Non-UTF-8 bytes of a user property: U+FFFD, plus a
+ * "user_properties_hex" array of the raw pairs. */
+static void print_properties(FILE *o, int *first, uint8_t field)
+{
+	const struct mqttp_property_info *pi;
+	const struct value *v, *key;
+	char name[32];
+	size_t i;
+	int firstp = 1, nuser = 0, bad = 0, any = 0;
+
+	for (i = 0; i < pk.nv; i++) {
+		v = &pk.v[i];
+		if (v->field != field || !v->complete || v->prop_id == 0x26)
+			continue;
+		if (!any) {
+			json_key(o, first, "properties");
+			putc('{', o);
+			any = 1;
+		}
+		pi = mqttp_property_info(v->prop_id);
+		if (pi)
+			snprintf(name, sizeof(name), "%s", pi->name);
+		else
+			snprintf(name, sizeof(name), "property_0x%02x", v->prop_id);
+		if (!pi || pi->type == MQTTP_PT_BINARY) {
+			json_key(o, &firstp, name);
+			json_hex(o, pk.arena + v->at, v->stored);
+		} else if (pi->type == MQTTP_PT_STRING) {
+			member_string(o, &firstp, name, v);
+		} else {
+			json_key(o, &firstp, name);
+			fprintf(o, "%lu", (unsigned long)v->num);
+		}
+	}
+	if (any)
+		putc('}', o);
+
+	/* User properties: a key value then its value value, in order. */
+	for (key = NULL, i = 0; i < pk.nv; i++) {
+		v = &pk.v[i];
+		if (v->field != field || v->prop_id != 0x26 || !v->complete)
+			continue;
+		if (v->pair_part == 0) {
+			key = v;
+			continue;
+		}
+		if (!key)
+			continue;
+		if (!nuser) {
+			json_key(o, first, "user_properties");
+			putc('[', o);
+		} else {
+			putc(',', o);
+		}
+		putc('[', o);
+		bad |= json_string(o, pk.arena + key->at, key->stored);
+		putc(',', o);
+		bad |= json_string(o, pk.arena + v->at, v->stored);
+		putc(']', o);
+		nuser++;
+		key = NULL;
+	}
+	if (nuser)
+		putc(']', o);
+	if (!bad)
+		return;
+	json_key(o, first, "user_properties_hex");
+	putc('[', o);
+	for (nuser = 0, key = NULL, i = 0; i < pk.nv; i++) {
+		v = &pk.v[i];
+		if (v->field != field || v->prop_id != 0x26 || !v->complete)
+			continue;
+		if (v->pair_part == 0) {
+			key = v;
+			continue;
+		}
+		if (!key)
+			continue;
+		fputs(nuser++ ? ",[" : "[", o);
+		json_hex(o, pk.arena + key->at, key->stored);
+		putc(',', o);
+		json_hex(o, pk.arena + v->at, v->stored);
+		putc(']', o);
+		key = NULL;
+	}
+	putc(']', o);
+}
+
+/* Print the decoded fields of a CONNECT (whatever is complete so far). */
+static void print_connect(FILE *o, int *first)
+{
+	const struct value *v, *flags;
+	int firstw = 1;
+	unsigned cf;
+
+	if ((v = find(MQTTP_F_PROTOCOL_NAME)))
+		member_string(o, first, "protocol_name", v);
+	if ((v = find(MQTTP_F_PROTOCOL_LEVEL))) {
+		json_key(o, first, "protocol_version");
+		fprintf(o, "%u", (unsigned)(v->num & 0x7F));
+		json_key(o, first, "bridge");
+		fputs(v->num & 0x80 ? "true" : "false", o);
+	}
+	flags = find(MQTTP_F_CONNECT_FLAGS);
+	cf = flags ? flags->num : 0;
+	if (flags) {
+		json_key(o, first, "clean_start");
+		fputs(cf & MQTTP_CF_CLEAN_START ? "true" : "false", o);
+	}
+	if ((v = find(MQTTP_F_KEEP_ALIVE))) {
+		json_key(o, first, "keepalive");
+		fprintf(o, "%lu", (unsigned long)v->num);
+	}
+	if ((v = find(MQTTP_F_CLIENT_ID)))
+		member_string(o, first, "client_id", v);
+	if ((v = find(MQTTP_F_USERNAME)))
+		member_string(o, first, "username", v);
+	if ((v = find(MQTTP_F_PASSWORD))) {
+		json_key(o, first, "password_len");
+		fprintf(o, "%lu", (unsigned long)v->len);
+	}
+	if (flags && (cf & MQTTP_CF_WILL)) {
+		json_key(o, first, "will");
+		putc('{', o);
+		if ((v = find(MQTTP_F_WILL_TOPIC)))
+			member_string(o, &firstw, "topic", v);
+		json_key(o, &firstw, "qos");
+		fprintf(o, "%u", (cf & MQTTP_CF_WILL_QOS_MASK) >> 3);
+		json_key(o, &firstw, "retain");
+		fputs(cf & MQTTP_CF_WILL_RETAIN ? "true" : "false", o);
+		if ((v = find(MQTTP_F_WILL_PAYLOAD))) {
+			json_key(o, &firstw, "payload_len");
+			fprintf(o, "%lu", (unsigned long)v->len);
+		}
+		print_properties(o, &firstw, MQTTP_F_WILL_PROPERTY);
+		putc('}', o);
+	}
+	print_properties(o, first, MQTTP_F_PROPERTY);
+}
+
+/* Print the decoded fields of a CONNACK (whatever is complete so far). */
+static void print_connack(FILE *o, int *first, unsigned version)
+{
+	const struct value *v;
+	const char *name;
+
+	if ((v = find(MQTTP_F_CONNACK_FLAGS))) {
+		json_key(o, first, "session_present");
+		fputs(v->num & 1 ? "true" : "false", o);
+	}
+	if ((v = find(MQTTP_F_REASON_CODE))) {
+		json_key(o, first, "reason_code");
+		fprintf(o, "%lu", (unsigned long)v->num);
+		name = version == MQTTP_V5 ? mqttp_reason_code_name(v->num) : NULL;
+		if (name) {
+			json_key(o, first, "reason_code_name");
+			json_string(o, (const unsigned char *)name, strlen(name));
+		}
+	}
+	print_properties(o, first, MQTTP_F_PROPERTY);
+}
+
+/* Print one packet's JSON line. start: its offset in the input; got: its
+ * bytes seen; status: "ok", "need_more" or "error". */
+static void print_packet(FILE *o, const struct mqttp_parser *p,
+                         const unsigned char *in, size_t start, size_t got,
+                         const char *status)
+{
+	unsigned type = in[start] >> 4;
+	const char *tn = mqttp_type_name(type);
+	int first = 1, rc;
+	enum mqttp_error e;
+
+	putc('{', o);
+	json_key(o, &first, "type");
+	json_string(o, (const unsigned char *)tn, strlen(tn));
+	json_key(o, &first, "status");
+	fprintf(o, "\"%s\"", status);
+	json_key(o, &first, "packet_offset");
+	fprintf(o, "%lu", (unsigned long)start);
+	if (p->status == MQTTP_ERROR) {
+		e = (enum mqttp_error)p->error;
+		json_key(o, &first, "error");
+		json_string(o, (const unsigned char *)mqttp_error_name(e),
+		            strlen(mqttp_error_name(e)));
+		json_key(o, &first, "reason");
+		json_string(o, (const unsigned char *)mqttp_error_reason(e),
+		            strlen(mqttp_error_reason(e)));
+		json_key(o, &first, "offset");
+		fprintf(o, "%lu", (unsigned long)p->error_offset);
+		json_key(o, &first, "stream_offset");
+		fprintf(o, "%lu", (unsigned long)(start + p->error_offset));
+		json_key(o, &first, "reason_code_v311");
+		rc = mqttp_error_return_code(e);
+		if (rc < 0)
+			fputs("null", o);
+		else
+			fprintf(o, "%d", rc);
+		json_key(o, &first, "reason_code_v5");
+		rc = mqttp_error_reason_code(e);
+		if (rc < 0)
+			fputs("null", o);
+		else
+			fprintf(o, "%d", rc);
+	}
+	if (p->status == MQTTP_DONE) {
+		json_key(o, &first, "length");
+		fprintf(o, "%lu", (unsigned long)got);
+	} else {
+		if (p->have & MQTTP_HAVE_HEADER) {
+			json_key(o, &first, "length");
+			fprintf(o, "%lu", (unsigned long)p->header_len +
+			        (unsigned long)p->remaining_length);
+		}
+		/* On error the bytes consumed depend on the chunking (the
+		 * library only promises the error and its offset). */
+		if (p->status == MQTTP_NEED_MORE) {
+			json_key(o, &first, "received");
+			fprintf(o, "%lu", (unsigned long)got);
+		}
+	}
+	if (type == MQTTP_CONNECT)
+		print_connect(o, &first);
+	else if (type == MQTTP_CONNACK)
+		print_connack(o, &first, p->version);
+	if (pk.truncated) {
+		json_key(o, &first, "truncated");
+		fputs("true", o);
+	}
+	fputs("}\n", o);
+}
+
+/* ------------------------------------------------------------------------
+ * Input
+ * --------------------------------------------------------------------- */
+
+/* Read the whole of f into a malloc'd buffer; *n gets its size. NULL on a
+ * read or memory error. */
+static unsigned char *read_all(FILE *f, size_t *n)
+{
+	unsigned char *buf = NULL, *nb;
+	size_t cap = 0, len = 0, r;
+
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		return NULL;
+	}
+	*n = len;
+	return buf;
+}
+
+/* Value of a hex digit, or -1. */
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode hex text in place: digits pair up into bytes, whitespace is
+ * ignored and '#' starts a comment up to the end of the line. Returns the
+ * byte count, or (size_t)-1 with *line set on a bad character or an odd
+ * number of digits. */
+static size_t unhex(unsigned char *buf, size_t n, unsigned long *line)
+{
+	size_t i, out = 0;
+	int hi = -1, d;
+
+	*line = 1;
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '#') {
+			while (i < n && buf[i] != '\n')
+				i++;
+		}
+		if (i == n)
+			break;
+		if (buf[i] == '\n')
+			(*line)++;
+		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
+		    buf[i] == '\r' || buf[i] == '\f' || buf[i] == '\v')
+			continue;
+		d = hexval(buf[i]);
+		if (d < 0)
+			return (size_t)-1;
+		if (hi < 0) {
+			hi = d;
+		} else {
+			buf[out++] = (unsigned char)(hi << 4 | d);
+			hi = -1;
+		}
+	}
+	if (hi >= 0)
+		return (size_t)-1;
+	return out;
+}
+
+/* ------------------------------------------------------------------------
+ * Command line
+ * --------------------------------------------------------------------- */
+
+/* Print the accepted --lenient names, comma separated. */
+static void print_lenient_names(FILE *o)
+{
+	unsigned bit;
+	const char *name;
+	int first = 1;
+
+	for (bit = 1; bit & MQTTP_LENIENT_ALL; bit <<= 1) {
+		name = mqttp_lenient_name(bit);
+		if (!name)
+			continue;
+		fprintf(o, "%s%s", first ? "" : ", ", name);
+		first = 0;
+	}
+	fprintf(o, "%sall", first ? "" : ", ");
+}
+
+/* The --help text. */
+static void usage(FILE *o)
+{
+	fputs(
+"usage: mqtt-inspect [OPTIONS] [FILE]\n"
+"Parse an MQTT byte stream (FILE, or standard input when FILE is absent or\n"
+"'-') with libmqttparse and print one JSON object per packet per line.\n"
+"\n"
+"options:\n"
+"  --hex                 the input is hex text: pairs of hex digits; blanks,\n"
+"                        newlines and '#' comments (to end of line) ignored\n"
+"  --chunk N             feed the parser N bytes per call (default: all)\n"
+"  --lenient NAME        accept one relaxation (repeatable); NAME is one of\n"
+"                        ", o);
+	print_lenient_names(o);
+	fputs("\n"
+"  --from-client         the stream is client -> server (first packet must\n"
+"                        be CONNECT, no second CONNECT, no server-only types)\n"
+"  --from-server         the stream is server -> client (first packet must\n"
+"                        be CONNACK or AUTH, no client-only types)\n"
+"  --protocol-version V  the session's version (3, 4 or 5) if known; tells\n"
+"                        the parser how to read a CONNACK\n"
+"  --max-packet-size N   refuse packets over N bytes (default: no limit)\n"
+"  --help, --version\n"
+"\n"
+"output keys (where they apply):\n"
+"  type, status (\"ok\", \"need_more\", \"error\"), packet_offset (first byte\n"
+"  of the packet in the input), length (whole packet, header included, when\n"
+"  known), received (bytes of the packet seen, need_more only);\n"
+"  on error: error (name), reason, offset (in the packet), stream_offset (in\n"
+"  the input), reason_code_v311 and reason_code_v5 (the CONNACK code a\n"
+"  broker would answer; null = close the connection without CONNACK);\n"
+"  CONNECT: protocol_name, protocol_version, bridge, clean_start, keepalive,\n"
+"  client_id, username, password_len, will {topic, qos, retain, payload_len,\n"
+"  properties, user_properties}, properties, user_properties;\n"
+"  CONNACK: session_present, reason_code, reason_code_name (5.0),\n"
+"  properties, user_properties.\n"
+"  properties is an object keyed by the property's snake_case name; integers\n"
+"  are numbers, strings JSON strings, binary data a string of hex digits.\n"
+"  user_properties is [[key, value], ...] in wire order. Fields of an\n"
+"  error or need_more packet are those complete and checked before it ended.\n"
+"  truncated: true when a value did not fit the tool's buffers (4 MiB of\n"
+"  strings, 2176 values per packet).\n"
+"\n"
+"strings:\n"
+"  output is UTF-8 JSON. U+0000-U+001F, U+007F-U+009F, '\"' and '\\' are\n"
+"  escaped. Each byte that is not part of well-formed UTF-8 (possible only\n"
+"  with a lenient parse or a cut value) is shown as U+FFFD, and a\n"
+"  \"<key>_hex\" member next to it holds the raw bytes in hex\n"
+"  (\"user_properties_hex\" for user properties).\n"
+"\n"
+"exit status: 0 every packet ok; 1 a packet is invalid (its error object\n"
+"  is printed last); 2 the input ends inside a packet (need_more object);\n"
+"  64 usage, 65 bad hex input, 66 unreadable input.\n", o);
+}
+
+/* Parse a decimal argument in [min, max]; -1 when it is not one. */
+static long parse_num(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+/* Option value: "--opt=value" or the next argument. NULL when missing. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(argv[*i], opt, n) == 0 && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/* Does argv[i] name option opt, alone or as "opt=value"? */
+static int is_opt(const char *arg, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	return strncmp(arg, opt, n) == 0 && (arg[n] == 0 || arg[n] == '=');
+}
+
+/* Print a usage error and return EXIT_USAGE. */
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "mqtt-inspect: %s%s%s\n", what, arg ? ": " : "",
+	        arg ? arg : "");
+	fputs("try 'mqtt-inspect --help'\n", stderr);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	struct mqttp_options opt;
+	struct mqttp_parser p;
+	enum mqttp_status st = MQTTP_NEED_MORE;
+	const char *file = NULL, *val;
+	unsigned char *in;
+	unsigned long line;
+	size_t n, pos, start, end, used, chunk = 0;
+	unsigned flag;
+	long num;
+	int i, hex = 0, ret = 0, stalls;
+	FILE *f;
+
+	mqttp_options_default(&opt);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("mqtt-inspect %s (libmqttparse %s)\n",
+			       TOOL_VERSION, mqttp_version());
+			return 0;
+		} else if (strcmp(argv[i], "--hex") == 0) {
+			hex = 1;
+		} else if (strcmp(argv[i], "--from-client") == 0) {
+			opt.checks |= MQTTP_CHECK_FROM_CLIENT;
+		} else if (strcmp(argv[i], "--from-server") == 0) {
+			opt.checks |= MQTTP_CHECK_FROM_SERVER;
+		} else if (is_opt(argv[i], "--chunk")) {
+			val = opt_value(argc, argv, &i, "--chunk");
+			num = val ? parse_num(val, 1, 1L << 30) : -1;
+			if (num < 0)
+				return usage_error("--chunk wants a number >= 1", val);
+			chunk = (size_t)num;
+		} else if (is_opt(argv[i], "--lenient")) {
+			val = opt_value(argc, argv, &i, "--lenient");
+			if (!val)
+				return usage_error("--lenient wants a name", NULL);
+			if (strcmp(val, "all") == 0)
+				flag = MQTTP_LENIENT_ALL;
+			else
+				flag = mqttp_lenient_by_name(val, strlen(val));
+			if (!flag) {
+				fprintf(stderr, "mqtt-inspect: unknown --lenient name '%s'; accepted: ", val);
+				print_lenient_names(stderr);
+				fputc('\n', stderr);
+				return EXIT_USAGE;
+			}
+			opt.lenient |= flag;
+		} else if (is_opt(argv[i], "--protocol-version")) {
+			val = opt_value(argc, argv, &i, "--protocol-version");
+			num = val ? parse_num(val, 3, 5) : -1;
+			if (num < 0)
+				return usage_error("--protocol-version wants 3, 4 or 5", val);
+			opt.version = (uint8_t)num;
+		} else if (is_opt(argv[i], "--max-packet-size")) {
+			val = opt_value(argc, argv, &i, "--max-packet-size");
+			num = val ? parse_num(val, 2, 268435460L) : -1;
+			if (num < 0)
+				return usage_error("--max-packet-size wants a number", val);
+			opt.max_packet_size = (uint32_t)num;
+		} else if (strcmp(argv[i], "-") == 0 || argv[i][0] != '-') {
+			if (file)
+				return usage_error("more than one input file", argv[i]);
+			file = argv[i];
+		} else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !file) {
+			file = argv[++i];
+		} else {
+			return usage_error("unknown option", argv[i]);
+		}
+	}
+	if ((opt.checks & MQTTP_CHECK_FROM_CLIENT) &&
+	    (opt.checks & MQTTP_CHECK_FROM_SERVER))
+		return usage_error("--from-client and --from-server exclude each other", NULL);
+
+	if (!file || strcmp(file, "-") == 0) {
+		in = read_all(stdin, &n);
+	} else {
+		f = fopen(file, "rb");
+		if (!f) {
+			fprintf(stderr, "mqtt-inspect: %s: %s\n", file, strerror(errno));
+			return EXIT_NOINPUT;
+		}
+		in = read_all(f, &n);
+		fclose(f);
+	}
+	if (!in) {
+		fprintf(stderr, "mqtt-inspect: cannot read %s\n", file ? file : "stdin");
+		return EXIT_NOINPUT;
+	}
+	if (hex) {
+		n = unhex(in, n, &line);
+		if (n == (size_t)-1) {
+			fprintf(stderr, "mqtt-inspect: bad hex input (line %lu)\n", line);
+			free(in);
+			return EXIT_DATAERR;
+		}
+	}
+	pk.arena = malloc(ARENA_SIZE);
+	if (!pk.arena) {
+		fputs("mqtt-inspect: out of memory\n", stderr);
+		free(in);
+		return EXIT_SOFTWARE;
+	}
+	if (!chunk)
+		chunk = n ? n : 1;
+
+	/* Read the input as a socket would deliver it: `chunk` bytes at a
+	 * time, each chunk fed until used up (a call stops at a packet's end). */
+	mqttp_init(&p, &opt);
+	packet_clear(&pk);
+	for (pos = start = 0, stalls = 0; pos < n && !ret; ) {
+		end = n - pos > chunk ? pos + chunk : n;
+		while (pos < end) {
+			used = 0;
+			st = mqttp_feed(&p, in + pos, end - pos, &used, on_field, &pk);
+			if (used > end - pos) {
+				fputs("mqtt-inspect: parser consumed more than given\n", stderr);
+				ret = EXIT_SOFTWARE;
+				break;
+			}
+			pos += used;
+			if (st == MQTTP_ERROR) {
+				print_packet(stdout, &p, in, start, pos - start, "error");
+				ret = 1;
+				break;
+			}
+			if (st == MQTTP_DONE) {
+				print_packet(stdout, &p, in, start, pos - start, "ok");
+				start = pos;
+				packet_clear(&pk);
+			}
+			/* A parser that neither consumes nor decides would
+			 * loop forever: give up loudly instead. */
+			stalls = used ? 0 : stalls + 1;
+			if (stalls > 2) {
+				fputs("mqtt-inspect: parser made no progress\n", stderr);
+				ret = EXIT_SOFTWARE;
+				break;
+			}
+		}
+	}
+	if (!ret && pos > start) {
+		print_packet(stdout, &p, in, start, pos - start, "need_more");
+		ret = 2;
+	}
+	if (fflush(stdout) != 0)
+		ret = EXIT_SOFTWARE;
+	free(pk.arena);
+	free(in);
+	return ret;
+}
