@@ -1,0 +1,89 @@
+# tests: the libmqttparse unit suite (Check), its sanitizer and clang/C++
+# builds, the mosquitto oracle test and the coverage report.
+#   make check-unit     gcc -O2 build of the unit suite, run
+#   make check-asan     the same with -fsanitize=address,undefined (library compiled in)
+#   make check-clang    library under clang -Werror -std=c99; header through g++ -x c++
+#   make check-oracle   verdicts against mosquitto's broker test data (ORACLE_DIR=...)
+#   make coverage       line and branch coverage of libmqttparse/src (gcovr)
+
+TEST_DIR     := $(TOP)/tests
+TEST_BUILD   := $(BUILD)/tests
+ORACLE_DIR   ?= $(TOP)/../shared/oracles/mosquitto-broker-data
+CHECK_CFLAGS := $(shell pkg-config --cflags check)
+CHECK_LIBS   := $(shell pkg-config --libs check)
+TEST_WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+TEST_CFLAGS  := -std=c99 $(TEST_WARN) -g -I$(LIB_INC) -I$(TEST_DIR)/unit $(CHECK_CFLAGS)
+UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
+                $(TEST_DIR)/unit/vectors.c $(TEST_DIR)/unit/hexin.c $(TEST_DIR)/unit/guard.c
+UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h
+ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c
+ORACLE_GEN   := $(TEST_DIR)/oracle/translate.py
+ORACLE_DATA  := $(TEST_BUILD)/oracle-cases.txt
+SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+COV_DIR      := $(BUILD)/coverage
+
+.PHONY: check-unit check-asan check-clang check-oracle coverage
+check: check-symbols check-unit check-asan check-clang check-oracle
+
+# --- unit suite, gcc -O2, against the static library ----------------------
+$(TEST_BUILD)/unit: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_A)
+	@mkdir -p $(@D)
+	gcc $(TEST_CFLAGS) -O2 $(UNIT_SRCS) $(LIB_A) $(CHECK_LIBS) -o $@
+
+check-unit: $(TEST_BUILD)/unit
+	cd $(TEST_BUILD) && ./unit
+
+# --- sanitizers: library sources compiled in with the same flags ---------
+$(TEST_BUILD)/unit-asan: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	gcc $(TEST_CFLAGS) -O1 $(SAN_FLAGS) $(UNIT_SRCS) $(LIB_SRCS) $(CHECK_LIBS) -o $@
+
+check-asan: $(TEST_BUILD)/unit-asan
+	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./unit-asan
+
+# --- clang -Werror for the library, C++ for the header --------------------
+check-clang:
+	@for f in $(LIB_SRCS); do \
+		echo "clang -std=c99 -Wall -Wextra -Wpedantic -Werror $$(basename $$f)"; \
+		clang -std=c99 -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -c $$f -o /dev/null || exit 1; \
+	done
+	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(LIB_INC)/mqttparse.h
+	@printf '#include "mqttparse.h"\nint main() { struct mqttp_parser p; mqttp_init(&p, 0); return 0; }\n' \
+		| g++ -fsyntax-only -x c++ -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -
+	@echo "check-clang: ok"
+
+# --- mosquitto oracle ------------------------------------------------------
+$(TEST_BUILD)/oracle: $(ORACLE_SRCS) $(UNIT_HDRS) $(LIB_A)
+	@mkdir -p $(@D)
+	gcc $(TEST_CFLAGS) -O2 $(ORACLE_SRCS) $(LIB_A) $(CHECK_LIBS) -o $@
+
+check-oracle: $(TEST_BUILD)/oracle
+	@if [ ! -d "$(ORACLE_DIR)" ]; then \
+		echo "check-oracle: SKIPPED: mosquitto broker data not found at $(ORACLE_DIR) (set ORACLE_DIR=...)"; \
+	else \
+		$(PYTHON) $(ORACLE_GEN) "$(ORACLE_DIR)" $(ORACLE_DATA) && \
+		cd $(TEST_BUILD) && ORACLE_CASES=$(ORACLE_DATA) ./oracle; \
+	fi
+
+# --- coverage: library built with --coverage, unit + oracle tests ---------
+coverage: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(ORACLE_SRCS)
+	@rm -rf $(COV_DIR) && mkdir -p $(COV_DIR)/obj
+	cd $(COV_DIR)/obj && for f in $(LIB_SRCS); do \
+		gcc -std=c99 -O0 -g --coverage -I$(LIB_INC) -c $$f -o $$(basename $$f .c).o || exit 1; done
+	gcc $(TEST_CFLAGS) -O0 $(UNIT_SRCS) $(COV_DIR)/obj/*.o --coverage $(CHECK_LIBS) -o $(COV_DIR)/unit
+	gcc $(TEST_CFLAGS) -O0 $(ORACLE_SRCS) $(COV_DIR)/obj/*.o --coverage $(CHECK_LIBS) -o $(COV_DIR)/oracle
+	@cd $(COV_DIR) && CK_FORK=no ./unit > unit.log 2>&1; tail -1 $(COV_DIR)/unit.log | grep -q 'Failures: 0, Errors: 0' \
+		|| { grep -E '^[0-9]+%: Checks' $(COV_DIR)/unit.log; echo "coverage: WARNING: unit failures (see $(COV_DIR)/unit.log)"; }
+	@if [ -d "$(ORACLE_DIR)" ]; then \
+		$(PYTHON) $(ORACLE_GEN) "$(ORACLE_DIR)" $(COV_DIR)/oracle-cases.txt && \
+		cd $(COV_DIR) && CK_FORK=no ORACLE_CASES=$(COV_DIR)/oracle-cases.txt ./oracle \
+		|| echo "coverage: WARNING: oracle failures"; \
+	else echo "coverage: oracle data not found, unit tests only"; fi
+	cd $(COV_DIR)/obj && gcovr --root $(LIB_DIR)/src --object-directory $(COV_DIR)/obj \
+		--filter '$(LIB_DIR)/src/' --txt $(COV_DIR)/coverage.txt \
+		--html-details $(COV_DIR)/index.html --print-summary . \
+		| tee $(COV_DIR)/summary.txt
+	@cd $(COV_DIR)/obj && gcovr --root $(LIB_DIR)/src --object-directory $(COV_DIR)/obj \
+		--filter '$(LIB_DIR)/src/' --branches . > $(COV_DIR)/coverage-branches.txt
+	@echo "coverage: report in $(COV_DIR)/index.html, $(COV_DIR)/coverage.txt (lines) and coverage-branches.txt"
