@@ -1,0 +1,7 @@
+# make demo: the main job (scripts/demo.sh). DEMO_PORT=N to listen elsewhere.
+demo: deps all haproxy
+	@DEMO_PORT=$(DEMO_PORT) BUILD=$(BUILD) HAPROXY_BIN=$(HAPROXY_BIN) $(TOP)/scripts/demo.sh
+check-demo: all haproxy
+	@BUILD=$(BUILD) HAPROXY_BIN=$(HAPROXY_BIN) $(TOP)/scripts/demo.sh --self-test
+.PHONY: demo check-demo
+check: check-demo
