@@ -404,9 +404,10 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data,
 /*
  * The CONNACK format a broker answers this client in: 4 for the 3.1/3.1.1
  * format (20 02 flags rc), 5 for the 5.0 format, 0 when the protocol level
- * has not been read (the only answer is to close). Protocol levels 3 and 4
- * get the 3.1.1 format and any other level the 5.0 format, as mosquitto
- * does; the bridge bit is ignored.
+ * has not been read (the only answer is to close). Protocol levels below 5
+ * (including unknown ones such as 2) get the 3.1.1 format, as 3.1.1 requires
+ * [MQTT-3.1.2-2]; level 5 and unknown higher levels the 5.0 format (as
+ * current mosquitto answers). The bridge bit is ignored.
  */
 unsigned mqttp_connack_version(const struct mqttp_parser *p);
 

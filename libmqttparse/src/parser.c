@@ -240,9 +240,14 @@ static uint32_t utf8_run(struct mqttp_parser *p, const uint8_t *d, uint32_t n,
 
 	while (i < n) {
 		/* Fast path: printable ASCII outside a sequence. */
-		if (p->utf8_need == 0 && !(p->hflags & H_TOPIC)) {
-			while (i < n && d[i] >= 0x20 && d[i] < 0x7F)
-				i++;
+		if (p->utf8_need == 0) {
+			if (p->hflags & H_TOPIC) {
+				while (i < n && d[i] >= 0x20 && d[i] < 0x7F && d[i] != '+' && d[i] != '#')
+					i++;
+			} else {
+				while (i < n && d[i] >= 0x20 && d[i] < 0x7F)
+					i++;
+			}
 			if (i == n)
 				break;
 		}
@@ -891,9 +896,10 @@ static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t
 	if (e == MQTTP_E_NONE && n == p->left && p->elem == E_STR) {
 		if (p->utf8_need)
 			e = MQTTP_E_UTF8; /* cut inside a character */
-		else if (p->st == ST_C_WILL_TOPIC && !p->in_props &&
-		         ((p->hflags & H_WILDCARD) || p->fld_len == 0))
+		else if (p->st == ST_C_WILL_TOPIC && !p->in_props && (p->hflags & H_WILDCARD))
 			e = MQTTP_E_WILL_TOPIC;
+		else if (p->st == ST_P_TOPIC && (p->hflags & H_WILDCARD))
+			e = MQTTP_E_TOPIC_NAME;
 	}
 	if (e == MQTTP_E_NONE)
 		emit_frag(p, k, d, n, n == p->left);
@@ -903,7 +909,7 @@ static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t
 	if (p->in_props)
 		p->props_left -= i;
 	p->left -= i;
-	if (e == MQTTP_E_WILL_TOPIC)
+	if (e == MQTTP_E_WILL_TOPIC || e == MQTTP_E_TOPIC_NAME)
 		return fail(p, e, p->fld_off);
 	if (e != MQTTP_E_NONE)
 		return fail(p, e, p->offset);
@@ -1394,6 +1400,8 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 	*consumed = 0;
 	if (p->status == MQTTP_ERROR)
 		return MQTTP_ERROR;
+	if (len == 0)
+		return MQTTP_NEED_MORE; /* changes nothing, not even status */
 	p->status = MQTTP_NEED_MORE;
 	while (i < len) {
 		uint8_t b;
