@@ -87,3 +87,7 @@ coverage: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(ORACLE_SRCS)
 	@cd $(COV_DIR)/obj && gcovr --root $(LIB_DIR)/src --object-directory $(COV_DIR)/obj \
 		--filter '$(LIB_DIR)/src/' --branches . > $(COV_DIR)/coverage-branches.txt
 	@echo "coverage: report in $(COV_DIR)/index.html, $(COV_DIR)/coverage.txt (lines) and coverage-branches.txt"
+
+# End-to-end tests of the HAProxy addon (real HAProxy 2.6 and 3.0, brokers, clients).
+-include $(TOP)/tests/e2e/e2e.mk
+check: check-e2e

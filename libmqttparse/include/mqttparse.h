@@ -404,10 +404,11 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data,
 /*
  * The CONNACK format a broker answers this client in: 4 for the 3.1/3.1.1
  * format (20 02 flags rc), 5 for the 5.0 format, 0 when the protocol level
- * has not been read (the only answer is to close). Protocol levels below 5
- * (including unknown ones such as 2) get the 3.1.1 format, as 3.1.1 requires
- * [MQTT-3.1.2-2]; level 5 and unknown higher levels the 5.0 format (as
- * current mosquitto answers). The bridge bit is ignored.
+ * has not been read (the only answer is to close). Level 5 gets the 5.0
+ * format; every other level, unknown ones included (2, 6, ...), the 3.1.1
+ * format, as 3.1.1 requires [MQTT-3.1.2-2] and as mosquitto 2.0 answers
+ * (its newer test data expects 20 03 00 84 00 for unknown levels: a
+ * difference the oracle test lists). The bridge bit is ignored.
  */
 unsigned mqttp_connack_version(const struct mqttp_parser *p);
 

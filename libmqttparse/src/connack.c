@@ -90,9 +90,8 @@ unsigned mqttp_connack_version(const struct mqttp_parser *p)
 {
 	if (p->type != MQTTP_CONNECT || !(p->have & MQTTP_HAVE_VERSION))
 		return 0;
-	/* Below 5: 3.1.1's rule [MQTT-3.1.2-2]. 5 and above: 5.0's format (a
-	 * later version most likely extends it; current mosquitto does so). */
-	return p->version < MQTTP_V5 ? MQTTP_V311 : MQTTP_V5;
+	/* 3.1.1's rule [MQTT-3.1.2-2] for every level but 5 itself. */
+	return p->version == MQTTP_V5 ? MQTTP_V5 : MQTTP_V311;
 }
 
 size_t mqttp_encode_refusal(const struct mqttp_parser *p, uint8_t *buf, size_t cap)

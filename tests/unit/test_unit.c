@@ -1063,9 +1063,9 @@ START_TEST(t_encode_refusal)
 	/* 3.1.1 malformed: close without CONNACK [MQTT-3.1.4-1] */
 	refusal_case("10 V[S'MQTT' 04 02 000A S[C0 80]]", 0, 0, 4, NULL);
 	refusal_case("10 V[S'MQTT' 04 03 000A S'p']", 0, 0, 4, NULL);
-	/* other levels get the 5.0 format, as mosquitto answers */
-	refusal_case("10 V[S'MQTT' 06 02 000A S'p']", 0, 0, 5, "20 03 00 84 00");
-	/* levels below 5, unknown ones too, get the 3.1.1 format [MQTT-3.1.2-2] */
+	/* every level but 5, unknown ones too, gets the 3.1.1 format [MQTT-3.1.2-2] */
+	refusal_case("10 V[S'MQTT' 06 02 000A S'p']", 0, 0, 4, "20 02 00 01");
+	refusal_case("10 V[S'MQIsdp' 05 02 000A S'p']", 0, 0, 5, "20 03 00 84 00");
 	refusal_case("10 V[S'MQTT' 00 02 000A S'p']", 0, 0, 4, "20 02 00 01");
 	refusal_case("10 V[S'MQTT' 02 02 000A S'p']", 0, 0, 4, "20 02 00 01");
 	refusal_case("10 V[S'MQTT' 84 02 000A S'p']", 0, 0, 4, NULL);

@@ -1,0 +1,1215 @@
+#!/usr/bin/python3
+"""End-to-end tests of the HAProxy MQTT addon: real HAProxy, real mosquitto
+brokers, real clients (paho and raw sockets), everything on 127.0.0.1 with
+ports chosen at run time.
+
+    mqtt_e2e.py [--haproxy BIN]... [-k SUBSTRING] [-v]
+
+BIN defaults to $HAPROXY_BIN, else build/bin/haproxy. Each test runs against
+every binary given. Prints one line per test and a closing "N passed, N
+failed"; exits non-zero on failure.
+
+Which broker a client reached: before a test, each broker gets a retained
+message "broker-N" on topic "whoami" (published directly); the client
+subscribes to "whoami" through the balancer and reads it.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+RECIPES = os.path.join(TOP, "examples", "haproxy")
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+VERBOSE = False
+
+
+def log(*a):
+    if VERBOSE:
+        print("   ", *a, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# MQTT encoding (raw client)
+# ---------------------------------------------------------------------------
+
+def vbi(n):
+    out = bytearray()
+    while True:
+        b = n % 128
+        n //= 128
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def mstr(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return len(b).to_bytes(2, "big") + b
+
+
+def connect_packet(cid, version=4, clean=True, keepalive=60, user=None, password=None,
+                   will=None, props=b"", level=None, flags_or=0):
+    """CONNECT bytes. will = (topic, payload, qos, retain)."""
+    name = b"MQIsdp" if version == 3 else b"MQTT"
+    lvl = version if level is None else level
+    flags = (0x02 if clean else 0) | flags_or
+    payload = mstr(cid)
+    if version == 5:
+        vh_props = vbi(len(props)) + props
+    else:
+        vh_props = b""
+    if will:
+        topic, wpayload, qos, retain = will
+        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
+        if version == 5:
+            payload += vbi(0)
+        payload += mstr(topic) + mstr(wpayload)
+    if user is not None:
+        flags |= 0x80
+        payload += mstr(user)
+    if password is not None:
+        flags |= 0x40
+        payload += mstr(password)
+    body = mstr(name) + bytes([lvl, flags]) + keepalive.to_bytes(2, "big") + vh_props + payload
+    return bytes([0x10]) + vbi(len(body)) + body
+
+
+def subscribe_packet(topic, version, pid=1):
+    body = pid.to_bytes(2, "big") + (b"\x00" if version == 5 else b"") + mstr(topic) + b"\x00"
+    return bytes([0x82]) + vbi(len(body)) + body
+
+
+def read_packet(sock):
+    """Returns (type_byte, body) or None on close."""
+    h = recv_exact(sock, 1)
+    if not h:
+        return None
+    mult, n = 1, 0
+    while True:
+        b = recv_exact(sock, 1)
+        if not b:
+            return None
+        n += (b[0] & 0x7F) * mult
+        mult *= 128
+        if not b[0] & 0x80:
+            break
+    body = recv_exact(sock, n) if n else b""
+    if body is None:
+        return None
+    return h[0], body
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        d = sock.recv(n - len(buf))
+        if not d:
+            return None
+        buf += d
+    return buf
+
+
+def recv_all(sock, timeout=3.0):
+    """Everything the peer sends until it closes (or timeout: returns
+    (bytes, closed))."""
+    sock.settimeout(timeout)
+    out = b""
+    try:
+        while True:
+            d = sock.recv(4096)
+            if not d:
+                return out, True
+            out += d
+    except socket.timeout:
+        return out, False
+    except ConnectionResetError:
+        return out, True
+
+
+def connack_of(pkt):
+    """(session_present, code, props_bytes) of a CONNACK packet tuple."""
+    t, body = pkt
+    assert t == 0x20, "expected CONNACK, got 0x%02x" % t
+    return body[0] & 1, body[1], body[2:]
+
+
+def v5_props(block):
+    """Parse a 5.0 property block (after its length) into {id: value}."""
+    out, i = {}, 0
+    while i < len(block):
+        pid = block[i]
+        i += 1
+        if pid in (0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2A):
+            out[pid] = block[i]
+            i += 1
+        elif pid in (0x13, 0x21, 0x22):
+            out[pid] = int.from_bytes(block[i:i + 2], "big")
+            i += 2
+        elif pid in (0x02, 0x11, 0x18, 0x27):
+            out[pid] = int.from_bytes(block[i:i + 4], "big")
+            i += 4
+        elif pid == 0x26:
+            kl = int.from_bytes(block[i:i + 2], "big")
+            k = block[i + 2:i + 2 + kl]
+            i += 2 + kl
+            vl = int.from_bytes(block[i:i + 2], "big")
+            out.setdefault(0x26, []).append((k, block[i + 2:i + 2 + vl]))
+            i += 2 + vl
+        else:
+            ln = int.from_bytes(block[i:i + 2], "big")
+            out[pid] = block[i + 2:i + 2 + ln]
+            i += 2 + ln
+    return out
+
+
+def raw_session(port, packet, chunks=None, delay=0.0, version=4, whoami=True, timeout=5.0,
+                host="127.0.0.1", wrap=None):
+    """Send CONNECT (whole, or cut at the offsets in chunks), read CONNACK and,
+    if accepted and whoami, subscribe to 'whoami' and return its payload.
+    Returns dict(connack=(sp, code, props), marker=str|None)."""
+    s = socket.create_connection((host, port), timeout=timeout)
+    if wrap:
+        s = wrap(s)
+    s.settimeout(timeout)
+    try:
+        if chunks:
+            cuts = [0] + list(chunks) + [len(packet)]
+            for a, b in zip(cuts, cuts[1:]):
+                if b > a:
+                    s.sendall(packet[a:b])
+                    time.sleep(delay)
+        else:
+            s.sendall(packet)
+        pkt = read_packet(s)
+        if pkt is None:
+            return {"connack": None, "marker": None}
+        ca = connack_of(pkt)
+        res = {"connack": ca, "marker": None}
+        if ca[1] != 0 or not whoami:
+            return res
+        s.sendall(subscribe_packet("whoami", version))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            pkt = read_packet(s)
+            if pkt is None:
+                break
+            t, body = pkt
+            if t >> 4 == 3:
+                tl = int.from_bytes(body[:2], "big")
+                pos = 2 + tl
+                if (t >> 1) & 3:
+                    pos += 2
+                if version == 5:
+                    plen, n = 0, 0
+                    while True:
+                        b = body[pos]
+                        pos += 1
+                        plen |= (b & 0x7F) << (7 * n)
+                        n += 1
+                        if not b & 0x80:
+                            break
+                    pos += plen
+                res["marker"] = body[pos:].decode()
+                break
+        s.sendall(b"\xe0\x00")
+        return res
+    finally:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+def raw_exchange(port, data, timeout=3.0):
+    """Send raw bytes; return (bytes received, closed by peer)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        return recv_all(s, timeout)
+    finally:
+        s.close()
+
+
+# ---------------------------------------------------------------------------
+# paho (1.6 in bookworm, 2.x elsewhere)
+# ---------------------------------------------------------------------------
+
+def paho_client(client_id, protocol, clean=True):
+    import paho.mqtt.client as mqtt
+    kw = {"client_id": client_id, "protocol": protocol}
+    if protocol != mqtt.MQTTv5:
+        kw["clean_session"] = clean
+    if hasattr(mqtt, "CallbackAPIVersion"):
+        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, **kw)
+    return mqtt.Client(**kw)
+
+
+def paho_whoami(port, client_id, protocol, tls=None, clean=True, props=None, timeout=8.0):
+    """Connect with paho, read the whoami marker. Returns dict(rc, marker,
+    assigned)."""
+    import paho.mqtt.client as mqtt
+    c = paho_client(client_id, protocol, clean)
+    if tls:
+        c.tls_set(**tls)
+    out = {"rc": None, "marker": None, "assigned": None}
+    done = threading.Event()
+
+    def on_connect(cl, ud, flags, rc, properties=None):
+        out["rc"] = rc if isinstance(rc, int) else getattr(rc, "value", rc)
+        if properties is not None and hasattr(properties, "AssignedClientIdentifier"):
+            out["assigned"] = properties.AssignedClientIdentifier
+        if out["rc"] == 0:
+            cl.subscribe("whoami", 0)
+        else:
+            done.set()
+
+    def on_message(cl, ud, msg):
+        out["marker"] = msg.payload.decode()
+        done.set()
+
+    c.on_connect = on_connect
+    c.on_message = on_message
+    kw = {}
+    if protocol == mqtt.MQTTv5:
+        kw["clean_start"] = clean
+        if props is not None:
+            kw["properties"] = props
+    try:
+        c.connect("127.0.0.1", port, 30, **kw)
+    except Exception as e:
+        out["rc"] = "exception: %r" % (e,)
+        return out
+    c.loop_start()
+    done.wait(timeout)
+    c.disconnect()
+    c.loop_stop()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=10.0, proc=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Env:
+    """Temp dir + processes of one test; stop() kills them by PID."""
+
+    def __init__(self, haproxy):
+        self.haproxy = haproxy
+        self.dir = tempfile.mkdtemp(prefix="mqtt-e2e-")
+        self.procs = []
+        self.logs = []
+
+    def stop(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in reversed(self.procs):
+            try:
+                p.wait(3)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
+    def cleanup(self, keep=False):
+        self.stop()
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def broker(self, name, extra=""):
+        port = free_port()
+        conf = os.path.join(self.dir, "%s.conf" % name)
+        logf = os.path.join(self.dir, "%s.log" % name)
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "log_dest file %s\nlog_type all\n%s" % (port, logf, extra))
+        p = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=subprocess.DEVNULL,
+                             stderr=open(logf + ".err", "w"))
+        self.procs.append(p)
+        if not wait_port(port, 10, p):
+            raise RuntimeError("mosquitto %s did not start" % name)
+        return port
+
+    def brokers(self, n=3):
+        ports = [self.broker("broker%d" % (i + 1)) for i in range(n)]
+        for i, port in enumerate(ports):
+            set_marker(port, "broker-%d" % (i + 1))
+        return ports
+
+    def haproxy_run(self, cfg_text=None, recipe=None, env=None, name="haproxy", ports=(),
+                    extra_args=()):
+        """Start HAProxy in the foreground with a generated config or a
+        recipe from examples/haproxy (its ${VARS} come from env)."""
+        if recipe:
+            cfg = os.path.join(RECIPES, recipe)
+        else:
+            cfg = os.path.join(self.dir, "%s.cfg" % name)
+            with open(cfg, "w") as f:
+                f.write(cfg_text)
+        e = dict(os.environ)
+        e.update(env or {})
+        chk = subprocess.run([self.haproxy, "-c", "-f", cfg] + list(extra_args), env=e,
+                             capture_output=True, text=True)
+        if chk.returncode != 0:
+            raise RuntimeError("haproxy -c failed: %s %s" % (chk.stdout, chk.stderr))
+        logf = os.path.join(self.dir, "%s.log" % name)
+        p = subprocess.Popen([self.haproxy, "-db", "-f", cfg] + list(extra_args), env=e,
+                             stdout=open(logf, "w"), stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        self.logs.append(logf)
+        for port in ports:
+            if not wait_port(port, 10, p):
+                raise RuntimeError("haproxy did not listen on %d: %s" % (port, open(logf).read()))
+        return p, logf
+
+
+def set_marker(port, text):
+    """Publish a retained marker on 'whoami' directly to a broker and wait
+    until the broker serves it."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(connect_packet("marker-setter"))
+    read_packet(s)
+    body = mstr("whoami") + text.encode()
+    s.sendall(bytes([0x31]) + vbi(len(body)) + body)
+    s.sendall(b"\xe0\x00")
+    s.close()
+    for _ in range(50):
+        r = raw_session(port, connect_packet("marker-check"))
+        if r["marker"] == text:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("marker not stored on %d" % port)
+
+
+def broker_env(ports, bind_port):
+    e = {"MQTT_BIND": "127.0.0.1:%d" % bind_port}
+    for i, p in enumerate(ports):
+        e["BROKER%d" % (i + 1)] = "127.0.0.1:%d" % p
+    return e
+
+
+def haproxy_version(binary):
+    out = subprocess.run([binary, "-v"], capture_output=True, text=True).stdout
+    m = re.search(r"version (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+# ---------------------------------------------------------------------------
+# Tests. Each takes an Env and raises AssertionError on failure.
+# ---------------------------------------------------------------------------
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def sticky_run(port, ids, rounds, version=4):
+    """Connect each id <rounds> times; return {id: set(markers)}."""
+    seen = {}
+    for r in range(rounds):
+        for cid in ids:
+            res = raw_session(port, connect_packet(cid, version=version), version=version)
+            check(res["connack"] is not None and res["connack"][1] == 0,
+                  "%s refused: %r" % (cid, res))
+            seen.setdefault(cid, set()).add(res["marker"])
+    return seen
+
+
+def check_sticky(seen, min_brokers=2):
+    moved = {k: v for k, v in seen.items() if len(v) != 1}
+    check(not moved, "client ids that changed broker: %r" % moved)
+    used = set().union(*seen.values())
+    check(None not in used, "a client read no marker")
+    check(len(used) >= min_brokers, "only brokers %r used" % used)
+
+
+IDS = ["client-%03d" % i for i in range(24)] + ["", "x" * 200][:1] + ["sensor/ü-%d" % i for i in range(3)]
+
+
+@test
+def stick_balance_hash(env):
+    """balance hash req.mqtt_client_id as written (hash.cfg)"""
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="hash.cfg", env=broker_env(ports, lp), ports=[lp])
+    ids = [i for i in IDS if i]
+    check_sticky(sticky_run(lp, ids, 3))
+
+
+@test
+def stick_on_plain(env):
+    """balance roundrobin + stick on req.mqtt_client_id as written"""
+    ports = env.brokers()
+    lp = free_port()
+    cfg = """
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend mqtt
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.mqtt_client_id -m found }
+    default_backend b
+backend b
+    balance roundrobin
+    stick-table type string len 255 size 100k expire 1h
+    stick on req.mqtt_client_id
+%s""" % (lp, "".join("    server b%d 127.0.0.1:%d\n" % (i, p) for i, p in enumerate(ports)))
+    env.haproxy_run(cfg, ports=[lp])
+    check_sticky(sticky_run(lp, [i for i in IDS if i], 3))
+
+
+@test
+def stick_basic_recipe(env):
+    """basic.cfg: leastconn + sha2 stick table, 3.1 / 3.1.1 / 5.0 clients"""
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env(ports, lp), ports=[lp])
+    ids = [i for i in IDS if i]
+    seen = sticky_run(lp, ids, 2)
+    for v in (3, 5):
+        s2 = sticky_run(lp, ids[:8], 1, version=v)
+        for k, m in s2.items():
+            seen[k] |= m
+    check_sticky(seen)
+
+
+@test
+def split_connects(env):
+    """CONNECT dribbled byte by byte, split inside the length and the client id"""
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env(ports, lp), ports=[lp])
+    cid = "split-" + "k" * 150  # remaining length > 127: two length bytes
+    pkt = connect_packet(cid, user="u", password=b"p")
+    ref = raw_session(lp, pkt)["marker"]
+    check(ref, "no marker for the one-shot CONNECT")
+    r = raw_session(lp, pkt, chunks=list(range(1, len(pkt))), delay=0.003)
+    check(r["connack"] and r["connack"][1] == 0, "byte-by-byte refused: %r" % r)
+    check(r["marker"] == ref, "byte-by-byte went to %r, not %r" % (r["marker"], ref))
+    # after the first length byte; then in the middle of the client id
+    r = raw_session(lp, pkt, chunks=[2, 14 + 70], delay=0.2)
+    check(r["marker"] == ref, "split length/client id went to %r, not %r" % (r["marker"], ref))
+    # v5 with properties, split in the property block
+    pkt5 = connect_packet(cid, version=5, props=b"\x11\x00\x00\x00\x3c\x21\x00\x10")
+    r = raw_session(lp, pkt5, chunks=[1, 13, 15], delay=0.1, version=5)
+    check(r["connack"] and r["connack"][1] == 0 and r["marker"] == ref,
+          "v5 split: %r (expected %s)" % (r, ref))
+
+
+@test
+def large_connect(env):
+    """CONNECT larger than tune.bufsize 16384 (60 KB password) routes on its client id"""
+    ports = env.brokers()
+    lp = free_port()
+    cfg = open(os.path.join(RECIPES, "basic.cfg")).read().replace(
+        "global\n", "global\n    tune.bufsize 16384\n", 1)
+    env.haproxy_run(cfg, env=broker_env(ports, lp), ports=[lp])
+    for cid in ("big-1", "big-2", "big-3"):
+        small = raw_session(lp, connect_packet(cid))["marker"]
+        big = raw_session(lp, connect_packet(cid, user="jwt", password=os.urandom(60000)))
+        check(big["connack"] and big["connack"][1] == 0, "60 KB CONNECT refused: %r" % big)
+        check(big["marker"] == small, "%s: big CONNECT went to %r, small to %r"
+              % (cid, big["marker"], small))
+
+
+@test
+def paho_versions_and_empty_id(env):
+    """paho 3.1 / 3.1.1 / 5.0 clients; empty client id takes the leastconn fallback"""
+    import paho.mqtt.client as mqtt
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env(ports, lp), ports=[lp])
+    for proto in (mqtt.MQTTv31, mqtt.MQTTv311, mqtt.MQTTv5):
+        a = paho_whoami(lp, "paho-%d" % proto, proto)
+        b = paho_whoami(lp, "paho-%d" % proto, proto)
+        check(a["rc"] == 0 and a["marker"], "protocol %d: %r" % (proto, a))
+        check(a["marker"] == b["marker"], "protocol %d moved: %r %r" % (proto, a, b))
+    markers = set()
+    for _ in range(6):
+        r = paho_whoami(lp, "", mqtt.MQTTv311)
+        check(r["rc"] == 0 and r["marker"], "empty id 3.1.1: %r" % r)
+        markers.add(r["marker"])
+        r = paho_whoami(lp, "", mqtt.MQTTv5)
+        check(r["rc"] == 0 and r["marker"], "empty id 5.0: %r" % r)
+        markers.add(r["marker"])
+    check(len(markers) >= 2, "empty ids all went to %r (no fallback spread)" % markers)
+
+
+@test
+def empty_id_fallback_recipe(env):
+    """empty-id-fallback.cfg: ids hash, empty ids spread by load"""
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="empty-id-fallback.cfg", env=broker_env(ports, lp), ports=[lp])
+    check_sticky(sticky_run(lp, ["e-%d" % i for i in range(12)], 2))
+    markers = {raw_session(lp, connect_packet(""))["marker"] for _ in range(9)}
+    check(None not in markers and len(markers) >= 2, "empty ids: %r" % markers)
+
+
+# (name, CONNECT bytes, expected answer bytes, closed)
+INVALID = [
+    # what a 3.1.1 broker must answer [MQTT-3.1.2-2] and what mosquitto 2.0.11
+    # answers for MQTT/6, MQTT/2, MQTT/3 and MQIsdp/4 alike (checked)
+    ("\"MQTT\" level 6: return code 1 in 3.1.1 format, as mosquitto",
+     bytes.fromhex("100c00044d515454060200000000"), bytes.fromhex("20020001")),
+    ("\"MQIsdp\" level 4: return code 1",
+     bytes.fromhex("100e00064d51497364700402003c0000"), bytes.fromhex("20020001")),
+    ("3.1.1 reserved connect flag: close, no CONNACK [MQTT-3.1.4-1]",
+     bytes.fromhex("100c00044d515454040300000000"), b""),
+    ("5.0 reserved connect flag: 0x81",
+     bytes.fromhex("100d00044d51545405030000000000"), bytes.fromhex("2003008100")),
+    ("3.1.1 empty id without clean session: return code 2 [MQTT-3.1.3-8]",
+     bytes.fromhex("100c00044d515454040000000000"), bytes.fromhex("20020002")),
+    ("3.1 empty client id: return code 2",
+     bytes.fromhex("100e00064d514973647003020000" "0000"), bytes.fromhex("20020002")),
+    ("3.1.1 client id with C0 80 (overlong NUL): close",
+     bytes.fromhex("100e00044d5154540402003c0002c080"), b""),
+    ("5.0 client id with ED A0 80 (surrogate): 0x81",
+     bytes.fromhex("101000044d5154540502003c000003eda080"), bytes.fromhex("2003008100")),
+    ("5.0 receive maximum 0: protocol error 0x82",
+     bytes.fromhex("101000044d5154540502003c03210000" "0000"), bytes.fromhex("2003008200")),
+    ("first packet PINGREQ: close",
+     bytes.fromhex("c000"), b""),
+    ("HTTP instead of MQTT: close",
+     b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b""),
+    ("3.1.1 password without user name: close [MQTT-3.1.2-22]",
+     bytes.fromhex("101100044d5154540442003c000161000170"), b""),
+]
+
+
+@test
+def invalid_connects(env):
+    """invalid CONNECTs get exactly the CONNACK a broker sends (or a close)"""
+    ports = env.brokers(1)
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env(ports * 3, lp), ports=[lp])
+    bad = []
+    for name, data, want in INVALID:
+        got, closed = raw_exchange(lp, data)
+        if got != want or not closed:
+            bad.append("%s: got %s closed=%s, want %s" % (name, got.hex() or "-", closed,
+                                                          want.hex() or "-"))
+        # byte by byte gives the same answer
+        s = socket.create_connection(("127.0.0.1", lp), timeout=3)
+        try:
+            for i in range(len(data)):
+                s.sendall(data[i:i + 1])
+                time.sleep(0.002)
+        except OSError:
+            pass
+        got2, closed2 = recv_all(s, 3)
+        s.close()
+        if got2 != want:
+            bad.append("%s (byte by byte): got %s, want %s" % (name, got2.hex() or "-", want.hex() or "-"))
+    check(not bad, "\n      ".join(bad))
+
+
+@test
+def refuse_reasons(env):
+    """mqtt-refuse <reason> [server-reference]: CONNACK in the client's version"""
+    ports = env.brokers(1)
+    lp = free_port()
+    cfg = """
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend mqtt
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content mqtt-refuse if { req.mqtt_error -m found }
+    tcp-request content mqtt-refuse use-another-server server-reference other.example:1883 if { req.mqtt_client_id -m beg moved- }
+    tcp-request content mqtt-refuse banned if { req.mqtt_client_id -m beg banned- }
+    tcp-request content mqtt-refuse bad-username-or-password if { req.mqtt_username -m str nobody }
+    tcp-request content mqtt-refuse unsupported-protocol-version if { req.mqtt_bridge }
+    tcp-request content mqtt-refuse if { req.mqtt_user_prop(role) -m str guest }
+    tcp-request content reject unless { req.mqtt_client_id -m found }
+    default_backend b
+backend b
+    server b1 127.0.0.1:%d
+""" % (lp, ports[0])
+    env.haproxy_run(cfg, ports=[lp])
+    sref = b"other.example:1883"
+    cases = [
+        ("v5 use-another-server + server reference", connect_packet("moved-1", version=5),
+         bytes([0x20, 3 + 3 + len(sref), 0, 0x9C, 3 + len(sref), 0x1C, 0, len(sref)]) + sref),
+        ("v3.1.1 use-another-server -> 3", connect_packet("moved-1"), bytes.fromhex("20020003")),
+        ("v3.1 banned -> 5", connect_packet("banned-1", version=3), bytes.fromhex("20020005")),
+        ("v5 banned -> 0x8a", connect_packet("banned-1", version=5), bytes.fromhex("2003008a00")),
+        ("v3.1.1 bad user -> 4", connect_packet("c", user="nobody"), bytes.fromhex("20020004")),
+        ("v5 bad user -> 0x86", connect_packet("c", version=5, user="nobody"), bytes.fromhex("2003008600")),
+        ("bridge 0x84 -> return code 1 (bridge falls back)",
+         connect_packet("br", level=0x84), bytes.fromhex("20020001")),
+        ("bridge 0x85 (5.0) -> reason 0x84",
+         connect_packet("br", version=5, level=0x85), bytes.fromhex("2003008400")),
+        ("bridge 0x83 (3.1) -> return code 1",
+         connect_packet("br", version=3, level=0x83), bytes.fromhex("20020001")),
+        ("v5 no reason, valid CONNECT -> not authorized 0x87",
+         connect_packet("g", version=5, props=b"\x26" + mstr("role") + mstr("guest")),
+         bytes.fromhex("2003008700")),
+    ]
+    bad = []
+    for name, data, want in cases:
+        got, closed = raw_exchange(lp, data)
+        if got != want or not closed:
+            bad.append("%s: got %s closed=%s want %s" % (name, got.hex(), closed, want.hex()))
+    ok = raw_session(lp, connect_packet("fine", version=5, props=b"\x26" + mstr("role") + mstr("admin")),
+                     version=5, whoami=False)
+    if not ok["connack"] or ok["connack"][1] != 0:
+        bad.append("a valid admin client was refused: %r" % ok)
+    check(not bad, "\n      ".join(bad))
+
+
+@test
+def refuse_on_response(env):
+    """tcp-response content mqtt-refuse replaces the broker's CONNACK"""
+    ports = env.brokers(1)
+    lp = free_port()
+    cfg = """
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend mqtt
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.mqtt_client_id -m found }
+    tcp-request content set-var(txn.drain) bool(true) if { req.mqtt_client_id -m beg drain- }
+    default_backend b
+backend b
+    tcp-response inspect-delay 5s
+    tcp-response content mqtt-refuse server-moved server-reference new.example if { res.mqtt_connack_code eq 0 } { var(txn.drain) -m bool }
+    server b1 127.0.0.1:%d
+""" % (lp, ports[0])
+    env.haproxy_run(cfg, ports=[lp])
+    ref = b"new.example"
+    want5 = bytes([0x20, 6 + len(ref), 0, 0x9D, 3 + len(ref), 0x1C, 0, len(ref)]) + ref
+    bad = []
+    for name, pkt, want in (("v5", connect_packet("drain-1", version=5), want5),
+                            ("v3.1.1", connect_packet("drain-1"), bytes.fromhex("20020003"))):
+        got, closed = raw_exchange(lp, pkt)
+        if got != want or not closed:
+            bad.append("%s: got %s closed=%s, want %s" % (name, got.hex(), closed, want.hex()))
+    r = raw_session(lp, connect_packet("stay-1", version=5), version=5, whoami=False)
+    if not r["connack"] or r["connack"][1] != 0:
+        bad.append("stay-1 refused: %r" % r)
+    check(not bad, "; ".join(bad))
+
+
+@test
+def many_concurrent_handshakes(env):
+    """700 half-sent CONNECTs at once (more than the per-thread parse cache), then completed"""
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="hash.cfg", env=broker_env(ports, lp), ports=[lp])
+    n = 700
+    ids = ["conc-%04d-%s" % (i, "q" * (i % 40)) for i in range(n)]
+    expect = {}
+    for cid in ids[:60]:
+        expect[cid] = raw_session(lp, connect_packet(cid))["marker"]
+    socks = []
+    for cid in ids:
+        pkt = connect_packet(cid)
+        s = socket.create_connection(("127.0.0.1", lp), timeout=10)
+        cut = 9 + len(cid) // 2
+        s.sendall(pkt[:cut])
+        socks.append((cid, s, pkt[cut:]))
+    time.sleep(0.5)
+    for cid, s, rest in socks:
+        s.sendall(rest)
+    bad = []
+    for cid, s, rest in socks:
+        pk = read_packet(s)
+        if pk is None or connack_of(pk)[1] != 0:
+            bad.append("%s: %r" % (cid, pk))
+        s.close()
+    check(not bad, "%d refused, e.g. %s" % (len(bad), bad[:3]))
+    for cid in ids[:60]:
+        m = raw_session(lp, connect_packet(cid))["marker"]
+        if m != expect[cid]:
+            bad.append("%s moved %s -> %s" % (cid, expect[cid], m))
+    check(not bad, "; ".join(bad[:5]))
+
+
+@test
+def config_errors(env):
+    """bad mqtt_prop names and refusal reasons fail at configuration parse"""
+    base = """
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend f
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    %%s
+    default_backend b
+backend b
+    server s 127.0.0.1:1
+""" % free_port()
+    cases = [
+        ("tcp-request content accept if { req.mqtt_prop(no_such_thing) -m found }",
+         ["req.mqtt_prop", "no_such_thing", "session_expiry_interval"]),
+        ("tcp-request content accept if { req.mqtt_prop(assigned_client_identifier) -m found }",
+         ["assigned_client_identifier", "receive_maximum"]),
+        ("tcp-request content accept if { req.mqtt_prop(user_property) -m found }",
+         ["req.mqtt_user_prop"]),
+        ("tcp-request content mqtt-refuse not-a-reason",
+         ["mqtt-refuse", "not-a-reason", "not-authorized", "server-moved"]),
+        ("tcp-request content mqtt-refuse banned extra",
+         ["mqtt-refuse", "extra"]),
+    ]
+    bad = []
+    for i, (line, words) in enumerate(cases):
+        cfg = os.path.join(env.dir, "bad%d.cfg" % i)
+        with open(cfg, "w") as f:
+            f.write(base % line)
+        r = subprocess.run([env.haproxy, "-c", "-f", cfg], capture_output=True, text=True)
+        msg = r.stdout + r.stderr
+        if r.returncode == 0 or not all(w in msg for w in words):
+            bad.append("%r: rc=%d, message lacks %r: %s" % (line, r.returncode, words, msg.strip()[-400:]))
+    good = os.path.join(env.dir, "good.cfg")
+    with open(good, "w") as f:
+        f.write(base % "tcp-request content accept if { req.mqtt_prop(will_delay_interval) -m found } "
+                "{ req.mqtt_prop(session_expiry_interval) -m found }")
+    r = subprocess.run([env.haproxy, "-c", "-f", good], capture_output=True, text=True)
+    if r.returncode != 0:
+        bad.append("valid config refused: " + r.stdout + r.stderr)
+    check(not bad, "\n      ".join(bad))
+
+
+@test
+def fetch_values(env):
+    """every request/response fetch, read back through set-var + log"""
+    ports = env.brokers(1)
+    lp = free_port()
+    fetches = ["req.mqtt_client_id", "req.mqtt_username", "req.mqtt_password,hex",
+               "req.mqtt_proto_name", "req.mqtt_proto_version", "req.mqtt_bridge",
+               "req.mqtt_clean_start", "req.mqtt_keepalive", "req.mqtt_will_topic",
+               "req.mqtt_will_qos", "req.mqtt_will_retain", "req.mqtt_will_payload,hex",
+               "req.mqtt_prop(session_expiry_interval)", "req.mqtt_prop(will_delay_interval)",
+               "req.mqtt_prop(authentication_method)", "req.mqtt_user_prop(k2)",
+               "req.mqtt_is_valid", "req.mqtt_reason_code"]
+    sets = "".join("    tcp-request content set-var(sess.f%d) %s\n" % (i, f) for i, f in enumerate(fetches))
+    fmt = " ".join("f%d=%%[var(sess.f%d)]" % (i, i) for i in range(len(fetches)))
+    cfg = """
+global
+    log stdout format raw local0 info
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend mqtt
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.mqtt_is_valid }
+%s    # %%B makes HAProxy log at the end of the stream, after the CONNACK
+    log-format "%s r1=%%[var(sess.r1)] r2=%%[var(sess.r2)] r3=%%[var(sess.r3)] r4=%%[var(sess.r4)] %%ts %%B"
+    default_backend b
+backend b
+    tcp-response inspect-delay 5s
+    tcp-response content reject unless { res.mqtt_connack_code -m found }
+    tcp-response content set-var(sess.r1) res.mqtt_connack_code
+    tcp-response content set-var(sess.r2) res.mqtt_session_present
+    tcp-response content set-var(sess.r3) res.mqtt_prop(topic_alias_maximum)
+    tcp-response content set-var(sess.r4) res.mqtt_assigned_client_id
+    server b1 127.0.0.1:%d
+""" % (lp, sets, fmt, ports[0])
+    _, logf = env.haproxy_run(cfg, ports=[lp])
+    props = b"\x11\x00\x00\x00\x2a\x15" + mstr("SCRAM") + b"\x26" + mstr("k1") + mstr("v1") + \
+        b"\x26" + mstr("k2") + mstr("first") + b"\x26" + mstr("k2") + mstr("second")
+    cid = "fv-1"
+    body_will_props = b"\x05\x18\x00\x00\x00\x07"
+    # build v5 CONNECT with will properties by hand
+    payload = mstr(cid) + body_will_props + mstr("last/will") + mstr(b"\x00\x01bye") + mstr("alice") + mstr(b"s\x00cret")
+    flags = 0x02 | 0x04 | (1 << 3) | 0x20 | 0x80 | 0x40
+    vh = mstr("MQTT") + bytes([5, flags]) + (77).to_bytes(2, "big") + vbi(len(props)) + props
+    pkt = b"\x10" + vbi(len(vh) + len(payload)) + vh + payload
+    # 5.0 but the AUTH method makes mosquitto refuse; we only read fields
+    raw_session(lp, pkt, chunks=[5, 20, 33, 60], delay=0.05, version=5, whoami=False)
+    # a second, plain v5 client: assigned id from the broker
+    raw_session(lp, connect_packet("", version=5), version=5, whoami=False)
+    time.sleep(0.5)
+    # (the port probe of haproxy_run logs a line with no fields: skip it)
+    lines = [l for l in open(logf).read().splitlines() if "f3=MQTT" in l]
+    check(len(lines) >= 2, "log lines: %r" % lines)
+    want = ["fv-1", "alice", "73006372657", "MQTT", "5", "0", "1", "77", "last/will", "1", "1",
+            "000162796", "42", "7", "SCRAM", "first", "1", "0"]
+    got = dict(kv.split("=", 1) for kv in lines[0].split() if "=" in kv)
+    bad = []
+    for i, w in enumerate(want):
+        v = got.get("f%d" % i, "")
+        if not v.lower().startswith(w.lower()):
+            bad.append("%s = %r, want %r" % (fetches[i], v, w))
+    got2 = dict(kv.split("=", 1) for kv in lines[1].split() if "=" in kv)
+    if got2.get("f0") != "" and got2.get("f0") != "-":
+        bad.append("empty client id logged as %r" % got2.get("f0"))
+    if got.get("r1") in ("", "-", "0", None):
+        bad.append("CONNACK code of the AUTH-method client: %r" % got.get("r1"))
+    if got2.get("r1") != "0" or not got2.get("r4", "").startswith("auto-"):
+        bad.append("CONNACK fetches: %r" % {k: got2.get(k) for k in ("r1", "r2", "r3", "r4")})
+    check(not bad, "\n      ".join(bad) + "\n      line: " + lines[0])
+
+
+@test
+def incremental_counter(env):
+    """N fetches over M wake-ups feed each CONNECT byte to the parser once"""
+    ports = env.brokers(1)
+    lp, sp = free_port(), free_port()
+    rules = "".join("    tcp-request content set-var(sess.v%d) req.mqtt_%s\n" % (i, f) for i, f in
+                    enumerate(["client_id", "username", "keepalive", "proto_version", "clean_start",
+                               "user_prop(a)", "prop(session_expiry_interval)", "password",
+                               "will_topic", "reason_code"]))
+    cfg = """
+defaults
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend stats
+    mode http
+    bind 127.0.0.1:%d
+    http-request return status 200 content-type text/plain lf-string "%%[mqtt_parse_bytes] %%[mqtt_parse_states]"
+frontend mqtt
+    mode tcp
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.mqtt_is_valid }
+    tcp-request content reject unless { req.mqtt_client_id -m found } { req.mqtt_username -m found } { req.mqtt_password -m found }
+%s    default_backend b
+backend b
+    mode tcp
+    server b1 127.0.0.1:%d
+""" % (sp, lp, rules, ports[0])
+    env.haproxy_run(cfg, ports=[lp, sp])
+
+    def counters():
+        s = socket.create_connection(("127.0.0.1", sp), timeout=3)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        data, _ = recv_all(s, 3)
+        s.close()
+        b, st = data.split(b"\r\n\r\n", 1)[1].split()
+        return int(b), int(st)
+
+    pkt = connect_packet("inc-" + "z" * 300, version=5, user="u" * 100, password=b"p" * 400,
+                         props=b"\x11\x00\x00\x00\x10" + (b"\x26" + mstr("a") + mstr("b")) * 20)
+    b0, s0 = counters()
+    chunks = list(range(7, len(pkt), 37))
+    r = raw_session(lp, pkt, chunks=chunks, delay=0.02, version=5, whoami=False)
+    check(r["connack"] and r["connack"][1] == 0, "refused: %r" % r)
+    b1, s1 = counters()
+    wakeups = len(chunks) + 1
+    fetches_per_wakeup = 14
+    naive = sum(min(len(pkt), c) for c in chunks + [len(pkt)]) * fetches_per_wakeup
+    log("CONNECT %d bytes in %d segments: parser fed %d bytes, %d state(s); a re-parse "
+        "per fetch would read about %d bytes" % (len(pkt), wakeups, b1 - b0, s1 - s0, naive))
+    INFO.append("incremental: CONNECT of %d bytes in %d segments, %d+ fetch calls per wake-up: "
+                "%d bytes fed, %d parser state (stateless re-parse: ~%d bytes)"
+                % (len(pkt), wakeups, fetches_per_wakeup, b1 - b0, s1 - s0, naive))
+    check(b1 - b0 == len(pkt), "fed %d bytes for a %d-byte CONNECT" % (b1 - b0, len(pkt)))
+    check(s1 - s0 == 1, "%d parser states for one stream" % (s1 - s0))
+
+
+@test
+def bridge_through_balancer(env):
+    """a real mosquitto bridge (level 0x84) connects through basic.cfg"""
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env(ports, lp), ports=[lp])
+    local = bridge_broker(env, "bridge-a", lp)
+    check(bridged_message_flows(local, ports), "no message crossed the bridge")
+
+
+@test
+def bridge_recipe_fallback(env):
+    """bridge.cfg refuses the bridge bit with return code 1; mosquitto retries plain"""
+    ports = env.brokers()
+    lp = free_port()
+    _, logf = env.haproxy_run(recipe="bridge.cfg", env=broker_env(ports, lp), ports=[lp])
+    local = bridge_broker(env, "bridge-b", lp, extra="restart_timeout 1\n")
+    check(bridged_message_flows(local, ports, timeout=25), "no message crossed the bridge")
+    # the refused attempt is logged when it ends (the plain one is still open)
+    text = open(logf).read()
+    check("client_id=bridge-b bridge=1" in text,
+          "expected the refused bridge-bit attempt in the log:\n" + text[-1500:])
+
+
+def bridge_broker(env, name, hap_port, extra=""):
+    return env.broker(name, "connection %s\naddress 127.0.0.1:%d\ntopic bridged/# out 0\n"
+                            "remote_clientid %s\ncleansession true\n%s" % (name, hap_port, name, extra))
+
+
+def bridged_message_flows(local_port, remote_ports, timeout=15):
+    """Subscribe on every remote broker, publish on the local one until a
+    remote subscriber gets the message."""
+    subs = []
+    for p in remote_ports:
+        s = socket.create_connection(("127.0.0.1", p), timeout=5)
+        s.sendall(connect_packet("watch-%d" % p))
+        read_packet(s)
+        s.sendall(subscribe_packet("bridged/#", 4))
+        read_packet(s)
+        s.settimeout(0.2)
+        subs.append(s)
+    deadline = time.time() + timeout
+    try:
+        while time.time() < deadline:
+            c = socket.create_connection(("127.0.0.1", local_port), timeout=5)
+            c.sendall(connect_packet("pub-local"))
+            read_packet(c)
+            body = mstr("bridged/t") + b"hello"
+            c.sendall(bytes([0x30]) + vbi(len(body)) + body + b"\xe0\x00")
+            c.close()
+            t_end = time.time() + 1.0
+            while time.time() < t_end:
+                for s in subs:
+                    try:
+                        pk = read_packet(s)
+                    except socket.timeout:
+                        continue
+                    if pk and pk[0] >> 4 == 3 and pk[1].endswith(b"hello"):
+                        return True
+        return False
+    finally:
+        for s in subs:
+            s.close()
+
+
+@test
+def mqtt5_assigned_id(env):
+    """MQTT 5: empty id, then reconnect with the assigned id -> same broker"""
+    import paho.mqtt.client as mqtt
+    ports = env.brokers()
+    lp = free_port()
+    env.haproxy_run(recipe="mqtt5-assigned-id.cfg", env=broker_env(ports, lp), ports=[lp])
+    bad = []
+    brokers_used = set()
+    for i in range(8):
+        first = raw_session(lp, connect_packet("", version=5), version=5)
+        check(first["connack"] and first["connack"][1] == 0, "empty id refused: %r" % first)
+        assigned = v5_props(first["connack"][2][1:]).get(0x12)
+        check(assigned, "no assigned client id in %r" % (first,))
+        brokers_used.add(first["marker"])
+        again = raw_session(lp, connect_packet(assigned.decode(), version=5, clean=False), version=5)
+        if again["marker"] != first["marker"]:
+            bad.append("%s: first %s, then %s" % (assigned, first["marker"], again["marker"]))
+    a = paho_whoami(lp, "", mqtt.MQTTv5)
+    check(a["rc"] == 0 and a["assigned"], "paho: %r" % a)
+    b = paho_whoami(lp, a["assigned"], mqtt.MQTTv5, clean=False)
+    if a["marker"] != b["marker"]:
+        bad.append("paho %s: %s then %s" % (a["assigned"], a["marker"], b["marker"]))
+    check(not bad, "; ".join(bad))
+    check(len(brokers_used) >= 2, "all first connections on %r: test proves nothing" % brokers_used)
+
+
+def make_pki(d):
+    """CA, server cert for 127.0.0.1, client certs CN=dev-1 / dev-2."""
+    def run(*a):
+        subprocess.run(a, check=True, capture_output=True, cwd=d)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+        "ca.pem", "-days", "2", "-subj", "/CN=test-ca")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name, cn, ext in (("server", "localhost", True), ("dev-1", "dev-1", False), ("dev-2", "dev-2", False)):
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out",
+            name + ".csr", "-subj", "/CN=" + cn)
+        args = ["openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", name + ".crt", "-days", "2"]
+        if ext:
+            args += ["-extfile", "san.ext"]
+        run(*args)
+    with open(os.path.join(d, "server.pem"), "w") as f:
+        f.write(open(os.path.join(d, "server.crt")).read() + open(os.path.join(d, "server.key")).read())
+
+
+@test
+def tls_termination(env):
+    """tls.cfg: TLS in HAProxy, client certificate CN bound to the client id"""
+    import paho.mqtt.client as mqtt
+    ports = env.brokers()
+    make_pki(env.dir)
+    lp = free_port()
+    e = broker_env(ports, lp)
+    e.update({"MQTTS_BIND": "127.0.0.1:%d" % lp, "TLS_CRT": os.path.join(env.dir, "server.pem"),
+              "TLS_CA": os.path.join(env.dir, "ca.pem")})
+    env.haproxy_run(recipe="tls.cfg", env=e, ports=[lp])
+    d = env.dir
+    tls1 = {"ca_certs": d + "/ca.pem", "certfile": d + "/dev-1.crt", "keyfile": d + "/dev-1.key"}
+    a = paho_whoami(lp, "dev-1", mqtt.MQTTv311, tls=tls1)
+    b = paho_whoami(lp, "dev-1", mqtt.MQTTv311, tls=tls1)
+    check(a["rc"] == 0 and a["marker"] and a["marker"] == b["marker"], "dev-1: %r %r" % (a, b))
+    c = paho_whoami(lp, "dev-2", mqtt.MQTTv311, tls=tls1)
+    check(c["rc"] == 5, "dev-2 with dev-1's certificate: %r (want rc 5, not authorized)" % c)
+    c5 = paho_whoami(lp, "dev-2", mqtt.MQTTv5, tls=tls1)
+    check(c5["rc"] in (0x87, 135), "v5 dev-2 with dev-1's certificate: %r (want 0x87)" % c5)
+    # raw TLS: exact CONNACK bytes
+    ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+    ctx.load_cert_chain(d + "/dev-2.crt", d + "/dev-2.key")
+    r = raw_session(lp, connect_packet("dev-1"), wrap=lambda s: ctx.wrap_socket(s, server_hostname="localhost"),
+                    whoami=False)
+    check(r["connack"] and r["connack"][1] == 5, "raw dev-1 with dev-2 cert: %r" % r)
+
+
+@test
+def peers_recipe(env):
+    """peers.cfg: two balancers share the stick table; a client keeps its broker across them"""
+    ports = env.brokers()
+    la, lb, pa, pb = free_port(), free_port(), free_port(), free_port()
+    common = broker_env(ports, 0)
+    common.update({"PEER_A": "127.0.0.1:%d" % pa, "PEER_B": "127.0.0.1:%d" % pb})
+    ea = dict(common, MQTT_BIND="127.0.0.1:%d" % la, LOCAL_PEER_ADDR="127.0.0.1:%d" % pa)
+    eb = dict(common, MQTT_BIND="127.0.0.1:%d" % lb, LOCAL_PEER_ADDR="127.0.0.1:%d" % pb)
+    env.haproxy_run(recipe="peers.cfg", env=ea, ports=[la], name="hap-a", extra_args=["-L", "lb-a"])
+    env.haproxy_run(recipe="peers.cfg", env=eb, ports=[lb], name="hap-b", extra_args=["-L", "lb-b"])
+    time.sleep(1.0)
+    bad = []
+    used = set()
+    for i in range(9):
+        cid = "peer-%d" % i
+        first = raw_session(la, connect_packet(cid))["marker"]
+        used.add(first)
+        time.sleep(0.3)
+        second = raw_session(lb, connect_packet(cid))["marker"]
+        if first != second or not first:
+            bad.append("%s: A sent it to %s, B to %s" % (cid, first, second))
+    check(not bad, "; ".join(bad))
+    check(len(used) >= 2, "all on %r" % used)
+
+
+@test
+def storm_recipe(env):
+    """storm.cfg: per-client-id connection rate limit -> connection-rate-exceeded"""
+    ports = env.brokers(1)
+    lp = free_port()
+    env.haproxy_run(recipe="storm.cfg", env=broker_env(ports * 3, lp), ports=[lp])
+    codes = []
+    for i in range(8):
+        r = raw_session(lp, connect_packet("stormy", version=5), version=5, whoami=False)
+        codes.append(r["connack"][1] if r["connack"] else None)
+    check(codes[:5] == [0] * 5 and all(c == 0x9F for c in codes[5:]),
+          "v5 codes over 8 quick connections: %r (want 5 x 0 then 0x9f)" % codes)
+    r = raw_exchange(lp, connect_packet("stormy"))
+    check(r[0] == bytes.fromhex("20020003"), "3.1.1 answer: %s (want 20020003)" % r[0].hex())
+    r = raw_session(lp, connect_packet("calm", version=5), version=5, whoami=False)
+    check(r["connack"] and r["connack"][1] == 0, "another client id was limited: %r" % r)
+
+
+INFO = []
+
+
+def main():
+    global VERBOSE
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--haproxy", action="append", help="HAProxy binary (repeatable)")
+    ap.add_argument("-k", help="run only tests whose name contains this")
+    ap.add_argument("-v", action="store_true", help="verbose")
+    ap.add_argument("--keep", action="store_true", help="keep temp dirs of failed tests")
+    a = ap.parse_args()
+    VERBOSE = a.v
+    bins = a.haproxy or [os.environ.get("HAPROXY_BIN") or os.path.join(TOP, "build", "bin", "haproxy")]
+    passed = failed = 0
+    for b in bins:
+        if not os.access(b, os.X_OK):
+            print("FAIL  %s: not an executable" % b)
+            failed += 1
+            continue
+        vv = subprocess.run([b, "-vv"], capture_output=True, text=True).stdout
+        ver = haproxy_version(b)
+        if "MQTT addon" not in vv:
+            print("FAIL  %s: built without the MQTT addon" % b)
+            failed += 1
+            continue
+        print("== %s (HAProxy %d.%d)" % (b, ver[0], ver[1]), flush=True)
+        for t in TESTS:
+            if a.k and a.k not in t.__name__:
+                continue
+            env = Env(b)
+            t0 = time.time()
+            ok = False
+            try:
+                t(env)
+                ok = True
+            except Exception as e:
+                detail = str(e) if isinstance(e, (AssertionError, RuntimeError)) else traceback.format_exc()
+            finally:
+                env.stop()
+            # a sanitizer build reports memory errors in HAProxy's output
+            for lf in env.logs:
+                if ok and os.path.exists(lf) and "Sanitizer" in open(lf, errors="replace").read():
+                    ok = False
+                    detail = "sanitizer report in %s" % os.path.basename(lf)
+            dt = time.time() - t0
+            if ok:
+                passed += 1
+                print("ok    %-28s %5.1fs  %s" % (t.__name__, dt, t.__doc__.strip()), flush=True)
+                env.cleanup()
+            else:
+                failed += 1
+                print("FAIL  %-28s %5.1fs  %s\n      %s" % (t.__name__, dt, t.__doc__.strip(), detail),
+                      flush=True)
+                if a.keep:
+                    print("      kept: %s" % env.dir)
+                for lf in env.logs:
+                    if os.path.exists(lf):
+                        tail = open(lf).read()[-800:]
+                        if tail:
+                            print("      --- %s (tail)\n%s" % (os.path.basename(lf), tail))
+                env.cleanup(keep=a.keep)
+        for line in INFO:
+            print("      " + line)
+        del INFO[:]
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
