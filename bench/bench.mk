@@ -1,0 +1,60 @@
+# bench: libmqttparse against HAProxy's own MQTT parser, and the balancer
+# (HAProxy + addon) against plain TCP and HAProxy's native converters.
+#
+#   make bench-parser   parser only (~1 min): ns/packet, callgrind instructions,
+#                       arrival in pieces, PUBLISH framing
+#   make bench-lb       balancer: handshakes/s, p50/p99, RSS (needs `make haproxy`,
+#                       mosquitto); a few minutes
+#   make bench          both; output also in build/bench/results.txt
+#
+# Variables: BENCH_HAP_SERIES=3.0 (HAProxy tree whose src/mqtt.c is measured;
+# HAPROXY_SRC=<dir> overrides it), BENCH_RUNS / BENCH_RUN_MS (parser runs),
+# LB_ROUNDS, LB_CONC, LB_COUNT, LB_IDLE (balancer; see bench/lb-bench.sh).
+
+BENCH_DIR := $(TOP)/bench
+BENCH_OBJ := $(BUILD)/bench
+BENCH_HAP_SERIES ?= 3.0
+HAPROXY_FETCH ?= HAPROXY_CACHE=$(BUILD)/cache $(TOP)/scripts/fetch-haproxy.sh
+HAPROXY_BIN ?= $(BUILD)/bin/haproxy
+# HAProxy's src/mqtt.c is compiled as HAProxy compiles it (-O2 -fwrapv);
+# ours is built with the library's own OPT (-O2 by default).
+BENCH_HAP_CFLAGS := -O2 -g -fwrapv -w
+BENCH_CFLAGS = -std=c99 $(WARN) $(OPT) -I$(LIB_INC) -I$(BENCH_DIR) \
+	$(if $(wildcard /usr/include/valgrind/callgrind.h),-DHAVE_CALLGRIND_H)
+
+# The HAProxy tree: HAPROXY_SRC if given, else the one the build fetches.
+BENCH_HAP_TREE = if [ -n "$(HAPROXY_SRC)" ]; then cd "$(HAPROXY_SRC)" && pwd; \
+	else $(HAPROXY_FETCH) $(BENCH_HAP_SERIES) $(BUILD)/haproxy-$(BENCH_HAP_SERIES); fi
+
+# Rewritten only when the tree changes, so the objects below rebuild then.
+$(BENCH_OBJ)/hap-tree.txt: bench-hap-tree-force
+	@mkdir -p $(@D)
+	@t=$$($(BENCH_HAP_TREE)) && [ -f "$$t/src/mqtt.c" ] || { echo "bench: no HAProxy src/mqtt.c" >&2; exit 1; }; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$t" ] || echo "$$t" > $@
+
+$(BENCH_OBJ)/hap-mqtt.o: $(BENCH_OBJ)/hap-tree.txt
+	t=$$(cat $<); $(CC) $(BENCH_HAP_CFLAGS) -I$$t/include -c $$t/src/mqtt.c -o $@
+
+$(BENCH_OBJ)/hap-shim.o: $(BENCH_DIR)/hap-shim.c $(BENCH_DIR)/hap-shim.h $(BENCH_OBJ)/hap-tree.txt
+	t=$$(cat $(BENCH_OBJ)/hap-tree.txt); $(CC) $(BENCH_HAP_CFLAGS) -I$$t/include -I$(BENCH_DIR) -c $< -o $@
+
+$(BENCH_OBJ)/parser-bench: $(BENCH_DIR)/parser-bench.c $(BENCH_DIR)/hap-shim.h \
+		$(BENCH_OBJ)/hap-mqtt.o $(BENCH_OBJ)/hap-shim.o $(LIB_A)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_OBJ)/hap-shim.o $(BENCH_OBJ)/hap-mqtt.o $(LIB_A)
+
+$(BENCH_OBJ)/mqtt-loadgen: $(BENCH_DIR)/mqtt-loadgen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c99 $(WARN) $(OPT) -o $@ $<
+
+bench-parser: $(BENCH_OBJ)/parser-bench
+	bash -o pipefail -c '$(BENCH_DIR)/parser-bench.sh $(BENCH_OBJ)/parser-bench $(BENCH_OBJ)/parser-cg | tee $(BENCH_OBJ)/parser.txt'
+
+bench-lb: haproxy $(BENCH_OBJ)/mqtt-loadgen
+	HAPROXY=$(HAPROXY_BIN) LOADGEN=$(BENCH_OBJ)/mqtt-loadgen WORK=$(BENCH_OBJ)/lb \
+		bash -o pipefail -c '$(BENCH_DIR)/lb-bench.sh | tee $(BENCH_OBJ)/lb.txt'
+
+bench: bench-parser bench-lb
+	cat $(BENCH_OBJ)/parser.txt $(BENCH_OBJ)/lb.txt > $(BENCH_OBJ)/results.txt
+	@echo "bench: results in $(BENCH_OBJ)/results.txt"
+
+.PHONY: bench bench-parser bench-lb bench-hap-tree-force

@@ -1,0 +1,79 @@
+#!/bin/bash
+# parser-bench.sh: run the parser benchmark: wall-clock (ns per packet,
+# medians), then the same cases under callgrind (instructions per packet,
+# stable on a noisy machine). Prints tables, then `ratio <name> <value>` lines.
+#
+#   bench/parser-bench.sh <parser-bench binary> [workdir]
+#
+# Environment: BENCH_RUNS (runs per case, default 15), BENCH_RUN_MS (ms per
+# run, default 10), BENCH_NO_CALLGRIND=1 to skip the callgrind part.
+set -euo pipefail
+
+bin=${1:?usage: parser-bench.sh <parser-bench binary> [workdir]}
+work=${2:-$(dirname "$bin")/parser-cg}
+
+"$bin"
+
+if [ "${BENCH_NO_CALLGRIND:-}" = 1 ] || ! command -v valgrind >/dev/null; then
+	echo "(callgrind part skipped: valgrind not found or BENCH_NO_CALLGRIND=1)"
+	exit 0
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+# One dump per case (client requests in the binary), uncompressed names so
+# every part file stands alone.
+valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
+	--callgrind-out-file="$work/cg.out" "$bin" --callgrind >/dev/null 2>"$work/valgrind.log" ||
+	{ echo "callgrind failed, see $work/valgrind.log" >&2; exit 1; }
+"$bin" --list >"$work/cases.txt"
+
+# case -> instructions per packet (dump total / iterations / packets per call)
+for f in "$work"/cg.out.*; do
+	awk '/^desc: Trigger: Client Request:/ {n = $NF} /^summary:/ {print n, $2}' "$f"
+done | sort >"$work/ir.txt"
+
+awk '
+NR == FNR { it[$1] = $2; per[$1] = $3; next }
+{ ir[$1] = $2 / it[$1] / per[$1] }
+function g(n) { if (!(n in ir)) { print "missing case " n > "/dev/stderr"; exit 1 } return ir[n] }
+END {
+	np = split("connect_v311 connect_v5 connack_v5 connect_will10k", pk, " ")
+	printf "\n== Parser: instructions per packet (callgrind) ==\n"
+	printf "%-16s %10s %11s %13s %14s %10s %10s\n", "packet", "ours.feed", "ours.decode",
+	       "hap.validate", "hap.field(id)", "field/feed", "field/dec"
+	for (i = 1; i <= np; i++) {
+		p = pk[i]
+		printf "%-16s %10.0f %11.0f %13.0f %14.0f %9.2fx %9.2fx\n", p, g("feed." p),
+		       g("decode." p), g("hval." p), g("hfield." p),
+		       g("hfield." p) / g("feed." p), g("hfield." p) / g("decode." p)
+	}
+	printf "\n== Arrival in k pieces: instructions per packet (callgrind) ==\n"
+	printf "%-16s %6s %12s %12s %10s\n", "packet", "k", "ours", "haproxy", "hap/ours"
+	split("connect_v311 connect_will10k", ap, " ")
+	split("1 8 64 len", ks, " ")
+	for (i = 1; i <= 2; i++)
+		for (j = 1; j <= 4; j++) {
+			o = g("oarr" ks[j] "." ap[i]); h = g("harr" ks[j] "." ap[i])
+			printf "%-16s %6s %12.0f %12.0f %9.2fx\n", ap[i], ks[j], o, h, h / o
+		}
+	printf "\n== PUBLISH stream: instructions per packet (callgrind) ==\n"
+	printf "ours mqttp_feed framing   %8.1f\n", g("stream.publish")
+	printf "ours mqttp_frame hop      %8.1f\n", g("frame.publish")
+	printf "\n"
+	for (i = 1; i <= np; i++) {
+		p = pk[i]
+		printf "ratio ir_parse_%s_vs_haproxy %.2f\n", p, g("hfield." p) / g("feed." p)
+		printf "ratio ir_validate_%s_vs_haproxy %.2f\n", p, g("hval." p) / g("feed." p)
+		printf "ratio ir_decode_%s_vs_haproxy %.2f\n", p, g("hfield." p) / g("decode." p)
+	}
+	for (i = 1; i <= 2; i++) {
+		for (j = 1; j <= 4; j++)
+			printf "ratio ir_arrival_%s_%s_vs_haproxy %.2f\n", ks[j], ap[i],
+			       g("harr" ks[j] "." ap[i]) / g("oarr" ks[j] "." ap[i])
+		printf "ratio ir_ours_bytewise_vs_oneshot_%s %.2f\n", ap[i],
+		       g("oarrlen." ap[i]) / g("oarr1." ap[i])
+	}
+	printf "metric ir_publish_stream_feed %.1f\n", g("stream.publish")
+	printf "metric ir_publish_stream_frame %.1f\n", g("frame.publish")
+}' "$work/cases.txt" "$work/ir.txt"
