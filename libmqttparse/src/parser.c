@@ -1123,7 +1123,7 @@ static int fast_props(const struct mqttp_parser *p, const uint8_t *d, uint32_t e
                       unsigned where, struct fast_span *block, unsigned *nuser)
 {
 	uint64_t seen = 0;
-	uint32_t bl, at, bend, v, i;
+	uint32_t bl, at, bend, v;
 	unsigned users = 0;
 
 	if (!fast_vbi(d, end, pos, &bl) || bl > end - *pos)
@@ -1134,7 +1134,7 @@ static int fast_props(const struct mqttp_parser *p, const uint8_t *d, uint32_t e
 		const struct mqttp_property_info *pi;
 		struct fast_span sp;
 
-		if (d[at] > MQTTP_PROP_MAX || !(pi = mqttp_property_info(d[at])) || !(pi->where & where))
+		if (d[at] > MQTTP_PROP_MAX || !(pi = mqttp__props_by_id[d[at]]) || !(pi->where & where))
 			return 0;
 		if (!pi->repeatable) {
 			if (seen & (1ull << pi->id))
@@ -1143,17 +1143,24 @@ static int fast_props(const struct mqttp_parser *p, const uint8_t *d, uint32_t e
 		}
 		at++;
 		switch (pi->type) {
-		case MQTTP_PT_BYTE: case MQTTP_PT_U16: case MQTTP_PT_U32: {
-			unsigned n = pi->type == MQTTP_PT_BYTE ? 1 : pi->type == MQTTP_PT_U16 ? 2 : 4;
-			if (bend - at < n)
+		case MQTTP_PT_BYTE:
+			if (at >= bend || !prop_value_ok(pi->id, d[at]))
 				return 0;
-			for (v = 0, i = 0; i < n; i++)
-				v = v << 8 | d[at + i];
+			at += 1;
+			break;
+		case MQTTP_PT_U16:
+			if (bend - at < 2 || !prop_value_ok(pi->id, (uint32_t)d[at] << 8 | d[at + 1]))
+				return 0;
+			at += 2;
+			break;
+		case MQTTP_PT_U32:
+			if (bend - at < 4)
+				return 0;
+			v = (uint32_t)d[at] << 24 | (uint32_t)d[at + 1] << 16 | (uint32_t)d[at + 2] << 8 | d[at + 3];
 			if (!prop_value_ok(pi->id, v))
 				return 0;
-			at += n;
+			at += 4;
 			break;
-		}
 		case MQTTP_PT_BINARY:
 			if (!fast_bin(d, bend, &at, &sp))
 				return 0;
@@ -1190,7 +1197,7 @@ static void fast_emit_props(const struct sink *k, const uint8_t *d, uint8_t bloc
 
 	fast_emit_int(k, block_id, block->off, block->len, block->len);
 	while (at < bend) {
-		const struct mqttp_property_info *pi = mqttp_property_info(d[at]);
+		const struct mqttp_property_info *pi = mqttp__props_by_id[d[at]];
 		unsigned part, parts = pi->type == MQTTP_PT_STRING_PAIR ? 2 : 1;
 
 		at++;

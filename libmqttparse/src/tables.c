@@ -184,21 +184,21 @@ static const struct mqttp_property_info props[] = {
 #undef A
 #undef O
 
-/* Index of each id in props[], + 1 (0 = undefined). */
-static const uint8_t prop_index[MQTTP_PROP_MAX + 1] = {
-	[0x01] = 1, [0x02] = 2, [0x03] = 3, [0x08] = 4, [0x09] = 5,
-	[0x0B] = 6, [0x11] = 7, [0x12] = 8, [0x13] = 9, [0x15] = 10,
-	[0x16] = 11, [0x17] = 12, [0x18] = 13, [0x19] = 14, [0x1A] = 15,
-	[0x1C] = 16, [0x1F] = 17, [0x21] = 18, [0x22] = 19, [0x23] = 20,
-	[0x24] = 21, [0x25] = 22, [0x26] = 23, [0x27] = 24, [0x28] = 25,
-	[0x29] = 26, [0x2A] = 27,
+/* Each defined id's row (NULL: undefined); internal.h shares it with the
+ * parser's fast path. */
+const struct mqttp_property_info *const mqttp__props_by_id[MQTTP_PROP_MAX + 1] = {
+	[0x01] = &props[0], [0x02] = &props[1], [0x03] = &props[2], [0x08] = &props[3],
+	[0x09] = &props[4], [0x0B] = &props[5], [0x11] = &props[6], [0x12] = &props[7],
+	[0x13] = &props[8], [0x15] = &props[9], [0x16] = &props[10], [0x17] = &props[11],
+	[0x18] = &props[12], [0x19] = &props[13], [0x1A] = &props[14], [0x1C] = &props[15],
+	[0x1F] = &props[16], [0x21] = &props[17], [0x22] = &props[18], [0x23] = &props[19],
+	[0x24] = &props[20], [0x25] = &props[21], [0x26] = &props[22], [0x27] = &props[23],
+	[0x28] = &props[24], [0x29] = &props[25], [0x2A] = &props[26],
 };
 
 const struct mqttp_property_info *mqttp_property_info(unsigned id)
 {
-	if (id > MQTTP_PROP_MAX || prop_index[id] == 0)
-		return NULL;
-	return &props[prop_index[id] - 1];
+	return id > MQTTP_PROP_MAX ? NULL : mqttp__props_by_id[id];
 }
 
 static int name_eq(const char *a, const char *b, size_t blen)
