@@ -993,10 +993,11 @@ struct fast_span {
 	uint32_t off, len;
 };
 
-/* Are all of s[0..n) printable ASCII (0x20-0x7E)? Eight bytes at a time:
- * a byte is out when its top bit is set, when it is below 0x20, or when it
- * is 0x7F (the classic "has a byte less than / equal to" word tricks). */
-static int ascii_printable(const uint8_t *s, uint32_t n)
+/* Are all of s[0..n) printable ASCII (0x20-0x7E), and with `topic` free of
+ * the wildcards '+' and '#'? Eight bytes at a time: a byte is out when its
+ * top bit is set, when it is below 0x20, or when it equals 0x7F (or '+' or
+ * '#'), using the classic "has a byte less than / equal to" word tricks. */
+static int ascii_printable(const uint8_t *s, uint32_t n, int topic)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
 	uint64_t bad = 0;
@@ -1004,7 +1005,7 @@ static int ascii_printable(const uint8_t *s, uint32_t n)
 
 	if (n < 8) {
 		for (; i < n; i++)
-			if ((uint8_t)(s[i] - 0x20) >= 0x5F)
+			if ((uint8_t)(s[i] - 0x20) >= 0x5F || (topic && (s[i] == '+' || s[i] == '#')))
 				return 0;
 		return 1;
 	}
@@ -1014,6 +1015,10 @@ static int ascii_printable(const uint8_t *s, uint32_t n)
 		memcpy(&w, s + i, 8);
 		x = w ^ (0x7F * ones);
 		bad |= w | ((w - 0x20 * ones) & ~w) | ((x - ones) & ~x);
+		if (topic) {
+			uint64_t plus = w ^ ('+' * ones), hash = w ^ ('#' * ones);
+			bad |= ((plus - ones) & ~plus) | ((hash - ones) & ~hash);
+		}
 		if (i + 8 == n)
 			break;
 		i = i + 16 <= n ? i + 8 : n - 8;
@@ -1024,7 +1029,7 @@ static int ascii_printable(const uint8_t *s, uint32_t n)
 /* A printable-ASCII string at d[*pos]: 2-byte length, bytes. */
 static int fast_str(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_span *sp, int topic)
 {
-	uint32_t i, n, at = *pos;
+	uint32_t n, at = *pos;
 
 	if (end - at < 2)
 		return 0;
@@ -1032,12 +1037,8 @@ static int fast_str(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_s
 	at += 2;
 	if (end - at < n)
 		return 0;
-	if (!ascii_printable(d + at, n))
+	if (!ascii_printable(d + at, n, topic))
 		return 0;
-	if (topic)
-		for (i = at; i < at + n; i++)
-			if (d[i] == '+' || d[i] == '#')
-				return 0;
 	sp->off = at;
 	sp->len = n;
 	*pos = at + n;
