@@ -91,3 +91,8 @@ coverage: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(ORACLE_SRCS)
 # End-to-end tests of the HAProxy addon (real HAProxy 2.6 and 3.0, brokers, clients).
 -include $(TOP)/tests/e2e/e2e.mk
 check: check-e2e
+
+# Fault and load tests (storm/failover, peers reload, slow clients) and the
+# AddressSanitizer run of the end-to-end and fault suites.
+-include $(TOP)/tests/fault/fault.mk
+check: check-fault check-fault-asan
