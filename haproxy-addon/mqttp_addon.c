@@ -80,6 +80,8 @@ struct mqa_state {
 
 static THREAD_LOCAL struct mqa_state mqa_cache[MQA_CACHE_SETS * MQA_CACHE_WAYS];
 static THREAD_LOCAL unsigned int mqa_clock;
+/* Answers for a direction that has not received a byte yet (see mqa_get). */
+static THREAD_LOCAL struct mqa_state mqa_blank;
 
 /* Counters shown by the mqtt_parse_bytes / mqtt_parse_states fetches. */
 static unsigned long long mqa_bytes_fed;
@@ -137,21 +139,29 @@ static void mqa_field_cb(void *ctx, const struct mqttp_field *f)
 	}
 }
 
-/* Initialises <st> for stream <s>, direction <dir>. <version> is the
- * client's protocol version for the response direction (0 if unknown). */
-static void mqa_state_init(struct mqa_state *st, const struct stream *s,
-                           unsigned int dir, unsigned int version)
+/* Resets <st> to a fresh parser for direction <dir>, owned by no stream.
+ * <version> is the client's protocol version for the response direction
+ * (0 if unknown). */
+static void mqa_parser_reset(struct mqa_state *st, unsigned int dir, unsigned int version)
 {
 	struct mqttp_options opt;
 
 	memset(st, 0, sizeof(*st));
-	st->strm = s;
-	st->uniq_id = s->uniq_id;
 	st->dir = dir;
 	mqttp_options_default(&opt);
 	opt.checks = dir ? MQTTP_CHECK_FROM_SERVER : MQTTP_CHECK_FROM_CLIENT;
 	opt.version = (uint8_t)version;
 	mqttp_init(&st->p, &opt);
+}
+
+/* Initialises cache slot <st> for stream <s>, direction <dir>, and counts
+ * it in mqtt_parse_states. */
+static void mqa_state_init(struct mqa_state *st, const struct stream *s,
+                           unsigned int dir, unsigned int version)
+{
+	mqa_parser_reset(st, dir, version);
+	st->strm = s;
+	st->uniq_id = s->uniq_id;
 	_HA_ATOMIC_INC(&mqa_states_created);
 }
 
@@ -222,7 +232,9 @@ static unsigned int mqa_req_version(const struct stream *s)
  * 1: response) after feeding it every new byte the channel holds, or NULL
  * when there is no stream, the stream is HTX, or the first packet's bytes
  * were forwarded before they could be parsed. Only the first packet of the
- * direction (CONNECT / CONNACK) is parsed. */
+ * direction (CONNECT / CONNACK) is parsed. Before the channel's first byte
+ * the answer is a blank parser (nothing known, more may come) that takes
+ * no cache slot. */
 static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 {
 	struct channel *chn;
@@ -240,6 +252,16 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 	 * input. Until something is sent, base is 0 even though c_adv() may
 	 * already have moved the bytes to the output side (balance hash). */
 	base = end - c_data(chn);
+
+	/* Nothing received yet: answer "need more" without taking a slot, so
+	 * that connections which never send a byte (port probes, TCP health
+	 * checks of a balancer in front, idle sockets) neither evict the
+	 * handshakes in progress nor count as parser states. The blank state
+	 * is reset on every use: callers only read it. */
+	if (!end) {
+		mqa_parser_reset(&mqa_blank, dir, 0);
+		return &mqa_blank;
+	}
 
 	st = mqa_lookup(s, dir);
 	if (!st->strm || st->pos > end ||
@@ -373,10 +395,15 @@ static uint8_t mqa_fld_flag(int idx)
 	}
 }
 
+/* Options of req.mqtt_client_id([<option>]), stored by mqa_val_client_id
+ * as an integer argument. */
+#define MQA_OPT_NONEMPTY 1
+
 /* req.mqtt_client_id, req.mqtt_username, req.mqtt_password,
  * req.mqtt_proto_name, req.mqtt_will_topic, req.mqtt_will_payload: a
  * string or binary field of the CONNECT, as soon as it is complete and
- * checked. <private> is the enum mqa_fld index. */
+ * checked. <private> is the enum mqa_fld index. With the "nonempty" option
+ * (client id only) an empty value is a final "not found". */
 static int smp_fetch_mqtt_str(const struct arg *args, struct sample *smp,
                               const char *kw, void *private)
 {
@@ -384,11 +411,18 @@ static int smp_fetch_mqtt_str(const struct arg *args, struct sample *smp,
 	struct mqa_state *st = mqa_get(smp->strm, 0);
 	uint8_t flag = mqa_fld_flag(idx);
 	int type = (idx == MQA_PASSWORD || idx == MQA_WILL_PAYLOAD) ? SMP_T_BIN : SMP_T_STR;
+	int nonempty = args && args[0].type == ARGT_SINT && args[0].data.sint == MQA_OPT_NONEMPTY;
 
 	if (!st || st->p.status == MQTTP_ERROR)
 		return mqa_missing(smp, NULL, 0);
-	if (st->f[idx].done)
+	if (st->f[idx].done) {
+		/* "balance hash" falls back to round robin on "no sample"
+		 * (get_server_expr()), which spreads empty ids instead of
+		 * hashing them all to one server. */
+		if (nonempty && !st->f[idx].len)
+			return mqa_missing(smp, NULL, 0);
 		return mqa_smp_span(smp, st, 0, &st->f[idx], type);
+	}
 	/* absent: the connect flags say it will not come */
 	if (flag && (st->p.have & MQTTP_HAVE_FLAGS) && !(st->p.connect_flags & flag))
 		return mqa_missing(smp, NULL, 0);
@@ -710,6 +744,24 @@ static int mqa_val_prop(struct arg *arg, char **err, unsigned int where, const c
 	return 1;
 }
 
+/* val_args of req.mqtt_client_id: the only option is "nonempty", turned
+ * into MQA_OPT_NONEMPTY. Returns 1 if OK, 0 with *err set. */
+static int mqa_val_client_id(struct arg *arg, char **err)
+{
+	if (arg[0].type == ARGT_STOP)
+		return 1; /* no option */
+	if (arg[0].type != ARGT_STR || strcmp(arg[0].data.str.area, "nonempty") != 0) {
+		memprintf(err, "req.mqtt_client_id: unknown option '%s'; the only option is "
+		          "'nonempty' (an empty client id is then \"not found\")",
+		          arg[0].type == ARGT_STR ? arg[0].data.str.area : "?");
+		return 0;
+	}
+	chunk_destroy(&arg[0].data.str);
+	arg[0].type = ARGT_SINT;
+	arg[0].data.sint = MQA_OPT_NONEMPTY;
+	return 1;
+}
+
 /* val_args of req.mqtt_prop. */
 static int mqa_val_prop_req(struct arg *arg, char **err)
 {
@@ -872,7 +924,7 @@ static enum act_parse_ret mqa_parse_refuse(const char **args, int *orig_arg, str
 #define MQA_L6RES SMP_USE_L6RES
 
 static struct sample_fetch_kw_list mqa_fetch_kws = {ILH, {
-	{ "req.mqtt_client_id",    smp_fetch_mqtt_str,  0, NULL, SMP_T_STR,  MQA_L6REQ, 0, (void *)(long)MQA_CLIENT_ID },
+	{ "req.mqtt_client_id",    smp_fetch_mqtt_str,  ARG1(0,STR), mqa_val_client_id, SMP_T_STR, MQA_L6REQ, 0, (void *)(long)MQA_CLIENT_ID },
 	{ "req.mqtt_username",     smp_fetch_mqtt_str,  0, NULL, SMP_T_STR,  MQA_L6REQ, 0, (void *)(long)MQA_USERNAME },
 	{ "req.mqtt_password",     smp_fetch_mqtt_str,  0, NULL, SMP_T_BIN,  MQA_L6REQ, 0, (void *)(long)MQA_PASSWORD },
 	{ "req.mqtt_proto_name",   smp_fetch_mqtt_str,  0, NULL, SMP_T_STR,  MQA_L6REQ, 0, (void *)(long)MQA_PROTO_NAME },
