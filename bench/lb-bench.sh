@@ -9,7 +9,7 @@
 #           its SHA-256
 #   hash    ours without the stick table (balance hash only): the same work
 #           as native, for a like-for-like comparison
-#   canon   examples/haproxy/basic.cfg (leastconn + stick table + CONNACK
+#   canon   examples/haproxy/basic.cfg (consistent hash on the client id + stick table + CONNACK
 #           inspection for MQTT 5 assigned ids), for information
 # Each configuration runs in its own HAProxy process (nbthread 1), all three
 # up at once. First each process's VmRSS is read before and with LB_IDLE idle
@@ -194,7 +194,7 @@ backend be_hash
 $(servers)
 EOF
 }
-# examples/haproxy/basic.cfg as shipped (leastconn + stick table, and the
+# examples/haproxy/basic.cfg as shipped (consistent hash + stick table, and the
 # CONNACK inspected to remember MQTT 5 assigned client ids): for information.
 gen_canon() {
 	hap_common canon
@@ -207,9 +207,12 @@ frontend fe_canon
     default_backend be_canon
 
 backend be_canon
-    balance leastconn
+    retries 3
+    option redispatch
+    balance hash req.mqtt_client_id(nonempty)
+    hash-type consistent
     stick-table type binary len 32 size 1m expire 24h
-    stick on req.mqtt_client_id,sha2(256) if !{ req.mqtt_client_id -m len 0 }
+    stick on req.mqtt_client_id(nonempty),sha2(256)
     tcp-response inspect-delay 5s
     tcp-response content accept if { res.mqtt_connack_code -m found }
     stick store-response res.mqtt_assigned_client_id,sha2(256)
