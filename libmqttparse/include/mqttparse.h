@@ -364,6 +364,7 @@ struct mqttp_parser {
 	uint16_t max_user_properties;
 	uint8_t  lenient;
 	uint8_t  checks;
+	uint8_t  opt_version;     /* options.version, kept by mqttp_reset */
 	uint32_t max_packet_size;
 	uint32_t acc;             /* integer being read */
 	uint32_t cp;              /* code point being read */

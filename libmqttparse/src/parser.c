@@ -858,6 +858,7 @@ void mqttp_init(struct mqttp_parser *p, const struct mqttp_options *opt)
 	                                                  : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
 	if (opt->version) {
 		p->version = opt->version;
+		p->opt_version = opt->version;
 		p->checks |= K_VERSION_SET;
 	}
 	p->status = MQTTP_NEED_MORE;
@@ -872,7 +873,7 @@ void mqttp_reset(struct mqttp_parser *p)
 	o.max_packet_size = p->max_packet_size;
 	o.max_client_id_len = p->max_client_id_len;
 	o.max_user_properties = p->max_user_properties;
-	o.version = (p->checks & K_VERSION_SET) ? p->version : 0;
+	o.version = p->opt_version; /* not the version a CONNECT taught the stream */
 	mqttp_init(p, &o);
 }
 

@@ -743,10 +743,14 @@ START_TEST(t_sticky_reset)
 	mqttp_reset(&p);
 	/* and the maximum packet size too */
 	{
-		uint8_t big[8] = { 0x10, 0xE5, 0x01 };   /* remaining length 229 */
+		/* remaining length 229; as on a fresh parser, a CONNECT's size is
+		 * judged once its protocol level is known (so 5.0 gets 0x95) */
+		uint8_t big[10] = { 0x10, 0xE5, 0x01, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04 };
 
-		ck_assert_int_eq(mqttp_feed(&p, big, 3, &c, NULL, NULL), MQTTP_ERROR);
+		ck_assert_int_eq(mqttp_feed(&p, big, 3, &c, NULL, NULL), MQTTP_NEED_MORE);
+		ck_assert_int_eq(mqttp_feed(&p, big + 3, 7, &c, NULL, NULL), MQTTP_ERROR);
 		ck_assert_uint_eq(p.error, MQTTP_E_PACKET_TOO_LARGE);
+		ck_assert_uint_eq(p.error_offset, 1);
 	}
 	/* reset, then the first packet must again be a CONNECT */
 	mqttp_reset(&p);
