@@ -188,6 +188,24 @@ static void bytes_point(struct mqttp_bytes *b, const uint8_t *buf)
 		b->ptr = buf + b->off;
 }
 
+/* Initialise *p for a one-shot decoder: the caller's options (or the
+ * defaults) with the direction forced to `dir` and the other one cleared;
+ * without keep_version the packet itself says which version it is. */
+static void one_shot_init(struct mqttp_parser *p, const struct mqttp_options *opt,
+                          uint32_t dir, uint32_t other, int keep_version)
+{
+	struct mqttp_options o;
+
+	if (opt)
+		o = *opt;
+	else
+		mqttp_options_default(&o);
+	o.checks = (o.checks | dir) & ~other;
+	if (!keep_version)
+		o.version = 0;
+	mqttp_init(p, &o);
+}
+
 /* Feed one packet from buf; fill *res. */
 static enum mqttp_status one_shot(struct mqttp_parser *p, const void *buf, size_t len,
                                   mqttp_field_cb cb, void *ctx, struct mqttp_result *res)
@@ -208,16 +226,9 @@ enum mqttp_status mqttp_decode_connect(const void *buf, size_t len,
                                        struct mqttp_result *res)
 {
 	struct mqttp_parser p;
-	struct mqttp_options o;
 	enum mqttp_status st;
 
-	if (opt)
-		o = *opt;
-	else
-		mqttp_options_default(&o);
-	o.checks = (o.checks | MQTTP_CHECK_FROM_CLIENT) & ~(uint32_t)MQTTP_CHECK_FROM_SERVER;
-	o.version = 0;
-	mqttp_init(&p, &o);
+	one_shot_init(&p, opt, MQTTP_CHECK_FROM_CLIENT, MQTTP_CHECK_FROM_SERVER, 0);
 	memset(out, 0, sizeof(*out));
 	st = one_shot(&p, buf, len, mqttp_connect_collect, out, res);
 	if (st == MQTTP_DONE) {
@@ -240,15 +251,9 @@ enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
                                        struct mqttp_result *res)
 {
 	struct mqttp_parser p;
-	struct mqttp_options o;
 	enum mqttp_status st;
 
-	if (opt)
-		o = *opt;
-	else
-		mqttp_options_default(&o);
-	o.checks = (o.checks | MQTTP_CHECK_FROM_SERVER) & ~(uint32_t)MQTTP_CHECK_FROM_CLIENT;
-	mqttp_init(&p, &o);
+	one_shot_init(&p, opt, MQTTP_CHECK_FROM_SERVER, MQTTP_CHECK_FROM_CLIENT, 1);
 	memset(out, 0, sizeof(*out));
 	/* A first packet from a server may also be AUTH; here only CONNACK. */
 	if (len > 0 && (((const uint8_t *)buf)[0] >> 4) != MQTTP_CONNACK) {
