@@ -1396,6 +1396,67 @@ static uint32_t connack_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	return end;
 }
 
+/* A whole PUBLISH in one buffer (printable ASCII topic); same contract as
+ * connect_fast(). Only the variable header is decoded, as in the state
+ * machine. */
+static uint32_t publish_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
+{
+	struct fast_span topic;
+	uint32_t rl = 0, hl, end, pos, pid = 0;
+	unsigned n, flags = d[0] & 0x0Fu, qos = (flags >> 1) & 3u;
+
+	if (avail < 4 || qos == 3 || ((flags & 8) && qos == 0) ||
+	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))))
+		return 0;
+	for (n = 0; n < 4; n++) {
+		if (1 + n >= avail)
+			return 0;
+		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
+		if (!(d[1 + n] & 0x80))
+			break;
+	}
+	if (n == 4 || (n > 0 && d[1 + n] == 0))
+		return 0;
+	hl = n + 2;
+	end = hl + rl;
+	if (rl > avail - hl || (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
+	    !length_ok(MQTTP_PUBLISH, flags, rl, p->version))
+		return 0;
+	pos = hl;
+	if (!fast_str(d, end, &pos, &topic, 1) || (topic.len == 0 && p->version != MQTTP_V5))
+		return 0;
+	if (qos) {
+		if (end - pos < 2)
+			return 0;
+		pid = (uint32_t)d[pos] << 8 | d[pos + 1];
+		if (pid == 0)
+			return 0;
+	}
+	p->type = MQTTP_PUBLISH;
+	p->header_flags = (uint8_t)flags;
+	p->header_len = (uint8_t)hl;
+	p->remaining_length = rl;
+	p->offset = end;
+	p->have = MQTTP_HAVE_HEADER;
+	p->hflags = 0;
+	p->user_properties = 0;
+	p->connect_flags = 0;
+	p->connack_flags = 0;
+	p->reason_code = 0;
+	p->keep_alive = 0;
+	p->client_id_off = 0;
+	p->client_id_len = 0;
+	p->bridge = 0;
+	p->in_props = 0;
+	p->pst = P_NONE;
+	if (!k->cb)
+		return end;
+	fast_emit_bytes(k, d, MQTTP_F_TOPIC_NAME, &topic);
+	if (qos)
+		fast_emit_int(k, MQTTP_F_PACKET_ID, pos, pid, 0);
+	return end;
+}
+
 enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
                              size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
@@ -1416,9 +1477,10 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		uint8_t b;
 
 		if (p->st == ST_TYPE) {
-			if (d[i] == 0x10 || d[i] == 0x20) {
+			if (d[i] == 0x10 || d[i] == 0x20 || (d[i] >> 4) == MQTTP_PUBLISH) {
 				uint32_t n = d[i] == 0x10 ? connect_fast(p, d + i, len - i, &k)
-				                          : connack_fast(p, d + i, len - i, &k);
+				           : d[i] == 0x20 ? connack_fast(p, d + i, len - i, &k)
+				                          : publish_fast(p, d + i, len - i, &k);
 				if (n) {
 					i += n;
 					r = 1;
