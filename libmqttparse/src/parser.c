@@ -687,13 +687,10 @@ static enum mqttp_error flags_check(unsigned type, unsigned flags)
 	}
 }
 
-/* The first byte of a packet. */
-static int type_read(struct mqttp_parser *p, uint8_t b)
+/* A new packet: forget the previous one's fields (public and per-packet
+ * private ones); the framing fields are set by the caller. */
+static void packet_begin(struct mqttp_parser *p, unsigned type, unsigned flags)
 {
-	unsigned type = b >> 4, flags = b & 0x0F;
-	enum mqttp_error e;
-
-	/* A new packet: forget the previous one's fields. */
 	p->type = (uint8_t)type;
 	p->header_flags = (uint8_t)flags;
 	p->header_len = 0;
@@ -711,6 +708,15 @@ static int type_read(struct mqttp_parser *p, uint8_t b)
 	p->bridge = 0;
 	p->in_props = 0;
 	p->pst = P_NONE;
+}
+
+/* The first byte of a packet. */
+static int type_read(struct mqttp_parser *p, uint8_t b)
+{
+	unsigned type = b >> 4, flags = b & 0x0F;
+	enum mqttp_error e;
+
+	packet_begin(p, type, flags);
 	if (type == 0 || (type == MQTTP_AUTH && p->version && p->version != MQTTP_V5))
 		return fail(p, MQTTP_E_RESERVED_TYPE, 0);
 	e = direction_check(p, type);
@@ -1300,25 +1306,19 @@ static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 		return 0;
 
 	/* Valid: leave the parser as the state machine would. */
-	p->type = MQTTP_CONNECT;
-	p->header_flags = 0;
+	packet_begin(p, MQTTP_CONNECT, 0);
 	p->header_len = (uint8_t)hl;
 	p->remaining_length = rl;
 	p->offset = end;
 	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
 	          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
-	p->hflags = 0;
 	p->user_properties = (uint16_t)(users + wusers);
 	p->connect_flags = cf;
-	p->connack_flags = 0;
-	p->reason_code = 0;
 	p->keep_alive = (uint16_t)(d[lvl_off + 2] << 8 | d[lvl_off + 3]);
 	p->client_id_off = cid.off;
 	p->client_id_len = (uint16_t)cid.len;
 	p->bridge = raw >> 7;
 	p->version = lvl;
-	p->in_props = 0;
-	p->pst = P_NONE;
 	if (!k->cb)
 		return end;
 	fast_emit_bytes(k, d, MQTTP_F_PROTOCOL_NAME, &name);
@@ -1369,24 +1369,15 @@ static uint32_t connack_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 		return 0;
 	if (pos != end)
 		return 0;
-	p->type = MQTTP_CONNACK;
-	p->header_flags = 0;
+	packet_begin(p, MQTTP_CONNACK, 0);
 	p->header_len = 2;
 	p->remaining_length = rl;
 	p->offset = end;
 	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_CONNACK;
-	p->hflags = 0;
 	p->user_properties = (uint16_t)users;
-	p->connect_flags = 0;
 	p->connack_flags = fl;
 	p->reason_code = rc;
-	p->keep_alive = 0;
-	p->client_id_off = 0;
-	p->client_id_len = 0;
-	p->bridge = 0;
 	p->version = (uint8_t)version;
-	p->in_props = 0;
-	p->pst = P_NONE;
 	if (!k->cb)
 		return end;
 	fast_emit_int(k, MQTTP_F_CONNACK_FLAGS, 2, fl, 0);
@@ -1432,23 +1423,11 @@ static uint32_t publish_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 		if (pid == 0)
 			return 0;
 	}
-	p->type = MQTTP_PUBLISH;
-	p->header_flags = (uint8_t)flags;
+	packet_begin(p, MQTTP_PUBLISH, flags);
 	p->header_len = (uint8_t)hl;
 	p->remaining_length = rl;
 	p->offset = end;
 	p->have = MQTTP_HAVE_HEADER;
-	p->hflags = 0;
-	p->user_properties = 0;
-	p->connect_flags = 0;
-	p->connack_flags = 0;
-	p->reason_code = 0;
-	p->keep_alive = 0;
-	p->client_id_off = 0;
-	p->client_id_len = 0;
-	p->bridge = 0;
-	p->in_props = 0;
-	p->pst = P_NONE;
 	if (!k->cb)
 		return end;
 	fast_emit_bytes(k, d, MQTTP_F_TOPIC_NAME, &topic);
