@@ -360,6 +360,20 @@ static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t 
 	return 1;
 }
 
+/* Makes <smp> a string/binary sample of <len> bytes at <ptr>, in place:
+ * size 0 and CONST, as req.payload does: the byte after the value may be
+ * past the buffer's end, so HAProxy must copy before it NUL-terminates or
+ * modifies the value. */
+static void mqa_smp_bytes(struct sample *smp, int type, const uint8_t *ptr, size_t len)
+{
+	smp->data.type = type;
+	smp->flags = SMP_F_VOL_TEST | SMP_F_CONST;
+	smp->data.u.str.area = (char *)(ptr ? ptr : (const uint8_t *)"");
+	smp->data.u.str.data = len;
+	smp->data.u.str.size = 0;
+	smp->data.u.str.head = 0;
+}
+
 /* Fills <smp> with the value at <sp> as a string or binary sample of
  * <type>. Returns 1, or 0 (final) when the bytes left the buffer. */
 static int mqa_smp_span(struct sample *smp, const struct mqa_state *st, unsigned int dir,
@@ -371,15 +385,7 @@ static int mqa_smp_span(struct sample *smp, const struct mqa_state *st, unsigned
 		smp->flags &= ~SMP_F_MAY_CHANGE;
 		return 0;
 	}
-	/* size 0 and CONST, as req.payload does: the byte after the value
-	 * may be past the buffer's end, so HAProxy must copy before it
-	 * NUL-terminates or modifies the value. */
-	smp->data.type = type;
-	smp->flags = SMP_F_VOL_TEST | SMP_F_CONST;
-	smp->data.u.str.area = (char *)ptr;
-	smp->data.u.str.data = sp->len;
-	smp->data.u.str.size = 0;
-	smp->data.u.str.head = 0;
+	mqa_smp_bytes(smp, type, (const uint8_t *)ptr, sp->len);
 	return 1;
 }
 
@@ -534,13 +540,8 @@ static int mqa_prop_sample(struct sample *smp, const uint8_t *blk, size_t len, u
 	while (mqttp_property_next(blk, len, &pos, &pid, &num, &a, &alen, &b, &blen) == 1) {
 		if (pid != id)
 			continue;
-		smp->flags = SMP_F_CONST | SMP_F_VOL_TEST; /* see mqa_smp_span */
 		if (pi->type == MQTTP_PT_STRING || pi->type == MQTTP_PT_BINARY) {
-			smp->data.type = pi->type == MQTTP_PT_STRING ? SMP_T_STR : SMP_T_BIN;
-			smp->data.u.str.area = (char *)(a ? a : (const uint8_t *)"");
-			smp->data.u.str.data = alen;
-			smp->data.u.str.size = 0;
-			smp->data.u.str.head = 0;
+			mqa_smp_bytes(smp, pi->type == MQTTP_PT_STRING ? SMP_T_STR : SMP_T_BIN, a, alen);
 		} else {
 			smp->flags = 0;
 			smp->data.type = SMP_T_SINT;
@@ -565,12 +566,7 @@ static int mqa_user_prop_sample(struct sample *smp, const uint8_t *blk, size_t l
 	while (mqttp_property_next(blk, len, &pos, &pid, &num, &a, &alen, &b, &blen) == 1) {
 		if (pid != 0x26 || alen != key->data || (alen && memcmp(a, key->area, alen) != 0))
 			continue;
-		smp->flags = SMP_F_CONST | SMP_F_VOL_TEST; /* see mqa_smp_span */
-		smp->data.type = SMP_T_STR;
-		smp->data.u.str.area = (char *)(b ? b : (const uint8_t *)"");
-		smp->data.u.str.data = blen;
-		smp->data.u.str.size = 0;
-		smp->data.u.str.head = 0;
+		mqa_smp_bytes(smp, SMP_T_STR, b, blen);
 		return 1;
 	}
 	return 0;
