@@ -37,6 +37,8 @@
 #include <haproxy/tcp_rules.h>
 #include <haproxy/tools.h>
 
+#include "mqttp_compat.h"
+
 #include <mqttparse.h>
 
 /* Per-thread cache geometry: MQA_CACHE_SETS sets of MQA_CACHE_WAYS. */
@@ -247,7 +249,7 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 	if (!s || IS_HTX_STRM(s))
 		return NULL;
 	chn = dir ? &s->res : &s->req;
-	end = chn->total;
+	end = mqa_chn_total(s, dir);
 	/* The buffer holds channel bytes [base, end): output first, then
 	 * input. Until something is sent, base is 0 even though c_adv() may
 	 * already have moved the bytes to the output side (balance hash). */
@@ -331,7 +333,8 @@ static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t 
                      const char **ptr)
 {
 	struct channel *chn = dir ? &s->res : &s->req;
-	unsigned long long base = chn->total - c_data(chn);
+	unsigned long long total = mqa_chn_total(s, dir);
+	unsigned long long base = total - c_data(chn);
 	const char *b1, *b2;
 	size_t l1, l2;
 	struct buffer *trash;
@@ -341,7 +344,7 @@ static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t 
 		*ptr = "";
 		return 1;
 	}
-	if (off < base || off + (unsigned long long)len > chn->total)
+	if (off < base || off + (unsigned long long)len > total)
 		return 0;
 	n = b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, off - base, len);
 	if (n == 1 && l1 == len) {
@@ -831,12 +834,10 @@ static enum act_return mqa_act_refuse(struct act_rule *rule, struct proxy *px,
 	chunk_initlen(&msg, (char *)pkt, sizeof(pkt), len);
 	stream_retnclose(s, len ? &msg : NULL);
 
-	if (rule->from == ACT_F_TCP_RES_CNT) {
-		_HA_ATOMIC_INC(&sess->fe->fe_counters.denied_resp);
-		_HA_ATOMIC_INC(&s->be->be_counters.denied_resp);
-	} else {
-		_HA_ATOMIC_INC(&sess->fe->fe_counters.denied_req);
-	}
+	if (rule->from == ACT_F_TCP_RES_CNT)
+		mqa_count_denied_resp(s);
+	else
+		mqa_count_denied_req(sess);
 	if (!(s->flags & SF_ERR_MASK))
 		s->flags |= SF_ERR_PRXCOND;
 	return ACT_RET_ABRT;
