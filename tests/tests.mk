@@ -14,7 +14,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check)
 TEST_WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 TEST_CFLAGS  := -std=c99 $(TEST_WARN) -g -I$(LIB_INC) -I$(TEST_DIR)/unit $(CHECK_CFLAGS)
 UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
-                $(TEST_DIR)/unit/vectors.c $(TEST_DIR)/unit/hexin.c $(TEST_DIR)/unit/guard.c
+                $(TEST_DIR)/unit/vectors.c $(TEST_DIR)/unit/hexin.c $(TEST_DIR)/unit/guard.c \
+                $(TEST_DIR)/unit/test_rewrite.c
 UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h
 ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c
 ORACLE_GEN   := $(TEST_DIR)/oracle/translate.py

@@ -581,6 +581,95 @@ const char *mqttp_reason_code_name(unsigned reason_code);
  * other version: 0..5)? */
 int mqttp_connack_code_valid(unsigned version, unsigned code);
 
+/* ------------------------------------------------------------------------
+ * CONNECT rewriter
+ * --------------------------------------------------------------------- */
+/*
+ * Rewrite the client identifier, user name and/or password of a CONNECT.
+ *
+ * mqttp_rewrite_connect() reads the CONNECT at in[0..in_len), checks it
+ * with mqttp_decode_connect() and opt (so garbage is refused, never
+ * rewritten; bytes after the CONNECT are not read), checks each new value
+ * by the rules the parser applies to that field, and writes into
+ * out[0..cap) the same CONNECT with the requested fields changed. Every
+ * other byte is copied unchanged: the fixed header's first byte, protocol
+ * name and level, keep alive, 5.0 properties, will properties, will topic
+ * and payload, and the fields not asked for. The connect flags change only
+ * in their user name / password bits, as the edits require. The remaining
+ * length is re-encoded (always minimally, also when a lenient option let a
+ * non-minimal one in).
+ *
+ * Edits (struct mqttp_rewrite, zero it for "keep everything"):
+ *   MQTTP_RW_KEEP    the field as it is (absent stays absent);
+ *   MQTTP_RW_SET     the field becomes value[0..len) (added when absent,
+ *                    flag set); value may be NULL when len is 0;
+ *   MQTTP_RW_REMOVE  user name / password: the field and its flag go.
+ *                    Client id: it always exists, so REMOVE makes it
+ *                    empty, under the empty-id rules below.
+ *
+ * Checks of the new values, each with the parser's error code:
+ *   client id  UTF-8 (MQTTP_E_UTF8, _UTF8_NUL, _UTF8_CONTROL unless
+ *              MQTTP_LENIENT_CONTROL_CHARS); empty only in 5.0 and in 3.1.1
+ *              with clean session (MQTTP_E_CLIENT_ID_EMPTY); at most 23
+ *              bytes in 3.1 unless MQTTP_LENIENT_V31_LONG_CLIENT_ID, at
+ *              most opt->max_client_id_len, at most 65,535
+ *              (MQTTP_E_CLIENT_ID_TOO_LONG);
+ *   user name  UTF-8 as above; at most 65,535 bytes (MQTTP_E_PACKET_TOO_LARGE);
+ *   password   any bytes; at most 65,535 (MQTTP_E_PACKET_TOO_LARGE);
+ *   flags      in 3.1 / 3.1.1 a password without a user name (after the
+ *              edits) is MQTTP_E_PASSWORD_FLAG unless
+ *              MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME (reported on the
+ *              user name edit when it removed the user name, else on the
+ *              password edit);
+ *   packet     the result over opt->max_packet_size or over the largest
+ *              MQTT packet is MQTTP_E_PACKET_TOO_LARGE (field 0).
+ * An op other than the three is MQTTP_E_PACKET_LENGTH, a NULL value with a
+ * non-zero len MQTTP_E_TRUNCATED, on its field.
+ *
+ * Returns the length of the rewritten CONNECT, written to out when it is
+ * <= cap; when it is > cap nothing is written (out is not touched) and
+ * res->error is MQTTP_E_NONE: call again with that many bytes. Returns 0
+ * on error, nothing written: res->error says why, res->field which new
+ * value is at fault (MQTTP_F_CLIENT_ID, MQTTP_F_USERNAME, MQTTP_F_PASSWORD)
+ * or 0 for the input packet / the result, res->error_offset the offending
+ * byte (in the new value, or in the input packet as mqttp_decode_connect
+ * reports it). An input that is a strict prefix of a valid CONNECT is
+ * MQTTP_E_TRUNCATED at offset in_len. res->in_length is the input
+ * CONNECT's length once it was read whole (0 otherwise).
+ *
+ * Never writes outside out[0..cap), never reads outside in[0..in_len) and
+ * the values, allocates nothing. in and out must not overlap. out may be
+ * NULL when cap is 0 (a size query). The result, fed to the parser with
+ * the same options, is accepted with exactly the requested fields changed.
+ * The size needed is at most in_len + 7 + the new values' lengths.
+ */
+enum mqttp_rw_op { MQTTP_RW_KEEP = 0, MQTTP_RW_SET = 1, MQTTP_RW_REMOVE = 2 };
+
+struct mqttp_rw_field {
+	uint8_t op;            /* enum mqttp_rw_op */
+	const uint8_t *value;  /* MQTTP_RW_SET: the new bytes (caller's; read during the call only) */
+	size_t len;
+};
+
+struct mqttp_rewrite {
+	struct mqttp_rw_field client_id;
+	struct mqttp_rw_field username;
+	struct mqttp_rw_field password;
+};
+
+struct mqttp_rewrite_result {
+	uint8_t  error;        /* enum mqttp_error; MQTTP_E_NONE on success */
+	uint8_t  field;        /* MQTTP_F_CLIENT_ID / _USERNAME / _PASSWORD, or 0 */
+	uint32_t error_offset; /* offending byte of that value, or of the input */
+	uint32_t in_length;    /* length of the input CONNECT */
+};
+
+size_t mqttp_rewrite_connect(const void *in, size_t in_len,
+                             const struct mqttp_options *opt,
+                             const struct mqttp_rewrite *rw,
+                             void *out, size_t cap,
+                             struct mqttp_rewrite_result *res);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1124,11 +1124,15 @@ static Suite *unit_suite(void)
 	return s;
 }
 
-/* Run the suite; exit status 0 only when every test passed. */
+Suite *rewrite_suite(void); /* test_rewrite.c */
+
+/* Run the suites; exit status 0 only when every test passed. */
 int main(void)
 {
 	SRunner *sr = srunner_create(unit_suite());
 	int failed;
+
+	srunner_add_suite(sr, rewrite_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,297 @@
+/*
+ * rewrite.c - the CONNECT rewriter: the same CONNECT with a new client
+ * identifier, user name and/or password (see mqttparse.h).
+ *
+ * The input is decoded first (mqttp_decode_connect with the caller's
+ * options), so only a CONNECT the parser accepts is ever rewritten, and the
+ * decoded offsets say where each field lies. The output is assembled from
+ * five pieces: the fixed header's first byte, the new remaining length,
+ * the variable header (flags byte adjusted) plus everything up to the client
+ * id, the client id, the span between the client id and the user name (will
+ * properties, will topic, will payload), then user name and password. Every
+ * piece is copied from the input or from a checked new value; nothing is
+ * written before the total size is known to fit.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define RW_MAX_FIELD 65535u
+
+/* Fill *res with an error about <field>; always returns 0. */
+static size_t rw_fail(struct mqttp_rewrite_result *res, enum mqttp_error e,
+                      unsigned field, uint32_t off)
+{
+	res->error = (uint8_t)e;
+	res->field = (uint8_t)field;
+	res->error_offset = off;
+	return 0;
+}
+
+/*
+ * UTF-8 check of a new string value, by the rules the parser applies to
+ * every string: well-formed (RFC 3629: no overlong, no surrogate, nothing
+ * above U+10FFFF), no U+0000, and unless `ctl` no U+0001-U+001F,
+ * U+007F-U+009F. Returns MQTTP_E_NONE, or the error with *at the index of
+ * the byte that decides it (as the parser's error offset: a continuation
+ * byte out of range, the last byte of a C1 control, len for a sequence cut
+ * by the end of the value).
+ */
+static enum mqttp_error rw_utf8(const uint8_t *s, size_t len, int ctl, size_t *at)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t b = s[i];
+		unsigned need, k;
+		uint8_t lo = 0x80, hi = 0xBF;
+		uint32_t cp;
+
+		if (b < 0x80) {
+			if (b == 0) {
+				*at = i;
+				return MQTTP_E_UTF8_NUL;
+			}
+			if ((b < 0x20 || b == 0x7F) && !ctl) {
+				*at = i;
+				return MQTTP_E_UTF8_CONTROL;
+			}
+			i++;
+			continue;
+		}
+		if (b >= 0xC2 && b <= 0xDF) {
+			need = 1;
+			cp = b & 0x1Fu;
+		} else if (b >= 0xE0 && b <= 0xEF) {
+			need = 2;
+			cp = b & 0x0Fu;
+			if (b == 0xE0)
+				lo = 0xA0;
+			else if (b == 0xED)
+				hi = 0x9F;
+		} else if (b >= 0xF0 && b <= 0xF4) {
+			need = 3;
+			cp = b & 0x07u;
+			if (b == 0xF0)
+				lo = 0x90;
+			else if (b == 0xF4)
+				hi = 0x8F;
+		} else {
+			*at = i;
+			return MQTTP_E_UTF8;
+		}
+		for (k = 1; k <= need; k++) {
+			if (i + k >= len) {
+				*at = len;
+				return MQTTP_E_UTF8;
+			}
+			if (s[i + k] < lo || s[i + k] > hi) {
+				*at = i + k;
+				return MQTTP_E_UTF8;
+			}
+			cp = (cp << 6) | (s[i + k] & 0x3Fu);
+			lo = 0x80;
+			hi = 0xBF;
+		}
+		if (cp >= 0x80 && cp <= 0x9F && !ctl) {
+			*at = i + need;
+			return MQTTP_E_UTF8_CONTROL;
+		}
+		i += need + 1;
+	}
+	return MQTTP_E_NONE;
+}
+
+/* Bytes of a variable byte integer holding v (v <= 268,435,455). */
+static size_t rw_vbi_len(uint32_t v)
+{
+	return v < 128u ? 1 : v < 16384u ? 2 : v < 2097152u ? 3 : 4;
+}
+
+/* One field of the output: either a copy of the input's value or a new
+ * one; `present` says whether it is written at all. */
+struct rw_piece {
+	const uint8_t *ptr;
+	size_t len;
+	int present;
+};
+
+/* Resolve edit <e> of a field whose current value is <cur> in packet <pkt>.
+ * Returns 0, or -1 for an unknown op. */
+static int rw_resolve(const struct mqttp_rw_field *e, const struct mqttp_bytes *cur,
+                      const uint8_t *pkt, struct rw_piece *out)
+{
+	switch (e->op) {
+	case MQTTP_RW_KEEP:
+		out->present = cur->present;
+		out->ptr = pkt + cur->off;
+		out->len = cur->present ? cur->len : 0;
+		return 0;
+	case MQTTP_RW_SET:
+		out->present = 1;
+		out->ptr = e->value;
+		out->len = e->len;
+		return 0;
+	case MQTTP_RW_REMOVE:
+		out->present = 0;
+		out->ptr = NULL;
+		out->len = 0;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Write a 2-byte length and the bytes of a piece at o; returns the end. */
+static uint8_t *rw_put_field(uint8_t *o, const struct rw_piece *pc)
+{
+	*o++ = (uint8_t)(pc->len >> 8);
+	*o++ = (uint8_t)pc->len;
+	if (pc->len)
+		memcpy(o, pc->ptr, pc->len);
+	return o + pc->len;
+}
+
+size_t mqttp_rewrite_connect(const void *in, size_t in_len,
+                             const struct mqttp_options *opt,
+                             const struct mqttp_rewrite *rw,
+                             void *out, size_t cap,
+                             struct mqttp_rewrite_result *res)
+{
+	const uint8_t *pkt = (const uint8_t *)in;
+	struct mqttp_options o;
+	struct mqttp_connect c;
+	struct mqttp_result dr;
+	struct rw_piece cid, user, pass;
+	enum mqttp_status st;
+	enum mqttp_error e;
+	uint32_t hl, flags_off, cid_len_off, mid_start, mid_end;
+	uint64_t rl, total;
+	uint8_t flags, *op;
+	size_t at = 0;
+	unsigned ctl;
+
+	res->error = MQTTP_E_NONE;
+	res->field = 0;
+	res->error_offset = 0;
+	res->in_length = 0;
+	if (opt)
+		o = *opt;
+	else
+		mqttp_options_default(&o);
+	ctl = o.lenient & MQTTP_LENIENT_CONTROL_CHARS;
+
+	/* 1. The input: a whole CONNECT the parser accepts. */
+	if (!pkt && in_len)
+		return rw_fail(res, MQTTP_E_TRUNCATED, 0, 0);
+	st = mqttp_decode_connect(pkt, in_len, &o, &c, &dr);
+	if (st == MQTTP_NEED_MORE)
+		return rw_fail(res, MQTTP_E_TRUNCATED, 0, (uint32_t)in_len);
+	if (st != MQTTP_DONE)
+		return rw_fail(res, (enum mqttp_error)dr.error, 0, dr.error_offset);
+	res->in_length = dr.length;
+
+	/* 2. The edits. */
+	if (rw_resolve(&rw->client_id, &c.client_id, pkt, &cid) < 0)
+		return rw_fail(res, MQTTP_E_PACKET_LENGTH, MQTTP_F_CLIENT_ID, 0);
+	if (rw->client_id.op == MQTTP_RW_REMOVE) {
+		cid.present = 1; /* the client id always exists: REMOVE = empty */
+		cid.ptr = NULL;
+	}
+	if (rw_resolve(&rw->username, &c.username, pkt, &user) < 0)
+		return rw_fail(res, MQTTP_E_PACKET_LENGTH, MQTTP_F_USERNAME, 0);
+	if (rw_resolve(&rw->password, &c.password, pkt, &pass) < 0)
+		return rw_fail(res, MQTTP_E_PACKET_LENGTH, MQTTP_F_PASSWORD, 0);
+	if ((rw->client_id.op == MQTTP_RW_SET && !cid.ptr && cid.len) ||
+	    (rw->username.op == MQTTP_RW_SET && !user.ptr && user.len) ||
+	    (rw->password.op == MQTTP_RW_SET && !pass.ptr && pass.len))
+		return rw_fail(res, MQTTP_E_TRUNCATED,
+		               rw->client_id.op == MQTTP_RW_SET && !cid.ptr && cid.len ? MQTTP_F_CLIENT_ID :
+		               rw->username.op == MQTTP_RW_SET && !user.ptr && user.len ? MQTTP_F_USERNAME :
+		               MQTTP_F_PASSWORD, 0);
+
+	/* 3. Values that a 2-byte length cannot carry. */
+	if (cid.len > RW_MAX_FIELD)
+		return rw_fail(res, MQTTP_E_CLIENT_ID_TOO_LONG, MQTTP_F_CLIENT_ID, 0);
+	if (user.len > RW_MAX_FIELD)
+		return rw_fail(res, MQTTP_E_PACKET_TOO_LARGE, MQTTP_F_USERNAME, 0);
+	if (pass.len > RW_MAX_FIELD)
+		return rw_fail(res, MQTTP_E_PACKET_TOO_LARGE, MQTTP_F_PASSWORD, 0);
+
+	/* 4. Where the pieces lie in the input. */
+	/* header: the type byte, then the remaining length (validated: it
+	 * ends within 4 bytes) */
+	for (hl = 1; pkt[hl] & 0x80; hl++)
+		;
+	hl++;
+	flags_off = c.protocol_name.off + c.protocol_name.len + 1;
+	cid_len_off = c.client_id.off - 2;
+	mid_start = c.client_id.off + c.client_id.len;
+	mid_end = c.username.present ? c.username.off - 2
+	        : c.password.present ? c.password.off - 2 : dr.length;
+
+	/* 5. The size of the result. */
+	rl = (uint64_t)(cid_len_off - hl) + 2 + cid.len + (mid_end - mid_start) +
+	     (user.present ? 2 + (uint64_t)user.len : 0) + (pass.present ? 2 + (uint64_t)pass.len : 0);
+	if (rl > MQTTP_MAX_REMAINING_LENGTH)
+		return rw_fail(res, MQTTP_E_PACKET_TOO_LARGE, 0, 0);
+	total = 1 + rw_vbi_len((uint32_t)rl) + rl;
+	if (o.max_packet_size && total > o.max_packet_size)
+		return rw_fail(res, MQTTP_E_PACKET_TOO_LARGE, 0, 0);
+
+	/* 6. Flags: user name and password bits follow the fields. */
+	flags = (uint8_t)(pkt[flags_off] & ~(MQTTP_CF_USERNAME | MQTTP_CF_PASSWORD));
+	if (user.present)
+		flags |= MQTTP_CF_USERNAME;
+	if (pass.present)
+		flags |= MQTTP_CF_PASSWORD;
+	if (pass.present && !user.present && c.version != MQTTP_V5 &&
+	    !(o.lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
+		return rw_fail(res, MQTTP_E_PASSWORD_FLAG,
+		               rw->username.op == MQTTP_RW_REMOVE ? MQTTP_F_USERNAME : MQTTP_F_PASSWORD, 0);
+
+	/* 7. The new values, by the parser's rules for their field. */
+	if (rw->client_id.op != MQTTP_RW_KEEP) {
+		if (cid.len == 0 && (c.version == MQTTP_V31 ||
+		    (c.version == MQTTP_V311 && !(c.flags & MQTTP_CF_CLEAN_START))))
+			return rw_fail(res, MQTTP_E_CLIENT_ID_EMPTY, MQTTP_F_CLIENT_ID, 0);
+		if ((c.version == MQTTP_V31 && cid.len > 23 && !(o.lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
+		    (o.max_client_id_len && cid.len > o.max_client_id_len))
+			return rw_fail(res, MQTTP_E_CLIENT_ID_TOO_LONG, MQTTP_F_CLIENT_ID, 0);
+		e = rw_utf8(cid.ptr, cid.len, ctl, &at);
+		if (e != MQTTP_E_NONE)
+			return rw_fail(res, e, MQTTP_F_CLIENT_ID, (uint32_t)at);
+	}
+	if (rw->username.op == MQTTP_RW_SET) {
+		e = rw_utf8(user.ptr, user.len, ctl, &at);
+		if (e != MQTTP_E_NONE)
+			return rw_fail(res, e, MQTTP_F_USERNAME, (uint32_t)at);
+	}
+
+	/* 8. Write, once it is known to fit. */
+	if (total > cap)
+		return (size_t)total;
+	op = (uint8_t *)out;
+	*op++ = pkt[0];
+	{
+		uint32_t v = (uint32_t)rl;
+		do {
+			uint8_t b = (uint8_t)(v & 0x7F);
+			v >>= 7;
+			*op++ = (uint8_t)(b | (v ? 0x80 : 0));
+		} while (v);
+	}
+	memcpy(op, pkt + hl, flags_off - hl);
+	op += flags_off - hl;
+	*op++ = flags;
+	memcpy(op, pkt + flags_off + 1, cid_len_off - flags_off - 1);
+	op += cid_len_off - flags_off - 1;
+	op = rw_put_field(op, &cid);
+	memcpy(op, pkt + mid_start, mid_end - mid_start);
+	op += mid_end - mid_start;
+	if (user.present)
+		op = rw_put_field(op, &user);
+	if (pass.present)
+		op = rw_put_field(op, &pass);
+	return (size_t)total;
+}
