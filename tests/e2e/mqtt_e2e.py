@@ -3,36 +3,41 @@
 brokers, real clients (paho and raw sockets), everything on 127.0.0.1 with
 ports chosen at run time.
 
-    mqtt_e2e.py [--haproxy BIN]... [-k SUBSTRING] [-v]
+    mqtt_e2e.py [--haproxy BIN]... [-k SUBSTRING]... [--smoke] [--list] [-v] [--keep]
 
 BIN defaults to $HAPROXY_BIN, else build/bin/haproxy. Each test runs against
 every binary given. Prints one line per test and a closing "N passed, N
-failed"; exits non-zero on failure.
+failed"; exits non-zero on failure. --smoke runs the subset marked smoke
+(stickiness with balance hash (hash.cfg), with stick on (plain and
+basic.cfg), refusals, a CONNECT larger than the buffer, the addon in
+`haproxy -vv`), the one run on every HAProxy series; the whole suite runs
+on 3.0 and 3.4 (tests/e2e/e2e.mk). --list shows which tests are which.
 
 Which broker a client reached: before a test, each broker gets a retained
-message "broker-N" on topic "whoami" (published directly); the client
-subscribes to "whoami" through the balancer and reads it.
+message "brokerN" on topic "whoami" (published directly); the client
+subscribes to "whoami" through the balancer and reads it. The helpers
+(packets, raw client, brokers, HAProxy processes, runner) are
+tests/lib/mqtttest.py, shared with the other suites.
 """
 
-import argparse
 import os
 import re
-import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-RECIPES = os.path.join(TOP, "examples", "haproxy")
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mqtttest import (DISCONNECT, RECIPES, TOP, Suite, addon_line, broker_env,  # noqa: E402
+                      check, haproxy_vv, connack_of, connect_packet, free_port, main, mstr, publish_packet,
+                      raw_exchange, raw_session, read_packet, recv_all, subscribe_packet,
+                      v5_props, vbi)
+
 VERBOSE = False
+INFO = []       # figure lines, printed after each binary's tests
 
 
 def log(*a):
@@ -40,207 +45,30 @@ def log(*a):
         print("   ", *a, flush=True)
 
 
-# ---------------------------------------------------------------------------
-# MQTT encoding (raw client)
-# ---------------------------------------------------------------------------
+class E2E(Suite):
+    """Each test runs against every binary; INFO lines follow a binary's
+    results; a HAProxy log line that mentions a sanitizer fails the test."""
 
-def vbi(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+    def post_check(self, env, ok, detail):
+        # a sanitizer build reports memory errors in HAProxy's output
+        if ok:
+            found = env.sanitizer_reports(loose=True)
+            if found:
+                return False, "sanitizer report: " + found[0]
+        return ok, detail
 
+    def configure(self, args):
+        global VERBOSE
+        VERBOSE = args.v
 
-def mstr(b):
-    if isinstance(b, str):
-        b = b.encode()
-    return len(b).to_bytes(2, "big") + b
-
-
-def connect_packet(cid, version=4, clean=True, keepalive=60, user=None, password=None,
-                   will=None, props=b"", level=None, flags_or=0):
-    """CONNECT bytes. will = (topic, payload, qos, retain)."""
-    name = b"MQIsdp" if version == 3 else b"MQTT"
-    lvl = version if level is None else level
-    flags = (0x02 if clean else 0) | flags_or
-    payload = mstr(cid)
-    if version == 5:
-        vh_props = vbi(len(props)) + props
-    else:
-        vh_props = b""
-    if will:
-        topic, wpayload, qos, retain = will
-        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
-        if version == 5:
-            payload += vbi(0)
-        payload += mstr(topic) + mstr(wpayload)
-    if user is not None:
-        flags |= 0x80
-        payload += mstr(user)
-    if password is not None:
-        flags |= 0x40
-        payload += mstr(password)
-    body = mstr(name) + bytes([lvl, flags]) + keepalive.to_bytes(2, "big") + vh_props + payload
-    return bytes([0x10]) + vbi(len(body)) + body
+    def after_binary(self, binary, info):
+        for line in INFO:
+            print("      " + line)
+        del INFO[:]
 
 
-def subscribe_packet(topic, version, pid=1):
-    body = pid.to_bytes(2, "big") + (b"\x00" if version == 5 else b"") + mstr(topic) + b"\x00"
-    return bytes([0x82]) + vbi(len(body)) + body
-
-
-def read_packet(sock):
-    """Returns (type_byte, body) or None on close."""
-    h = recv_exact(sock, 1)
-    if not h:
-        return None
-    mult, n = 1, 0
-    while True:
-        b = recv_exact(sock, 1)
-        if not b:
-            return None
-        n += (b[0] & 0x7F) * mult
-        mult *= 128
-        if not b[0] & 0x80:
-            break
-    body = recv_exact(sock, n) if n else b""
-    if body is None:
-        return None
-    return h[0], body
-
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        d = sock.recv(n - len(buf))
-        if not d:
-            return None
-        buf += d
-    return buf
-
-
-def recv_all(sock, timeout=3.0):
-    """Everything the peer sends until it closes (or timeout: returns
-    (bytes, closed))."""
-    sock.settimeout(timeout)
-    out = b""
-    try:
-        while True:
-            d = sock.recv(4096)
-            if not d:
-                return out, True
-            out += d
-    except socket.timeout:
-        return out, False
-    except ConnectionResetError:
-        return out, True
-
-
-def connack_of(pkt):
-    """(session_present, code, props_bytes) of a CONNACK packet tuple."""
-    t, body = pkt
-    assert t == 0x20, "expected CONNACK, got 0x%02x" % t
-    return body[0] & 1, body[1], body[2:]
-
-
-def v5_props(block):
-    """Parse a 5.0 property block (after its length) into {id: value}."""
-    out, i = {}, 0
-    while i < len(block):
-        pid = block[i]
-        i += 1
-        if pid in (0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2A):
-            out[pid] = block[i]
-            i += 1
-        elif pid in (0x13, 0x21, 0x22):
-            out[pid] = int.from_bytes(block[i:i + 2], "big")
-            i += 2
-        elif pid in (0x02, 0x11, 0x18, 0x27):
-            out[pid] = int.from_bytes(block[i:i + 4], "big")
-            i += 4
-        elif pid == 0x26:
-            kl = int.from_bytes(block[i:i + 2], "big")
-            k = block[i + 2:i + 2 + kl]
-            i += 2 + kl
-            vl = int.from_bytes(block[i:i + 2], "big")
-            out.setdefault(0x26, []).append((k, block[i + 2:i + 2 + vl]))
-            i += 2 + vl
-        else:
-            ln = int.from_bytes(block[i:i + 2], "big")
-            out[pid] = block[i + 2:i + 2 + ln]
-            i += 2 + ln
-    return out
-
-
-def raw_session(port, packet, chunks=None, delay=0.0, version=4, whoami=True, timeout=5.0,
-                host="127.0.0.1", wrap=None):
-    """Send CONNECT (whole, or cut at the offsets in chunks), read CONNACK and,
-    if accepted and whoami, subscribe to 'whoami' and return its payload.
-    Returns dict(connack=(sp, code, props), marker=str|None)."""
-    s = socket.create_connection((host, port), timeout=timeout)
-    if wrap:
-        s = wrap(s)
-    s.settimeout(timeout)
-    try:
-        if chunks:
-            cuts = [0] + list(chunks) + [len(packet)]
-            for a, b in zip(cuts, cuts[1:]):
-                if b > a:
-                    s.sendall(packet[a:b])
-                    time.sleep(delay)
-        else:
-            s.sendall(packet)
-        pkt = read_packet(s)
-        if pkt is None:
-            return {"connack": None, "marker": None}
-        ca = connack_of(pkt)
-        res = {"connack": ca, "marker": None}
-        if ca[1] != 0 or not whoami:
-            return res
-        s.sendall(subscribe_packet("whoami", version))
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            pkt = read_packet(s)
-            if pkt is None:
-                break
-            t, body = pkt
-            if t >> 4 == 3:
-                tl = int.from_bytes(body[:2], "big")
-                pos = 2 + tl
-                if (t >> 1) & 3:
-                    pos += 2
-                if version == 5:
-                    plen, n = 0, 0
-                    while True:
-                        b = body[pos]
-                        pos += 1
-                        plen |= (b & 0x7F) << (7 * n)
-                        n += 1
-                        if not b & 0x80:
-                            break
-                    pos += plen
-                res["marker"] = body[pos:].decode()
-                break
-        s.sendall(b"\xe0\x00")
-        return res
-    finally:
-        try:
-            s.close()
-        except OSError:
-            pass
-
-
-def raw_exchange(port, data, timeout=3.0):
-    """Send raw bytes; return (bytes received, closed by peer)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(data)
-        return recv_all(s, timeout)
-    finally:
-        s.close()
+SUITE = E2E("e2e")
+test = SUITE.test
 
 
 # ---------------------------------------------------------------------------
@@ -299,153 +127,29 @@ def paho_whoami(port, client_id, protocol, tls=None, clean=True, props=None, tim
     return out
 
 
-# ---------------------------------------------------------------------------
-# Processes
-# ---------------------------------------------------------------------------
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, timeout=10.0, proc=None):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-class Env:
-    """Temp dir + processes of one test; stop() kills them by PID."""
-
-    def __init__(self, haproxy):
-        self.haproxy = haproxy
-        self.dir = tempfile.mkdtemp(prefix="mqtt-e2e-")
-        self.procs = []
-        self.logs = []
-
-    def stop(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in reversed(self.procs):
-            try:
-                p.wait(3)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.procs = []
-
-    def cleanup(self, keep=False):
-        self.stop()
-        if not keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def broker(self, name, extra=""):
-        port = free_port()
-        conf = os.path.join(self.dir, "%s.conf" % name)
-        logf = os.path.join(self.dir, "%s.log" % name)
-        # The log goes to stderr, inherited already open: mosquitto started
-        # as root drops to user "mosquitto", which cannot open a file in the
-        # private temp dir ("log_dest file" silently logged nothing).
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "log_dest stderr\nlog_type all\nconnection_messages true\n%s" % (port, extra))
-        p = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=subprocess.DEVNULL,
-                             stderr=open(logf, "w"))
-        self.procs.append(p)
-        if not wait_port(port, 10, p):
-            raise RuntimeError("mosquitto %s did not start" % name)
-        return port
-
-    def brokers(self, n=3):
-        ports = [self.broker("broker%d" % (i + 1)) for i in range(n)]
-        for i, port in enumerate(ports):
-            set_marker(port, "broker-%d" % (i + 1))
-        return ports
-
-    def haproxy_run(self, cfg_text=None, recipe=None, env=None, name="haproxy", ports=(),
-                    extra_args=()):
-        """Start HAProxy in the foreground with a generated config or a
-        recipe from examples/haproxy (its ${VARS} come from env)."""
-        if recipe:
-            cfg = os.path.join(RECIPES, recipe)
-        else:
-            cfg = os.path.join(self.dir, "%s.cfg" % name)
-            with open(cfg, "w") as f:
-                f.write(cfg_text)
-        e = dict(os.environ)
-        e.update(env or {})
-        chk = subprocess.run([self.haproxy, "-c", "-f", cfg] + list(extra_args), env=e,
-                             capture_output=True, text=True)
-        if chk.returncode != 0:
-            raise RuntimeError("haproxy -c failed: %s %s" % (chk.stdout, chk.stderr))
-        logf = os.path.join(self.dir, "%s.log" % name)
-        p = subprocess.Popen([self.haproxy, "-db", "-f", cfg] + list(extra_args), env=e,
-                             stdout=open(logf, "w"), stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        self.logs.append(logf)
-        for port in ports:
-            if not wait_port(port, 10, p):
-                raise RuntimeError("haproxy did not listen on %d: %s" % (port, open(logf).read()))
-        return p, logf
-
-
-def set_marker(port, text):
-    """Publish a retained marker on 'whoami' directly to a broker and wait
-    until the broker serves it."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(connect_packet("marker-setter"))
-    read_packet(s)
-    body = mstr("whoami") + text.encode()
-    s.sendall(bytes([0x31]) + vbi(len(body)) + body)
-    s.sendall(b"\xe0\x00")
-    s.close()
-    for _ in range(50):
-        r = raw_session(port, connect_packet("marker-check"))
-        if r["marker"] == text:
-            return
-        time.sleep(0.05)
-    raise RuntimeError("marker not stored on %d" % port)
-
-
-def broker_env(ports, bind_port):
-    e = {"MQTT_BIND": "127.0.0.1:%d" % bind_port}
-    for i, p in enumerate(ports):
-        e["BROKER%d" % (i + 1)] = "127.0.0.1:%d" % p
-    return e
-
-
-def haproxy_version(binary):
-    out = subprocess.run([binary, "-v"], capture_output=True, text=True).stdout
-    m = re.search(r"version (\d+)\.(\d+)", out)
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-
 
 # ---------------------------------------------------------------------------
 # Tests. Each takes an Env and raises AssertionError on failure.
 # ---------------------------------------------------------------------------
 
-TESTS = []
+def header_version():
+    """MQTTP_VERSION_STRING of libmqttparse/include/mqttparse.h."""
+    with open(os.path.join(TOP, "libmqttparse", "include", "mqttparse.h")) as f:
+        return re.search(r'#define MQTTP_VERSION_STRING "([^"]+)"', f.read()).group(1)
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+@test(smoke=True)
+def addon_in_vv(env):
+    """haproxy -vv names the addon and the libmqttparse it was built with"""
+    vv = haproxy_vv(env.haproxy)
+    line = addon_line(vv)
+    check(line, "no 'Built with the MQTT addon' line in -vv:\n" + vv[-1500:])
+    m = re.search(r"libmqttparse (\S+) \(run-time (\S+)\)", line)
+    want = header_version()
+    check(m.group(1) == want and m.group(2) == want,
+          "addon line %r: want libmqttparse %s built and at run time" % (line, want))
+    check(re.search(r"HAProxy version %d\.%d[.-]" % env.version, vv),
+          "version line does not say %d.%d" % env.version)
 
 
 def sticky_run(port, ids, rounds, version=4):
@@ -471,7 +175,7 @@ def check_sticky(seen, min_brokers=2):
 IDS = ["client-%03d" % i for i in range(24)] + ["", "x" * 200][:1] + ["sensor/ü-%d" % i for i in range(3)]
 
 
-@test
+@test(smoke=True)
 def stick_balance_hash(env):
     """balance hash req.mqtt_client_id(nonempty) as written (hash.cfg)"""
     ports = env.brokers()
@@ -481,7 +185,7 @@ def stick_balance_hash(env):
     check_sticky(sticky_run(lp, ids, 3))
 
 
-@test
+@test(smoke=True)
 def stick_on_plain(env):
     """balance roundrobin + stick on req.mqtt_client_id as written"""
     ports = env.brokers()
@@ -506,7 +210,7 @@ backend b
     check_sticky(sticky_run(lp, [i for i in IDS if i], 3))
 
 
-@test
+@test(smoke=True)
 def stick_basic_recipe(env):
     """basic.cfg: hash + sha2 stick table, 3.1 / 3.1.1 / 5.0 clients"""
     ports = env.brokers()
@@ -544,7 +248,7 @@ def split_connects(env):
           "v5 split: %r (expected %s)" % (r, ref))
 
 
-@test
+@test(smoke=True)
 def large_connect(env):
     """CONNECT larger than tune.bufsize 16384 (60 KB password) routes on its client id"""
     ports = env.brokers()
@@ -558,21 +262,6 @@ def large_connect(env):
         check(big["connack"] and big["connack"][1] == 0, "60 KB CONNECT refused: %r" % big)
         check(big["marker"] == small, "%s: big CONNECT went to %r, small to %r"
               % (cid, big["marker"], small))
-
-
-def broker_clients(env, n_brokers=3):
-    """{client id: {broker number: connections}} from the brokers' own logs
-    ("New client connected from <addr> as <id> (...)"): which broker each
-    connection reached, whether or not it survived a session takeover."""
-    out = {}
-    for b in range(1, n_brokers + 1):
-        path = os.path.join(env.dir, "broker%d.log" % b)
-        if not os.path.exists(path):
-            continue
-        for m in re.finditer(r"New client connected from \S+ as (\S+) \(", open(path, errors="replace").read()):
-            per = out.setdefault(m.group(1), {})
-            per[b] = per.get(b, 0) + 1
-    return out
 
 
 def simultaneous_connects(port, ids, per_id, timeout=10.0):
@@ -626,7 +315,7 @@ def same_id_simultaneous(env):
     want = len(ids) * per_id
     deadline = time.time() + 10
     while True:
-        seen = broker_clients(env)
+        seen = env.broker_clients()
         got = sum(sum(seen.get(cid, {}).values()) for cid in ids)
         auto = {}
         for cid, per in seen.items():
@@ -675,7 +364,7 @@ def same_id_simultaneous_recipes(env):
         simultaneous_connects(lp, ids, per_id)
         deadline = time.time() + 10
         while True:
-            seen = broker_clients(env)
+            seen = env.broker_clients()
             if sum(sum(seen.get(c, {}).values()) for c in ids) >= want or time.time() > deadline:
                 break
             time.sleep(0.1)
@@ -753,7 +442,7 @@ INVALID = [
 ]
 
 
-@test
+@test(smoke=True)
 def invalid_connects(env):
     """invalid CONNECTs get exactly the CONNACK a broker sends (or a close)"""
     ports = env.brokers(1)
@@ -780,7 +469,7 @@ def invalid_connects(env):
     check(not bad, "\n      ".join(bad))
 
 
-@test
+@test(smoke=True)
 def refuse_reasons(env):
     """mqtt-refuse <reason> [server-reference]: CONNACK in the client's version"""
     ports = env.brokers(1)
@@ -1135,7 +824,8 @@ def bridge_recipe_fallback(env):
 
 def bridge_broker(env, name, hap_port, extra=""):
     return env.broker(name, "connection %s\naddress 127.0.0.1:%d\ntopic bridged/# out 0\n"
-                            "remote_clientid %s\ncleansession true\n%s" % (name, hap_port, name, extra))
+                            "remote_clientid %s\ncleansession true\n%s" % (name, hap_port, name, extra),
+                      marker=False)
 
 
 def bridged_message_flows(local_port, remote_ports, timeout=15):
@@ -1156,8 +846,7 @@ def bridged_message_flows(local_port, remote_ports, timeout=15):
             c = socket.create_connection(("127.0.0.1", local_port), timeout=5)
             c.sendall(connect_packet("pub-local"))
             read_packet(c)
-            body = mstr("bridged/t") + b"hello"
-            c.sendall(bytes([0x30]) + vbi(len(body)) + body + b"\xe0\x00")
+            c.sendall(publish_packet("bridged/t", b"hello") + DISCONNECT)
             c.close()
             t_end = time.time() + 1.0
             while time.time() < t_end:
@@ -1297,73 +986,6 @@ def storm_recipe(env):
     check(codes == [0] * 8, "8 quick empty-id clients: %r (want all 0)" % codes)
 
 
-INFO = []
-
-
-def main():
-    global VERBOSE
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--haproxy", action="append", help="HAProxy binary (repeatable)")
-    ap.add_argument("-k", help="run only tests whose name contains this")
-    ap.add_argument("-v", action="store_true", help="verbose")
-    ap.add_argument("--keep", action="store_true", help="keep temp dirs of failed tests")
-    a = ap.parse_args()
-    VERBOSE = a.v
-    bins = a.haproxy or [os.environ.get("HAPROXY_BIN") or os.path.join(TOP, "build", "bin", "haproxy")]
-    passed = failed = 0
-    for b in bins:
-        if not os.access(b, os.X_OK):
-            print("FAIL  %s: not an executable" % b)
-            failed += 1
-            continue
-        vv = subprocess.run([b, "-vv"], capture_output=True, text=True).stdout
-        ver = haproxy_version(b)
-        if "MQTT addon" not in vv:
-            print("FAIL  %s: built without the MQTT addon" % b)
-            failed += 1
-            continue
-        print("== %s (HAProxy %d.%d)" % (b, ver[0], ver[1]), flush=True)
-        for t in TESTS:
-            if a.k and a.k not in t.__name__:
-                continue
-            env = Env(b)
-            t0 = time.time()
-            ok = False
-            try:
-                t(env)
-                ok = True
-            except Exception as e:
-                detail = str(e) if isinstance(e, (AssertionError, RuntimeError)) else traceback.format_exc()
-            finally:
-                env.stop()
-            # a sanitizer build reports memory errors in HAProxy's output
-            for lf in env.logs:
-                if ok and os.path.exists(lf) and "Sanitizer" in open(lf, errors="replace").read():
-                    ok = False
-                    detail = "sanitizer report in %s" % os.path.basename(lf)
-            dt = time.time() - t0
-            if ok:
-                passed += 1
-                print("ok    %-28s %5.1fs  %s" % (t.__name__, dt, t.__doc__.strip()), flush=True)
-                env.cleanup()
-            else:
-                failed += 1
-                print("FAIL  %-28s %5.1fs  %s\n      %s" % (t.__name__, dt, t.__doc__.strip(), detail),
-                      flush=True)
-                if a.keep:
-                    print("      kept: %s" % env.dir)
-                for lf in env.logs:
-                    if os.path.exists(lf):
-                        tail = open(lf).read()[-800:]
-                        if tail:
-                            print("      --- %s (tail)\n%s" % (os.path.basename(lf), tail))
-                env.cleanup(keep=a.keep)
-        for line in INFO:
-            print("      " + line)
-        del INFO[:]
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SUITE, __doc__))

@@ -18,7 +18,6 @@ status is non-zero on failure. --asan (implied by a binary named *asan*) runs
 HAProxy with ASAN_OPTIONS and fails a test on any sanitizer report.
 """
 
-import argparse
 import asyncio
 import os
 import re
@@ -26,22 +25,83 @@ import signal
 import subprocess
 import sys
 import time
-import traceback
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (Env, add_lines, bounded_gather, close_session,  # noqa: E402
-                      fd_count, free_port, free_ports, has_directive, open_session,
-                      percentile, raise_nofile, recipe, settled_fd_count, show_stat, stats_cmd,
-                      show_table, TOP)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mqtttest import (Env, Suite, add_lines, broker_env, check, free_port,  # noqa: E402
+                      free_ports, has_directive, main, recipe, sample, show_stat, show_table,
+                      stats_cmd)
+from faultlib import (bounded_gather, close_session, fd_count, open_session,  # noqa: E402
+                      percentile, raise_nofile, settled_fd_count)
 
-TESTS = []
 FIG = []        # figure lines of the running test
 
 
-def test(fn):
-    TESTS.append(fn)
-    return fn
+class Fault(Suite):
+    """Tests take (env, clients); HAProxy is stopped softly (SIGUSR1) and a
+    test fails on any HAProxy exit status other than 0 and, for a sanitizer
+    build (--asan, or a binary named *asan* / built with -fsanitize=address),
+    on any sanitizer report."""
+
+    name_width = 16
+    announce = True
+    show_doc = False
+    log_tail = 1200
+
+    def binary_ok(self, binary, info):
+        vv = info["vv"]
+        if "MQTT addon" not in vv or "stub" in vv.lower().split("mqtt addon")[0][-40:]:
+            return "not built with the MQTT addon (%s)" % next(
+                (l for l in vv.splitlines() if "MQTT" in l), "no MQTT line")
+        return None
+
+    def is_asan(self, binary, info):
+        return self.args.asan or "asan" in os.path.basename(binary) or \
+            "-fsanitize=address" in info["vv"]
+
+    def binary_header(self, binary, info):
+        return "== %s (HAProxy %s%s)" % (binary, info["version_string"],
+                                         ", ASan" if self.is_asan(binary, info) else "")
+
+    def make_env(self, binary, info):
+        del FIG[:]
+        return Env(binary, prefix="mqtt-fault-", soft_stop=True,
+                   asan=self.is_asan(binary, info), broker_log=("error", "warning"),
+                   version=info["version"])
+
+    def call(self, t, env):
+        t(env, self.args.clients)
+
+    def post_check(self, env, ok, detail):
+        reports = env.sanitizer_reports()
+        # killed by a signal or non-zero: an ASan abort, a crash
+        bad_exit = ["%s pid %d status %s" % e for e in env.hap_exits if e[2] != 0]
+        if bad_exit:
+            ok = False
+            detail = (detail + "; " if detail else "") + "HAProxy exit: " + ", ".join(bad_exit)
+        if reports:
+            ok = False
+            detail = (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:5])
+        return ok, detail
+
+    def configure(self, args):
+        self.args = args
+
+    def run(self, args):
+        nofile = raise_nofile(20000)
+        # this process holds one socket per client (HAProxy two, under the same
+        # inherited limit); plus brokers' and markers' sockets
+        need = 2 * args.clients + 200
+        if nofile < need and not args.list:
+            print("FAIL  open file limit %d < %d needed for %d clients" % (nofile, need, args.clients))
+            print("0 passed, 1 failed")
+            return 1
+        return Suite.run(self, args)
+
+
+SUITE = Fault("fault")
+test = SUITE.test
 
 
 def fig(fmt, *args):
@@ -49,22 +109,6 @@ def fig(fmt, *args):
     line = fmt % args if args else fmt
     FIG.append(line)
     print("      " + line, flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def broker_env(ports, bind_port):
-    e = {"MQTT_BIND": "127.0.0.1:%d" % bind_port}
-    for i, p in enumerate(ports):
-        e["BROKER%d" % (i + 1)] = "127.0.0.1:%d" % p
-    return e
-
-
-def sample(items, n=5):
-    return ", ".join(str(x) for x in list(items)[:n])
 
 
 # ---------------------------------------------------------------------------
@@ -81,8 +125,7 @@ FD_TOLERANCE = 3
 def storm_failover(env, clients):
     """basic.cfg, N clients, one broker SIGKILLed, two reconnect rounds"""
     t_start = time.monotonic()
-    brokers = env.brokers(3)
-    ports = [p for p, _ in brokers]
+    ports = env.brokers(3)
     lp = free_port()
     sock = os.path.join(env.dir, "stats.sock")
     cfg = recipe("basic.cfg")
@@ -99,11 +142,12 @@ def storm_failover(env, clients):
     cfg = add_lines(cfg, r"^backend mqtt_brokers", added) if added else cfg
     cfg = add_lines(cfg, r"^global", ["stats socket %s mode 600 level admin" % sock])
     fig("config: basic.cfg%s + stats socket", (" + " + " + ".join(added)) if added else "")
-    hap, _ = env.haproxy_run(env.write_cfg("storm.cfg", cfg), broker_env(ports, lp), ports=[lp])
+    hap, _ = env.haproxy_run(cfg, broker_env(ports, lp), name="hap-storm", ports=[lp])
     time.sleep(0.5)
     fds_before = settled_fd_count(hap.pid)
     victim = 1          # broker2
-    r = asyncio.run(storm_async(lp, clients, brokers, victim, hap.pid))
+    victim_pid = env.proc("broker%d" % (victim + 1)).pid
+    r = asyncio.run(storm_async(lp, clients, len(ports), victim, victim_pid, hap.pid))
     fds_peak = r["fds_peak"]
     check(hap.poll() is None, "HAProxy exited (status %r)" % hap.poll())
     # after every client is gone HAProxy's fd count returns to its idle value
@@ -121,7 +165,7 @@ def storm_failover(env, clients):
         ", ".join("%s=%d" % kv for kv in sorted(per.items(), key=lambda kv: str(kv[0]))))
     fig("connections: %d ok, %d failed (3 rounds)", r["ok"], r["failed"])
     fig("killed broker%d (SIGKILL pid %d): %d clients on it, %d saw the close in %.2f s",
-        victim + 1, brokers[victim][1].pid, r["victims"], r["victims_closed"], r["close_time"])
+        victim + 1, victim_pid, r["victims"], r["victims_closed"], r["close_time"])
     fig("misroutes (surviving brokers' clients moved): round 2: %d, round 3: %d",
         r["misroutes2"], r["misroutes3"])
     fig("redispatched (dead broker's clients now on a live broker): %d of %d; "
@@ -148,7 +192,7 @@ def storm_failover(env, clients):
           "fd leak: %d before, %d after" % (fds_before, fds_after))
 
 
-async def storm_async(lp, clients, brokers, victim, hap_pid):
+async def storm_async(lp, clients, n_brokers, victim, victim_pid, hap_pid):
     """The three rounds of storm_failover; returns the figures."""
     out = {"ok": 0, "failed": 0, "errors": [], "misroute_list": [], "stuck": [],
            "moved_list": []}
@@ -171,13 +215,13 @@ async def storm_async(lp, clients, brokers, victim, hap_pid):
     out["fds_peak"] = fd_count(hap_pid)
     out["round1"] = {s.cid: s.marker for s in sess}
     dead = "broker%d" % (victim + 1)
-    live = {"broker%d" % (i + 1) for i in range(len(brokers))} - {dead}
+    live = {"broker%d" % (i + 1) for i in range(n_brokers)} - {dead}
 
     # kill one broker; its clients must see their connection closed
     victims = [s for s in sess if s.marker == dead]
     out["victims"] = len(victims)
     t0 = time.monotonic()
-    os.kill(brokers[victim][1].pid, signal.SIGKILL)
+    os.kill(victim_pid, signal.SIGKILL)
     futs = [s.closed for s in victims if s.closed]
     done = set()
     if futs:
@@ -268,8 +312,7 @@ def wait_resync(sock, section="mqtt_lbs", timeout=12.0):
 def peers_reload(env, clients):
     """peers.cfg on two instances; A reloaded with -sf keeps every entry"""
     n = max(50, min(clients // 4, 500))
-    brokers = env.brokers(3)
-    ports = [p for p, _ in brokers]
+    ports = env.brokers(3)
     la, lb, pa, pb = free_ports(4)
     cfg = recipe("peers.cfg")
     cfg = add_lines(cfg, r"^global", ['stats socket "${STATS_SOCK}" mode 600 level admin'])
@@ -279,8 +322,9 @@ def peers_reload(env, clients):
     sa, sb = os.path.join(env.dir, "a.sock"), os.path.join(env.dir, "b.sock")
     ea = dict(common, MQTT_BIND="127.0.0.1:%d" % la, STATS_SOCK=sa)
     eb = dict(common, MQTT_BIND="127.0.0.1:%d" % lb, STATS_SOCK=sb)
-    hap_a, _ = env.haproxy_run(path, ea, name="hap-a", ports=[la], extra_args=["-L", "lb-a"])
-    env.haproxy_run(path, eb, name="hap-b", ports=[lb], extra_args=["-L", "lb-b"])
+    hap_a, _ = env.haproxy_run(path=path, env=ea, name="hap-a", ports=[la],
+                               extra_args=["-L", "lb-a"])
+    env.haproxy_run(path=path, env=eb, name="hap-b", ports=[lb], extra_args=["-L", "lb-b"])
     cids = ["peer-%04d/%s" % (i, "y" * (i % 30)) for i in range(n)]
 
     via_a, err = asyncio.run(whoami_all(la, cids))
@@ -298,7 +342,7 @@ def peers_reload(env, clients):
     resync0 = wait_resync(sa)
     # reload A: a new process with the same config and local peer name
     t0 = time.monotonic()
-    new_a, _ = env.haproxy_run(path, ea, name="hap-a", ports=[la],
+    new_a, _ = env.haproxy_run(path=path, env=ea, name="hap-a", ports=[la],
                                extra_args=["-L", "lb-a", "-sf", str(hap_a.pid)])
     try:
         old_status = hap_a.wait(15)
@@ -325,11 +369,11 @@ def peers_reload(env, clients):
     resync = wait_resync(sa)
     fig("new A finished its resync %s after the reload check",
         "%.2f s" % resync if resync is not None else "NOT within 12 s")
-    hap_b = [p for p, name in env.procs if name == "hap-b"][0]
+    hap_b = env.proc("hap-b")
     hap_b.send_signal(signal.SIGUSR1)
     hap_b.wait(10)
     t0 = t_second = time.monotonic()
-    new_a2, _ = env.haproxy_run(path, ea, name="hap-a", ports=[la],
+    new_a2, _ = env.haproxy_run(path=path, env=ea, name="hap-a", ports=[la],
                                 extra_args=["-L", "lb-a", "-sf", str(new_a.pid)])
     try:
         old2_status = new_a.wait(15)
@@ -352,7 +396,7 @@ def peers_reload(env, clients):
     # successor only once its own resync is finished.
     fin = "finished" if wait_resync(sa, timeout=0.01) is not None else "not finished"
     t0 = time.monotonic()
-    new_a3, _ = env.haproxy_run(path, ea, name="hap-a", ports=[la],
+    new_a3, _ = env.haproxy_run(path=path, env=ea, name="hap-a", ports=[la],
                                 extra_args=["-L", "lb-a", "-sf", str(new_a2.pid)])
     try:
         new_a2.wait(15)
@@ -428,13 +472,12 @@ async def slow_async(lp, n_slow, n_fast):
 def slow_clients(env, clients):
     """50 half-sent CONNECTs held open while 200 clients connect (inspect-delay 2s)"""
     n_slow, n_fast = 50, 200
-    brokers = env.brokers(3)
+    ports = env.brokers(3)
     lp = free_port()
     cfg = recipe("basic.cfg")
     cfg2 = re.sub(r"(tcp-request inspect-delay\s+)\S+", r"\g<1>%gs" % INSPECT_DELAY, cfg)
     check(cfg2 != cfg, "basic.cfg has no tcp-request inspect-delay")
-    env.haproxy_run(env.write_cfg("slow.cfg", cfg2), broker_env([p for p, _ in brokers], lp),
-                    ports=[lp])
+    env.haproxy_run(cfg2, broker_env(ports, lp), name="hap-slow", ports=[lp])
     sess, t_fast, slow_res = asyncio.run(slow_async(lp, n_slow, n_fast))
     ok = [s for s in sess if s.connack == 0]
     lat = [s.latency for s in ok]
@@ -464,85 +507,12 @@ def slow_clients(env, clients):
 
 # ---------------------------------------------------------------------------
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--haproxy", action="append", help="HAProxy binary (repeatable)")
-    ap.add_argument("-k", help="run only tests whose name contains this")
+def options(ap):
     ap.add_argument("--asan", action="store_true",
                     help="sanitizer build: set ASAN_OPTIONS, fail on any report")
     ap.add_argument("--clients", type=int, default=int(os.environ.get("FAULT_CLIENTS", 2000)),
                     help="clients of the storm test (default 2000)")
-    ap.add_argument("--keep", action="store_true", help="keep temp dirs of failed tests")
-    a = ap.parse_args()
-    bins = a.haproxy or [os.environ.get("HAPROXY_BIN") or os.path.join(TOP, "build", "bin", "haproxy")]
-    nofile = raise_nofile(20000)
-    # this process holds one socket per client (HAProxy two, under the same
-    # inherited limit); plus brokers' and markers' sockets
-    need = 2 * a.clients + 200
-    passed = failed = 0
-    if nofile < need:
-        print("FAIL  open file limit %d < %d needed for %d clients" % (nofile, need, a.clients))
-        print("0 passed, 1 failed")
-        return 1
-    for b in bins:
-        if not os.access(b, os.X_OK):
-            print("FAIL  %s: not an executable" % b)
-            failed += 1
-            continue
-        vv = subprocess.run([b, "-vv"], capture_output=True, text=True).stdout
-        if "MQTT addon" not in vv or "stub" in vv.lower().split("mqtt addon")[0][-40:]:
-            print("FAIL  %s: not built with the MQTT addon (%s)" % (
-                b, next((l for l in vv.splitlines() if "MQTT" in l), "no MQTT line")))
-            failed += 1
-            continue
-        asan = a.asan or "asan" in os.path.basename(b) or "-fsanitize=address" in vv
-        ver = re.search(r"version (\S+)", vv)
-        print("== %s (HAProxy %s%s)" % (b, ver.group(1) if ver else "?", ", ASan" if asan else ""),
-              flush=True)
-        for t in TESTS:
-            if a.k and a.k not in t.__name__:
-                continue
-            env = Env(b, asan=asan)
-            del FIG[:]
-            print("--    %s: %s" % (t.__name__, t.__doc__.strip()), flush=True)
-            t0 = time.time()
-            ok, detail = False, ""
-            try:
-                t(env, a.clients)
-                ok = True
-            except Exception as e:
-                detail = str(e) if isinstance(e, (AssertionError, RuntimeError)) \
-                    else traceback.format_exc()
-            finally:
-                env.stop()
-            reports = env.sanitizer_reports()
-            # killed by a signal or non-zero: an ASan abort, a crash
-            bad_exit = ["%s pid %d status %s" % e for e in env.hap_exits if e[2] != 0]
-            if bad_exit:
-                ok = False
-                detail = (detail + "; " if detail else "") + "HAProxy exit: " + ", ".join(bad_exit)
-            if reports:
-                ok = False
-                detail = (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:5])
-            dt = time.time() - t0
-            if ok:
-                passed += 1
-                print("ok    %-16s %5.1fs" % (t.__name__, dt), flush=True)
-                env.cleanup()
-            else:
-                failed += 1
-                print("FAIL  %-16s %5.1fs  %s" % (t.__name__, dt, detail), flush=True)
-                for lf in env.hap_logs:
-                    if os.path.exists(lf):
-                        tail = open(lf, errors="replace").read()[-1200:]
-                        if tail:
-                            print("      --- %s (tail)\n%s" % (os.path.basename(lf), tail))
-                if a.keep:
-                    print("      kept: %s" % env.dir)
-                env.cleanup(keep=a.keep)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(SUITE, __doc__, extra_args=options))
