@@ -9,8 +9,10 @@
 TEST_DIR     := $(TOP)/tests
 TEST_BUILD   := $(BUILD)/tests
 ORACLE_DIR   ?= $(TOP)/../shared/oracles/mosquitto-broker-data
-CHECK_CFLAGS := $(shell pkg-config --cflags check)
-CHECK_LIBS   := $(shell pkg-config --libs check)
+# Check is looked up quietly (before `make deps` it is not there yet); its libs
+# only when a test is linked (after deps ran), failing clearly if still missing.
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS    = $(or $(shell pkg-config --cflags --libs check 2>/dev/null),$(error Check (the C unit test framework) not found by pkg-config: run `make deps` or apt-get install check libsubunit-dev))
 TEST_WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 TEST_CFLAGS  := -std=c99 $(TEST_WARN) -g -I$(LIB_INC) -I$(TEST_DIR)/unit $(CHECK_CFLAGS)
 UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
@@ -88,6 +90,13 @@ coverage: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(ORACLE_SRCS)
 	@cd $(COV_DIR)/obj && gcovr --root $(LIB_DIR)/src --object-directory $(COV_DIR)/obj \
 		--filter '$(LIB_DIR)/src/' --branches . > $(COV_DIR)/coverage-branches.txt
 	@echo "coverage: report in $(COV_DIR)/index.html, $(COV_DIR)/coverage.txt (lines) and coverage-branches.txt"
+
+# CONNECTs rewritten by mqttp_rewrite_connect, judged by a live mosquitto (ids and
+# user names read back from its log).
+.PHONY: check-rewrite-broker
+check-rewrite-broker: $(LIB_SO)
+	$(PYTHON) $(TEST_DIR)/e2e/test_rewrite_broker.py $(BUILD)/lib/libmqttparse.so
+check: check-rewrite-broker
 
 # End-to-end tests of the HAProxy addon (real HAProxy 2.6 and 3.0, brokers, clients).
 -include $(TOP)/tests/e2e/e2e.mk
