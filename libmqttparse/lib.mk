@@ -2,7 +2,7 @@
 LIB_DIR   := $(TOP)/libmqttparse
 LIB_INC   := $(LIB_DIR)/include
 LIB_SRCS  := $(wildcard $(LIB_DIR)/src/*.c)
-LIB_HDRS  := $(LIB_INC)/mqttparse.h $(wildcard $(LIB_DIR)/src/*.h)
+LIB_HDRS  := $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h $(wildcard $(LIB_DIR)/src/*.h)
 LIB_SOMAJOR := 1
 LIB_SOVER := 1.0.0
 LIB_OBJDIR := $(BUILD)/obj/lib
@@ -47,7 +47,7 @@ check-symbols: $(LIB_A) $(LIB_SO)
 
 install: $(LIB_A) $(LIB_SO) $(LIB_PC)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIB_INC)/mqttparse.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmqttparse.so.$(LIB_SOVER) $(DESTDIR)$(PREFIX)/lib/libmqttparse.so.$(LIB_SOMAJOR)

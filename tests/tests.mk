@@ -17,8 +17,9 @@ TEST_WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 TEST_CFLAGS  := -std=c99 $(TEST_WARN) -g -I$(LIB_INC) -I$(TEST_DIR)/unit $(CHECK_CFLAGS)
 UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
                 $(TEST_DIR)/unit/vectors.c $(TEST_DIR)/unit/hexin.c $(TEST_DIR)/unit/guard.c \
+                $(TEST_DIR)/unit/test_ws.c \
                 $(TEST_DIR)/unit/test_rewrite.c
-UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h
+UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h
 ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c
 ORACLE_GEN   := $(TEST_DIR)/oracle/translate.py
 ORACLE_DATA  := $(TEST_BUILD)/oracle-cases.txt
@@ -52,6 +53,7 @@ check-clang:
 		clang -std=c99 -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -c $$f -o /dev/null || exit 1; \
 	done
 	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(LIB_INC)/mqttparse.h
+	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) $(LIB_INC)/mqttws.h
 	@printf '#include "mqttparse.h"\nint main() { struct mqttp_parser p; mqttp_init(&p, 0); return 0; }\n' \
 		| g++ -fsyntax-only -x c++ -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -
 	@echo "check-clang: ok"
