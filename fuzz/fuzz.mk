@@ -6,9 +6,15 @@
 #   make fuzz-coverage              line/branch coverage of libmqttparse/src over the corpora
 #   make fuzz-corpus                regenerate fuzz/corpus from the vectors (fuzz/gen-corpus.py)
 #   make fuzz-merge                 fold the coverage-adding inputs of the working corpora into fuzz/corpus
-# fuzz_diff_haproxy needs HAProxy's src/mqtt.c: HAPROXY_SRC=<tree>, else the tree
-# scripts/fetch-haproxy.sh unpacked under build/ (it is run when none is there);
-# FUZZ_NO_HAPROXY=1 skips that harness. See fuzz/README.md.
+#   make check-fuzz-diff            replay them through fuzz_diff_haproxy-<S> for each
+#                                   FUZZ_DIFF_ALSO series (allow-list right for other trees)
+# fuzz_diff_haproxy compares with HAProxy's src/mqtt.c of one named tree:
+#   FUZZ_DIFF_SERIES=3.0 (default; Debian's 3.0, the tree `make haproxy-3.0` uses),
+#   2.6, or 2.8 / 3.2 / 3.4 / 3.5-dev (upstream tarballs in ../shared/haproxy);
+#   HAPROXY_SRC=<tree> compares with that tree instead. The harness prints the tree.
+#   FUZZ_DIFF_ALSO=3.4 (default): more trees built as fuzz_diff_haproxy-<S> for
+#   check-fuzz-diff (skipped with a SKIPPED line when the tarball is absent).
+# FUZZ_NO_HAPROXY=1 skips the differential harness. See fuzz/README.md.
 
 FUZZ_DIR      := $(TOP)/fuzz
 FUZZ_OUT      := $(BUILD)/fuzz
@@ -22,6 +28,7 @@ FUZZ_MAX_LEN  ?= 4096
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   := -std=c99 -g -O1 -Wall -Wextra -Werror $(FUZZ_SAN) -I$(LIB_INC) -I$(FUZZ_DIR)
 FUZZ_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
+FUZZ_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt
 # The differential harness needs a HAProxy tree (fetched when absent);
 # FUZZ_NO_HAPROXY=1 leaves it out, e.g. on a machine without the archive.
 ifneq ($(FUZZ_NO_HAPROXY),1)
@@ -32,14 +39,24 @@ FUZZ_LIB_OBJS := $(patsubst $(LIB_DIR)/src/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIB_SRC
 FUZZ_COMMON   := $(FUZZ_OUT)/obj/fuzz_common.o $(FUZZ_OUT)/obj/fuzz_enc.o
 FUZZ_HDRS     := $(wildcard $(FUZZ_DIR)/*.h) $(LIB_HDRS)
 
-# A HAProxy tree: given, or the one fetch-haproxy.sh left under build/.
-# (A variable of its own: setting HAPROXY_SRC here would switch `make haproxy`
-# to the "user's tree" build.)
-FUZZ_HAPROXY_SRC = $(or $(HAPROXY_SRC),$(patsubst %/src/mqtt.c,%,$(firstword $(wildcard $(BUILD)/haproxy-3.0/haproxy-*/src/mqtt.c))))
+# The differential harness's HAProxy trees (fuzz/haproxy_shim.sh resolves a
+# series to a tree: Debian's through scripts/fetch-haproxy.sh, the others from
+# the ../shared/haproxy tarballs). Objects per tree in obj/hap-<tag>/.
+# (HAPROXY_SRC is only read here: setting it would switch `make haproxy` to the
+# "user's tree" build.)
+include $(TOP)/tests/lib/lib.mk
+FUZZ_DIFF_SERIES ?= 3.0
+FUZZ_DIFF_ALSO   ?= 3.4
+FUZZ_USER_TREE   := $(if $(filter command environment,$(firstword $(origin HAPROXY_SRC))),$(abspath $(HAPROXY_SRC)))
+FUZZ_DIFF_TAG    := $(if $(FUZZ_USER_TREE),src-$(shell printf '%s' '$(FUZZ_USER_TREE)' | cksum | cut -d' ' -f1),$(FUZZ_DIFF_SERIES))
+FUZZ_DIFF_EXTRA  := $(filter-out $(FUZZ_DIFF_TAG),$(call test_usable,$(FUZZ_DIFF_ALSO)))
+fuzz_hap_spec     = $(if $(filter src-%,$(1)),$(FUZZ_USER_TREE),series:$(1))
+FUZZ_SHIM         = TOP='$(TOP)' BUILD='$(BUILD)' SHARED='$(TEST_SHARED_DIR)' FUZZ_CC='$(FUZZ_CC)' \
+                    FUZZ_SAN='$(FUZZ_SAN)' $(FUZZ_DIR)/haproxy_shim.sh
 
 .PHONY: fuzz fuzz-run check-fuzz fuzz-ci fuzz-coverage fuzz-corpus fuzz-merge
 fuzz: $(FUZZ_BINS)
-.SECONDARY: $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(FUZZ_HARNESSES) fuzz_diff_haproxy)
+.SECONDARY: $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(FUZZ_HARNESSES) fuzz_diff_haproxy) $(foreach t,$(FUZZ_DIFF_TAG) $(FUZZ_DIFF_EXTRA),$(FUZZ_OUT)/obj/hap-$(t)/mqtt.o)
 check: check-fuzz
 
 # The library, instrumented for coverage-guided fuzzing.
@@ -50,21 +67,35 @@ $(FUZZ_OUT)/obj/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-# HAProxy's parser and the shim, built against the HAProxy tree's headers
-# (its headers are not -Wextra clean: warnings off for these two only).
-# HAProxy builds with -fwrapv and its mqtt_read_4byte_int shifts a byte
-# into the sign bit (finding H1 in fuzz/README.md): -fno-sanitize=shift there.
-$(FUZZ_OUT)/obj/haproxy_mqtt.o $(FUZZ_OUT)/obj/haproxy_shim.o: $(FUZZ_DIR)/haproxy_shim.c $(FUZZ_DIR)/haproxy_shim.h
-	@mkdir -p $(@D)
-	@src="$(FUZZ_HAPROXY_SRC)"; \
-	if [ -z "$$src" ]; then src=$$($(TOP)/scripts/fetch-haproxy.sh 3.0) || exit 1; fi; \
-	echo "fuzz: HAProxy tree $$src"; \
-	set -x; \
-	$(FUZZ_CC) -std=gnu99 -g -O1 -w $(FUZZ_SAN) -fwrapv -fno-sanitize=shift -fsanitize=fuzzer-no-link -I$$src/include -c $$src/src/mqtt.c -o $(FUZZ_OUT)/obj/haproxy_mqtt.o && \
-	$(FUZZ_CC) -std=gnu99 -g -O1 -w $(FUZZ_SAN) -fsanitize=fuzzer-no-link -I$$src/include -I$(FUZZ_DIR) -c $(FUZZ_DIR)/haproxy_shim.c -o $(FUZZ_OUT)/obj/haproxy_shim.o
+# HAProxy's parser and the shim of one tree (fuzz/haproxy_shim.sh: flags and
+# why; the tree's name and version are compiled into the shim).
+$(FUZZ_OUT)/obj/hap-%/mqtt.o: $(FUZZ_DIR)/haproxy_shim.c $(FUZZ_DIR)/haproxy_shim.h $(FUZZ_DIR)/haproxy_shim.sh
+	@TARBALL='$(call test_tarball,$*)' $(FUZZ_SHIM) build $(@D) '$(call fuzz_hap_spec,$*)'
+# which tree fuzz_diff_haproxy was linked with: another one relinks it
+$(FUZZ_OUT)/obj/diff-tree.tag: fuzz-diff-tree-check
+	@mkdir -p $(@D); [ "$$(cat $@ 2>/dev/null)" = "$(FUZZ_DIFF_TAG)" ] || echo "$(FUZZ_DIFF_TAG)" > $@
+.PHONY: fuzz-diff-tree-check
 
-$(FUZZ_OUT)/fuzz_diff_haproxy: $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/haproxy_mqtt.o $(FUZZ_OUT)/obj/haproxy_shim.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
+fuzz_diff_link = $(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.o,$(1)) $(dir $(filter %/mqtt.o,$(1)))shim.o -o $(2)
+$(FUZZ_OUT)/fuzz_diff_haproxy: $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/hap-$(FUZZ_DIFF_TAG)/mqtt.o $(FUZZ_OUT)/obj/diff-tree.tag $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
+	$(call fuzz_diff_link,$^,$@)
+define fuzz_diff_also_rule
+$(FUZZ_OUT)/fuzz_diff_haproxy-$(1): $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/hap-$(1)/mqtt.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
+	$$(call fuzz_diff_link,$$^,$$@)
+endef
+$(foreach s,$(FUZZ_DIFF_EXTRA),$(eval $(call fuzz_diff_also_rule,$(s))))
+
+# The committed inputs through the harness built against the other trees.
+.PHONY: check-fuzz-diff
+ifneq ($(FUZZ_NO_HAPROXY),1)
+check: check-fuzz-diff
+check-fuzz-diff: $(addprefix $(FUZZ_OUT)/fuzz_diff_haproxy-,$(FUZZ_DIFF_EXTRA))
+	@$(foreach s,$(call test_missing,$(FUZZ_DIFF_ALSO)),echo 'check-fuzz-diff: HAProxy $(s) SKIPPED: $(call test_skip_why,$(s))';) true
+	@$(if $(FUZZ_DIFF_EXTRA),$(FUZZ_DIR)/run.sh replay $(FUZZ_OUT) $(FUZZ_DIR) $(addprefix fuzz_diff_haproxy-,$(FUZZ_DIFF_EXTRA)),true)
+else
+check-fuzz-diff:
+	@echo "check-fuzz-diff: SKIPPED (FUZZ_NO_HAPROXY=1)"
+endif
 $(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fuzz_%.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
 
@@ -90,6 +121,7 @@ fuzz-merge: $(FUZZ_BINS)
 FUZZ_COV_OUT  := $(FUZZ_OUT)/cov
 FUZZ_COV_FLAGS := -std=c99 -g -O0 -fprofile-instr-generate -fcoverage-mapping -I$(LIB_INC) -I$(FUZZ_DIR)
 FUZZ_COV_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
+FUZZ_COV_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt
 fuzz-coverage:
 	@rm -rf $(FUZZ_COV_OUT) && mkdir -p $(FUZZ_COV_OUT)
 	@for h in $(FUZZ_COV_HARNESSES); do \

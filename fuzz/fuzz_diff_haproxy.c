@@ -1,7 +1,9 @@
 /*
  * fuzz_diff_haproxy - our verdict on a first packet against HAProxy's own
- * src/mqtt.c (mqtt_validate_message, built from a fetched HAProxy tree,
- * see haproxy_shim.c).
+ * src/mqtt.c (mqtt_validate_message), compiled from one named HAProxy tree
+ * (fuzz/fuzz.mk: FUZZ_DIFF_SERIES, default 3.0; HAPROXY_SRC=<tree>). The
+ * tree's name and version are printed when the harness starts
+ * (hap_tree_name(), see haproxy_shim.c).
  *
  * The body is given to both. A body starting with a CONNECT goes to
  * mqttp_decode_connect, a CONNACK to mqttp_decode_connack (version 3.1.1
@@ -55,14 +57,19 @@ enum diff_class {
 	                          (0x0B, 0x17, 0x18, unknown ids...) makes it return
 	                          0, need more, on a complete packet (the switch's
 	                          default case; the only path to 0 once the whole
-	                          remaining length is there) */
+	                          remaining length is there). Fixed in 3.4.0 (fix 1
+	                          below): allowed only for a tree without the fix */
 	D_CONNACK_TRAILING,    /* F3: HAProxy picks the CONNACK version from the
 	                          buffer length, not the remaining length: a 3.1.1
 	                          CONNACK followed by more bytes is INVALID */
 	D_EMPTY_ASSIGNED_CID,  /* F4: HAProxy rejects an empty Assigned Client
 	                          Identifier (allowed by the spec) */
 	D_DUP_BITS,            /* F5: duplicate-property bits shared or wrong in
-	                          HAProxy, a repeated single-valued property passes */
+	                          HAProxy, a repeated single-valued property passes
+	                          (not seen; no disagreement is put in this class,
+	                          so one would abort as unexplained; the two wrong
+	                          bits fixed in 3.4.0 do not cause it, fixes 2 and
+	                          3 below) */
 	D_CUT_VBI,             /* F6: a CONNACK whose property length is cut by the
 	                          end of the packet (`20 03 00 00 80`) is VALID for
 	                          HAProxy: mqtt_read_varint stops at the end of the
@@ -147,6 +154,131 @@ static int empty_assigned_cid(const struct mqttp_connack *a)
 	       a->props.assigned_client_identifier.len == 0;
 }
 
+/*
+ * HAProxy's src/mqtt.c fixes of 2026-05-11 (in 3.4.0; 2.6, 2.8, 3.0 and
+ * 3.2 do not have them). Which of them the tree under test has is found at
+ * start-up by running its parser on probe packets, not from its version
+ * number, and changes what is expected:
+ *
+ *  1. CONNACK property HAProxy does not list for CONNACK (0x0B, 0x17, 0x18,
+ *     undefined ids): the switch's default case said "need more" (return 0)
+ *     on a complete packet; fixed, it is INVALID. Without the fix our
+ *     ERROR against its NEED_MORE is class F2; with it the two agree and F2
+ *     is not allowed (an F2-shaped disagreement aborts as unexplained).
+ *  2. duplicate bit of TOPIC_ALIAS_MAXIMUM in CONNECT (it used
+ *     MQTT_FN_BIT_TOPIC_ALIAS) and
+ *  3. duplicate bit of SUBSCRIPTION_IDENTIFIERS_AVAILABLE in CONNACK (it used
+ *     MQTT_FN_BIT_SUBSCRIPTION_IDENTIFIER): no change in any verdict. The
+ *     wrong bit was tested and set by that property alone (no other
+ *     property of the same packet uses it), so a repeat was caught before
+ *     and after. The start-up probes check this on the tree under test (the
+ *     property once is VALID, twice INVALID); for both trees no
+ *     disagreement is classified F5.
+ *  4. PUBLISH fixed-header flags: before, any PUBLISH whose four flag bits
+ *     were not all set was INVALID at its first byte (mqtt_cpt_flags[] holds
+ *     0x0F for PUBLISH and was compared like every other type's); fixed,
+ *     any flags pass the header, and like every packet other than CONNECT
+ *     and CONNACK a PUBLISH is NEED_MORE until its remaining length has
+ *     arrived, INVALID after. Checked exactly for PUBLISH below
+ *     (hap_expect_publish), for either tree.
+ *
+ * The other 2026-05-11 changes (the MQTT_REMAINING_LENGTH_MAX_SIZE and
+ * shared_subscription_available spellings, a user-property bit listed twice
+ * in mqtt_fields_per_packet[]) change no verdict.
+ */
+static struct {
+	int probed;
+	int connack_unknown_prop_invalid; /* fix 1 present */
+	int publish_any_flags;            /* fix 4 present */
+} hapfix;
+
+/* Run HAProxy's parser on bytes given in hex; its verdict. */
+static int hap_probe(const char *hex)
+{
+	uint8_t b[64];
+	size_t n = 0;
+	struct hap_view h;
+	unsigned v;
+
+	while (hex[0] && hex[1] && n < sizeof(b)) {
+		if (hex[0] == ' ') {
+			hex++;
+			continue;
+		}
+		if (sscanf(hex, "%2x", &v) != 1)
+			abort();
+		b[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	hap_validate(b, n, &h);
+	return h.verdict;
+}
+
+/* Probe the tree under test for the fixes above, once; print what it is. */
+static void hap_probe_fixes(void)
+{
+	int unk, pub, pub15, dup_tam, dup_sia, one_tam, one_sia;
+
+	if (hapfix.probed)
+		return;
+	hapfix.probed = 1;
+	/* 5.0 CONNACK, complete, property 0x17 (request problem information,
+	 * not a CONNACK property) */
+	unk = hap_probe("20 05 00 00 02 17 01");
+	/* PUBLISH, flags 0 / 0x0F, 3 of its 5 bytes */
+	pub = hap_probe("30 05 00 01 61");
+	pub15 = hap_probe("3f 05 00 01 61");
+	/* 5.0 CONNECT with topic alias maximum (0x22) twice; 5.0 CONNACK with
+	 * subscription identifiers available (0x29) twice */
+	dup_tam = hap_probe("10 13 00 04 4d 51 54 54 05 02 00 3c 06 22 00 0a 22 00 0a 00 00");
+	dup_sia = hap_probe("20 07 00 00 04 29 01 29 01");
+	/* the same two packets with the property once: VALID */
+	one_tam = hap_probe("10 10 00 04 4d 51 54 54 05 02 00 3c 03 22 00 0a 00 00");
+	one_sia = hap_probe("20 05 00 00 02 29 01");
+	fprintf(stderr, "fuzz_diff_haproxy: comparing with %s\n", hap_tree_name());
+	fprintf(stderr, "fuzz_diff_haproxy: src/mqtt.c fixes of 2026-05-11 (3.4.0) in this tree: "
+	        "CONNACK unknown property -> INVALID: %s; PUBLISH flags: %s; duplicate "
+	        "TOPIC_ALIAS_MAXIMUM / SUBSCRIPTION_IDENTIFIERS_AVAILABLE rejected: %s / %s\n",
+	        unk == -1 ? "yes" : unk == 0 ? "no (need more)" : "?",
+	        pub == 0 ? "yes" : pub == -1 ? "no (flags != 0x0f invalid)" : "?",
+	        dup_tam == -1 ? "yes" : "NO", dup_sia == -1 ? "yes" : "NO");
+	/* every probe has exactly two possible answers; anything else means
+	 * the allow-list does not describe this tree */
+	FZ_CHECK(unk == -1 || unk == 0);
+	FZ_CHECK(pub == 0 || pub == -1);
+	FZ_CHECK(pub15 == 0);
+	FZ_CHECK(dup_tam == -1 && dup_sia == -1 && one_tam == 1 && one_sia == 1);
+	hapfix.connack_unknown_prop_invalid = unk == -1;
+	hapfix.publish_any_flags = pub == 0;
+}
+
+/* HAProxy's verdict on a buffer that starts with a PUBLISH (fix 4 above):
+ * INVALID at the first byte when the tree checks the flags and they are
+ * not 0x0F; else its remaining length read as mqtt_read_varint does (at
+ * most 4 bytes; a length cut by the end of the buffer keeps the part read),
+ * then NEED_MORE while fewer bytes than that follow, INVALID after. */
+static int hap_expect_publish(const uint8_t *b, size_t len)
+{
+	uint32_t v = 0;
+	size_t off, used = 0;
+
+	if (len < 2)
+		return 0;
+	if (!hapfix.publish_any_flags && (b[0] & 15) != 15)
+		return -1;
+	for (off = 0; off < 4 && 1 + used < len; off++) {
+		uint8_t byte = b[1 + used];
+
+		v += (uint32_t)(byte & 127) << (7 * off);
+		used++;
+		if (byte <= 127)
+			break;
+	}
+	if (off == 4)
+		return -1;
+	return len - 1 - used < v ? 0 : -1;
+}
+
 /* We reject, HAProxy accepts: which documented difference is it? */
 static enum diff_class classify_we_reject(const uint8_t *b, size_t len,
                                           const struct mqttp_result *res, int type)
@@ -215,6 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!registered) {
 		registered = 1;
+		hap_probe_fixes();
 		if (getenv("FZ_STATS"))
 			atexit(print_stats);
 	}
@@ -247,6 +380,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		/* HAProxy validates only CONNECT and CONNACK */
 		FZ_CHECK(h.verdict != 1);
+		if (type == MQTTP_PUBLISH)
+			FZ_CHECK(h.verdict == hap_expect_publish(buf, len));
 		free(buf);
 		return 0;
 	}
@@ -274,8 +409,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (ours == -1 && h.verdict == 0) {
 		if (!framed || len < hl + rl || len < 2)
 			cls = D_EARLY_REJECT;
-		else if (type == MQTTP_CONNACK)
-			cls = D_CONNACK_UNKNOWN_PROP;
+		else if (type == MQTTP_CONNACK && !hapfix.connack_unknown_prop_invalid)
+			cls = D_CONNACK_UNKNOWN_PROP; /* fix 1 absent */
 	} else if (ours == 0 && h.verdict == -1) {
 		if (length_prefix_zero(buf, len))
 			cls = D_SPLIT_LENGTH_PREFIX;

@@ -2,7 +2,8 @@
  * haproxy_shim.c - the two symbols HAProxy's src/mqtt.c needs from the rest
  * of HAProxy (get_trash_chunk, ultoa_o), written here from their documented
  * behaviour, and a wrapper around mqtt_validate_message(). Compiled with
- * -I<haproxy>/include; no HAProxy code is copied.
+ * -I<haproxy>/include and -DFZ_HAP_VERSION / -DFZ_HAP_TREE naming the tree
+ * (fuzz/fuzz.mk); no HAProxy code is copied.
  */
 #include <string.h>
 
@@ -44,6 +45,18 @@ char *ultoa_o(unsigned long n, char *dst, size_t size)
 		dst[k] = tmp[i - 1 - k];
 	dst[i] = '\0';
 	return dst + i;
+}
+
+#ifndef FZ_HAP_VERSION
+#define FZ_HAP_VERSION "(unknown version)"
+#endif
+#ifndef FZ_HAP_TREE
+#define FZ_HAP_TREE "(unknown tree)"
+#endif
+
+const char *hap_tree_name(void)
+{
+	return "HAProxy " FZ_HAP_VERSION " src/mqtt.c from " FZ_HAP_TREE;
 }
 
 /* Run HAProxy's validator and copy out what the harness compares. */

@@ -22,6 +22,10 @@ struct hap_view {
 	uint8_t connack_flags, reason_code;
 };
 
+/* Which HAProxy tree src/mqtt.c was compiled from: "HAProxy <version>
+ * src/mqtt.c from <tree path>" (fuzz.mk passes both at compile time). */
+const char *hap_tree_name(void);
+
 /* Run mqtt_validate_message() over buf[0..len) and fill *v. */
 void hap_validate(const uint8_t *buf, size_t len, struct hap_view *v);
 
