@@ -6,44 +6,8 @@
 
 #include "internal.h"
 
-/* Where a property's value goes in a struct mqttp_properties. */
-static struct mqttp_bytes *prop_bytes(struct mqttp_properties *pr, unsigned id)
-{
-	switch (id) {
-	case 0x15: return &pr->authentication_method;
-	case 0x16: return &pr->authentication_data;
-	case 0x03: return &pr->content_type;
-	case 0x08: return &pr->response_topic;
-	case 0x09: return &pr->correlation_data;
-	case 0x12: return &pr->assigned_client_identifier;
-	case 0x1F: return &pr->reason_string;
-	case 0x1A: return &pr->response_information;
-	case 0x1C: return &pr->server_reference;
-	default: return NULL;
-	}
-}
-
-static void prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
-{
-	switch (id) {
-	case 0x11: pr->session_expiry_interval = v; break;
-	case 0x27: pr->maximum_packet_size = v; break;
-	case 0x18: pr->will_delay_interval = v; break;
-	case 0x02: pr->message_expiry_interval = v; break;
-	case 0x21: pr->receive_maximum = (uint16_t)v; break;
-	case 0x22: pr->topic_alias_maximum = (uint16_t)v; break;
-	case 0x13: pr->server_keep_alive = (uint16_t)v; break;
-	case 0x19: pr->request_response_information = (uint8_t)v; break;
-	case 0x17: pr->request_problem_information = (uint8_t)v; break;
-	case 0x01: pr->payload_format_indicator = (uint8_t)v; break;
-	case 0x24: pr->maximum_qos = (uint8_t)v; break;
-	case 0x25: pr->retain_available = (uint8_t)v; break;
-	case 0x28: pr->wildcard_subscription_available = (uint8_t)v; break;
-	case 0x29: pr->subscription_identifiers_available = (uint8_t)v; break;
-	case 0x2A: pr->shared_subscription_available = (uint8_t)v; break;
-	default: break;
-	}
-}
+#define prop_bytes mqttp__prop_bytes
+#define prop_store_int mqttp__prop_store_int
 
 int mqttp_properties_get(const struct mqttp_properties *pr, unsigned id,
                          uint32_t *num, struct mqttp_bytes *bytes)
@@ -228,8 +192,11 @@ enum mqttp_status mqttp_decode_connect(const void *buf, size_t len,
 	struct mqttp_parser p;
 	enum mqttp_status st;
 
+	memset(out, 0, mqttp__connect_size);
+	if (mqttp__decode_connect_fast((const uint8_t *)buf, len, opt, out, res))
+		return MQTTP_DONE;
+	memset(out, 0, mqttp__connect_size);
 	one_shot_init(&p, opt, MQTTP_CHECK_FROM_CLIENT, MQTTP_CHECK_FROM_SERVER, 0);
-	memset(out, 0, sizeof(*out));
 	st = one_shot(&p, buf, len, mqttp_connect_collect, out, res);
 	if (st == MQTTP_DONE) {
 		const uint8_t *b = (const uint8_t *)buf;
@@ -253,8 +220,11 @@ enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
 	struct mqttp_parser p;
 	enum mqttp_status st;
 
+	memset(out, 0, mqttp__connack_size);
+	if (mqttp__decode_connack_fast((const uint8_t *)buf, len, opt, out, res))
+		return MQTTP_DONE;
+	memset(out, 0, mqttp__connack_size);
 	one_shot_init(&p, opt, MQTTP_CHECK_FROM_SERVER, MQTTP_CHECK_FROM_CLIENT, 1);
-	memset(out, 0, sizeof(*out));
 	/* A first packet from a server may also be AUTH; here only CONNACK. */
 	if (len > 0 && (((const uint8_t *)buf)[0] >> 4) != MQTTP_CONNACK) {
 		res->type = (uint8_t)(((const uint8_t *)buf)[0] >> 4);

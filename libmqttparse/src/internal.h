@@ -6,11 +6,72 @@
 
 #include "mqttparse.h"
 
+#if defined(__GNUC__)
+#define MQTTP_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define MQTTP_HIDDEN
+#endif
+
+/* sizeof(struct mqttp_connect) and sizeof(struct mqttp_connack), defined in
+ * parser.c. Speed only: memset() with a size the compiler cannot see is a
+ * call to the C library's vectorised memset; with a known size compilers
+ * expand it into a `rep stos`, slow to start. */
+extern MQTTP_HIDDEN const size_t mqttp__connect_size, mqttp__connack_size;
+
 /* Highest property identifier defined by MQTT 5.0. */
 #define MQTTP_PROP_MAX 0x2A
 
 /* Property rows by id (NULL: undefined), for lookups on hot paths. */
 extern const struct mqttp_property_info *const mqttp__props_by_id[MQTTP_PROP_MAX + 1];
 
+/* Where a string/binary property's value goes in a struct
+ * mqttp_properties (NULL: not such a property). */
+static inline struct mqttp_bytes *mqttp__prop_bytes(struct mqttp_properties *pr, unsigned id)
+{
+	switch (id) {
+	case 0x15: return &pr->authentication_method;
+	case 0x16: return &pr->authentication_data;
+	case 0x03: return &pr->content_type;
+	case 0x08: return &pr->response_topic;
+	case 0x09: return &pr->correlation_data;
+	case 0x12: return &pr->assigned_client_identifier;
+	case 0x1F: return &pr->reason_string;
+	case 0x1A: return &pr->response_information;
+	case 0x1C: return &pr->server_reference;
+	default: return NULL;
+	}
+}
+
+/* Store an integer property's value in a struct mqttp_properties. */
+static inline void mqttp__prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
+{
+	switch (id) {
+	case 0x11: pr->session_expiry_interval = v; break;
+	case 0x27: pr->maximum_packet_size = v; break;
+	case 0x18: pr->will_delay_interval = v; break;
+	case 0x02: pr->message_expiry_interval = v; break;
+	case 0x21: pr->receive_maximum = (uint16_t)v; break;
+	case 0x22: pr->topic_alias_maximum = (uint16_t)v; break;
+	case 0x13: pr->server_keep_alive = (uint16_t)v; break;
+	case 0x19: pr->request_response_information = (uint8_t)v; break;
+	case 0x17: pr->request_problem_information = (uint8_t)v; break;
+	case 0x01: pr->payload_format_indicator = (uint8_t)v; break;
+	case 0x24: pr->maximum_qos = (uint8_t)v; break;
+	case 0x25: pr->retain_available = (uint8_t)v; break;
+	case 0x28: pr->wildcard_subscription_available = (uint8_t)v; break;
+	case 0x29: pr->subscription_identifiers_available = (uint8_t)v; break;
+	case 0x2A: pr->shared_subscription_available = (uint8_t)v; break;
+	default: break;
+	}
+}
+
+/* One-shot decoding of a whole CONNECT / CONNACK in its common form
+ * (parser.c's fast path) into *out, which must be zeroed: 1 when done
+ * (*out and *res filled as mqttp_decode_* would), 0 when the state
+ * machine must decide (*out may then hold some values: zero it again). */
+MQTTP_HIDDEN int mqttp__decode_connect_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                            struct mqttp_connect *out, struct mqttp_result *res);
+MQTTP_HIDDEN int mqttp__decode_connack_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                            struct mqttp_connack *out, struct mqttp_result *res);
 
 #endif

@@ -12,8 +12,14 @@
  * bulk, so the work is proportional to the bytes fed.
  */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* speed only: 16 bytes per string check */
+#endif
 
 #include "internal.h"
+
+const size_t mqttp__connect_size = sizeof(struct mqttp_connect);
+const size_t mqttp__connack_size = sizeof(struct mqttp_connack);
 
 /* Grammar steps. */
 enum {
@@ -988,83 +994,205 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
 /* --------------------------------------------------------------------- */
 
 /*
- * A whole CONNECT in one buffer, in its common form (exact protocol name,
- * printable ASCII strings, 5.0 property blocks empty), is checked in one
- * straight pass. Anything else (and every error) makes it return 0
- * without touching the parser, and the state machine then reads the packet
- * from its first byte, so the verdict, the offsets and the events are the
- * state machine's, whichever path ran. The split-equivalence fuzzer holds
- * the two paths to that.
+ * A whole CONNECT, CONNACK or PUBLISH in one buffer, in its common form
+ * (exact protocol name, printable ASCII strings, minimal short lengths),
+ * is checked in one straight pass. Anything else (and every error) makes
+ * it return 0 without touching the parser, and the state machine then
+ * reads the packet from its first byte, so the verdict, the offsets and
+ * the events are the state machine's, whichever path ran. The
+ * split-equivalence fuzzer holds the two paths to that. The same checks
+ * serve the one-shot decoders, which fill their struct directly.
  */
+
+/* Speed only: the checks below are small and called with constant
+ * arguments (topic, where, NULL struct); inlining lets them fold. */
+#if defined(__GNUC__)
+#define FAST_INLINE static inline __attribute__((always_inline))
+#define FAST_NOINLINE __attribute__((noinline))
+#else
+#define FAST_INLINE static inline
+#define FAST_NOINLINE
+#endif
+
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FAST_LE 1
+#else
+#define FAST_LE 0
+#endif
+
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
 struct fast_span {
 	uint32_t off, len;
 };
 
-/* Are all of s[0..n) printable ASCII (0x20-0x7E), and with `topic` free of
- * the wildcards '+' and '#'? Eight bytes at a time: a byte is out when its
- * top bit is set, when it is below 0x20, or when it equals 0x7F (or '+' or
- * '#'), using the classic "has a byte less than / equal to" word tricks. */
-static int ascii_printable(const uint8_t *s, uint32_t n, int topic)
+FAST_INLINE uint64_t load64(const uint8_t *s)
 {
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t bad = 0;
-	uint32_t i = 0;
+	uint64_t w;
 
-	if (n < 8) {
-		for (; i < n; i++)
-			if ((uint8_t)(s[i] - 0x20) >= 0x5F || (topic && (s[i] == '+' || s[i] == '#')))
-				return 0;
-		return 1;
-	}
-	/* Whole words, then the last 8 bytes (overlapping) for the tail. */
-	for (;;) {
-		uint64_t w, x;
-		memcpy(&w, s + i, 8);
-		x = w ^ (0x7F * ones);
-		bad |= w | ((w - 0x20 * ones) & ~w) | ((x - ones) & ~x);
-		if (topic) {
-			uint64_t plus = w ^ ('+' * ones), hash = w ^ ('#' * ones);
-			bad |= ((plus - ones) & ~plus) | ((hash - ones) & ~hash);
-		}
-		if (i + 8 == n)
-			break;
-		i = i + 16 <= n ? i + 8 : n - 8;
-	}
-	return !(bad & high);
+	memcpy(&w, s, 8);
+	return w;
 }
 
-/* A printable-ASCII string at d[*pos]: 2-byte length, bytes. */
-static int fast_str(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_span *sp, int topic)
+/* Big-endian integers at s. */
+FAST_INLINE uint32_t load_be16(const uint8_t *s)
 {
-	uint32_t n, at = *pos;
+	return (uint32_t)s[0] << 8 | s[1];
+}
 
-	if (end - at < 2)
-		return 0;
-	n = (uint32_t)d[at] << 8 | d[at + 1];
-	at += 2;
-	if (end - at < n)
-		return 0;
-	if (!ascii_printable(d + at, n, topic))
-		return 0;
-	sp->off = at;
-	sp->len = n;
-	*pos = at + n;
+FAST_INLINE uint32_t load_be32(const uint8_t *s)
+{
+#if defined(__GNUC__) && FAST_LE
+	uint32_t v;
+
+	memcpy(&v, s, 4);
+	return __builtin_bswap32(v);
+#else
+	return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+#endif
+}
+
+/*
+ * Non-zero iff a byte of w is not printable ASCII (0x20-0x7E) or, with
+ * topic, is '+' or '#'. Per byte b < 0x80: b + 1 has its top bit set only
+ * for 0x7F, b + 0x60 has it clear only below 0x20, and neither carries
+ * into the next byte; a byte >= 0x80 is caught by w itself (whatever its
+ * carry does to the bytes above). '+' (0x2B) and '#' (0x23) differ only
+ * in bit 3: masked off after xor with 0x23 both become a zero byte, which
+ * the exact "has a zero byte" test finds.
+ */
+FAST_INLINE uint64_t word_bad(uint64_t w, int topic)
+{
+	uint64_t bad = w | (w + ONES) | ~(w + 0x60 * ONES);
+
+	if (topic) {
+		uint64_t y = (w ^ (0x23 * ONES)) & (0xF7 * ONES);
+		bad |= (y - ONES) & ~y;
+	}
+	return bad & HIGH;
+}
+
+#if defined(__SSE2__)
+/* Bit i set when byte i of v is not printable ASCII (0x20-0x7E, compared
+ * as signed bytes so that 0x80-0xFF are below 0x20) or, with topic, is '+'
+ * or '#'. */
+FAST_INLINE unsigned vec_bad(__m128i v, int topic)
+{
+	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+	                           _mm_cmpgt_epi8(v, _mm_set1_epi8(0x7E)));
+
+	if (topic)
+		bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+		                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('#'))));
+	return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
+/* Are s[0, n) printable ASCII (without '+' and '#' with topic)?
+ * d[0, e - d) are the packet's bytes, all readable: a short value is read
+ * as the 16 (or 8) bytes that end (or start) with it, the other bytes
+ * masked off; longer ones in blocks, the last one overlapping. */
+FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const uint8_t *e, int topic)
+{
+
+#if defined(__SSE2__)
+	if (n >= 16) {
+		const uint8_t *last = s + n - 16;
+		unsigned bad = 0;
+
+		for (; s < last; s += 16)
+			bad |= vec_bad(_mm_loadu_si128((const __m128i *)(const void *)s), topic);
+		return !(bad | vec_bad(_mm_loadu_si128((const __m128i *)(const void *)last), topic));
+	}
+	if (n == 0)
+		return 1;
+	if ((size_t)(s - d) + n >= 16)
+		return !(vec_bad(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic) >>
+		         (16 - n));
+	if (e - s >= 16)
+		return !(vec_bad(_mm_loadu_si128((const __m128i *)(const void *)s), topic) &
+		         ((1u << n) - 1));
+#endif
+	if (n >= 8) {
+		const uint8_t *last = s + n - 8;
+		uint64_t bad = 0;
+
+		for (; s < last; s += 8)
+			bad |= word_bad(load64(s), topic);
+		return !(bad | word_bad(load64(last), topic));
+	}
+	if (n == 0)
+		return 1;
+#if FAST_LE
+	if ((size_t)(s - d) + n >= 8) {
+		uint64_t keep = ~0ull << (64 - 8 * n);
+		return !word_bad((load64(s + n - 8) & keep) | (0x41 * ONES & ~keep), topic);
+	}
+	if (e - s >= 8) {
+		uint64_t keep = ~0ull >> (64 - 8 * n);
+		return !word_bad((load64(s) & keep) | (0x41 * ONES & ~keep), topic);
+	}
+#else
+	(void)d;
+	(void)e;
+#endif
+	for (; n; n--, s++)
+		if ((uint8_t)(*s - 0x20) >= 0x5F || (topic && (*s == '+' || *s == '#')))
+			return 0;
 	return 1;
 }
 
-static int fast_bin(const uint8_t *d, uint32_t end, uint32_t *pos, struct fast_span *sp)
+/* A 2-byte length and its bytes at *q, inside [*q, e): 1 with the value
+ * at *v (*n bytes) and *q moved past it. */
+FAST_INLINE int fast_bin(const uint8_t **q, const uint8_t *e, const uint8_t **v, uint32_t *n)
 {
-	uint32_t n, at = *pos;
+	const uint8_t *s = *q;
+	uint32_t len;
 
-	if (end - at < 2)
+	if (e - s < 2)
 		return 0;
-	n = (uint32_t)d[at] << 8 | d[at + 1];
-	at += 2;
-	if (end - at < n)
+	len = load_be16(s);
+	s += 2;
+	if ((size_t)(e - s) < len)
 		return 0;
-	sp->off = at;
-	sp->len = n;
-	*pos = at + n;
+	*v = s;
+	*n = len;
+	*q = s + len;
+	return 1;
+}
+
+/* The same for a printable-ASCII string (d: the packet's first byte). */
+FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
+                         const uint8_t **v, uint32_t *n, int topic)
+{
+	return fast_bin(q, e, v, n) && fast_ascii(d, *v, *n, e, topic);
+}
+
+/* The fixed header's remaining length (minimal) with the whole packet in
+ * d[0, avail): 1 with *rl, *hl. */
+FAST_INLINE int fast_header(const uint8_t *d, size_t avail, uint32_t *rl, uint32_t *hl)
+{
+	uint32_t v = 0;
+	unsigned n;
+
+	if (avail >= 2 && d[1] < 0x80) { /* speed only: the usual 1-byte length */
+		*rl = d[1];
+		*hl = 2;
+		return d[1] <= avail - 2;
+	}
+	for (n = 0; n < 4; n++) {
+		if (1 + n >= avail)
+			return 0;
+		v |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
+		if (!(d[1 + n] & 0x80))
+			break;
+	}
+	if (n == 4 || (n > 0 && d[1 + n] == 0) || v > avail - (n + 2))
+		return 0;
+	*rl = v;
+	*hl = n + 2;
 	return 1;
 }
 
@@ -1102,97 +1230,153 @@ static void fast_emit_int(const struct sink *k, uint8_t id, uint32_t off, uint32
 	k->cb(k->ctx, &f);
 }
 
-/* A variable byte integer of at most 2 bytes, minimal, inside [*pos, end). */
-static int fast_vbi(const uint8_t *d, uint32_t end, uint32_t *pos, uint32_t *v)
+/* A variable byte integer of at most 2 bytes, minimal, at *q inside
+ * [*q, e). */
+FAST_INLINE int fast_vbi(const uint8_t **q, const uint8_t *e, uint32_t *v)
 {
-	uint32_t at = *pos;
+	const uint8_t *s = *q;
 
-	if (at >= end)
+	if (s >= e)
 		return 0;
-	if (!(d[at] & 0x80)) {
-		*v = d[at];
-		*pos = at + 1;
+	if (!(s[0] & 0x80)) {
+		*v = s[0];
+		*q = s + 1;
 		return 1;
 	}
-	if (end - at < 2 || (d[at + 1] & 0x80) || d[at + 1] == 0)
+	if (e - s < 2 || (s[1] & 0x80) || s[1] == 0)
 		return 0;
-	*v = (uint32_t)(d[at] & 0x7F) | (uint32_t)d[at + 1] << 7;
-	*pos = at + 2;
+	*v = (uint32_t)(s[0] & 0x7F) | (uint32_t)s[1] << 7;
+	*q = s + 2;
 	return 1;
 }
 
-/*
- * A property block at d[*pos] (its length first), for a packet part
- * `where`: returns 1 and moves *pos past it when every property is valid
- * and in the common form (printable ASCII strings), else 0. *block is the
- * block's span, *nuser its user property count.
- */
-static int fast_props(const struct mqttp_parser *p, const uint8_t *d, uint32_t end, uint32_t *pos,
-                      unsigned where, struct fast_span *block, unsigned *nuser)
+/* Record a value in a one-shot decoder's struct (d: the buffer, which
+ * starts with the packet). */
+FAST_INLINE void fast_store(struct mqttp_bytes *b, const uint8_t *d, const uint8_t *v, uint32_t n)
 {
+	b->ptr = v;
+	b->off = (uint32_t)(v - d);
+	b->len = n;
+	b->present = 1;
+}
+
+/*
+ * Property kinds by packet part and id for the fast path (speed only: one
+ * byte load per property instead of the table row, the where mask and
+ * prop_value_ok()). They restate tables.c and prop_value_ok(): a property
+ * not allowed in that part, undefined, or of a kind not listed is 0 and
+ * leaves the packet to the state machine, so a mistake here could only
+ * make the paths disagree, which fuzz_split looks for.
+ */
+enum { FK_NONE = 0, FK_FLAG, FK_U16, FK_U16NZ, FK_U32, FK_U32NZ, FK_BIN, FK_STR, FK_TOPIC, FK_PAIR };
+enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
+static const uint8_t fast_kind[3][256] = {
+	{ /* CONNECT */
+		[0x11] = FK_U32, [0x15] = FK_STR, [0x16] = FK_BIN, [0x17] = FK_FLAG,
+		[0x19] = FK_FLAG, [0x21] = FK_U16NZ, [0x22] = FK_U16, [0x26] = FK_PAIR,
+		[0x27] = FK_U32NZ,
+	},
+	{ /* will properties */
+		[0x01] = FK_FLAG, [0x02] = FK_U32, [0x03] = FK_STR, [0x08] = FK_TOPIC,
+		[0x09] = FK_BIN, [0x18] = FK_U32, [0x26] = FK_PAIR,
+	},
+	{ /* CONNACK */
+		[0x11] = FK_U32, [0x12] = FK_STR, [0x13] = FK_U16, [0x15] = FK_STR,
+		[0x16] = FK_BIN, [0x1A] = FK_STR, [0x1C] = FK_STR, [0x1F] = FK_STR,
+		[0x21] = FK_U16NZ, [0x22] = FK_U16, [0x24] = FK_FLAG, [0x25] = FK_FLAG,
+		[0x26] = FK_PAIR, [0x27] = FK_U32NZ, [0x28] = FK_FLAG, [0x29] = FK_FLAG,
+		[0x2A] = FK_FLAG,
+	},
+};
+
+/*
+ * A property block at *q (its length first), for a packet part `where`
+ * (FW_*): returns 1 and moves *q past it when every property is valid and
+ * in the common form (printable ASCII strings), else 0; *nuser counts its
+ * user properties. With pr (a one-shot decoder's zeroed struct), the
+ * values are stored there as they are read; pr may then hold some of them
+ * when 0 is returned.
+ */
+FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const uint8_t **q,
+                           const uint8_t *e, unsigned where, unsigned *nuser,
+                           struct mqttp_properties *pr)
+{
+	const uint8_t *kinds = fast_kind[where], *at, *bend, *v;
 	uint64_t seen = 0;
-	uint32_t bl, at, bend, v;
+	uint32_t bl, x, n;
 	unsigned users = 0;
 
-	if (!fast_vbi(d, end, pos, &bl) || bl > end - *pos)
+	if (!fast_vbi(q, e, &bl) || bl > (size_t)(e - *q))
 		return 0;
-	at = *pos;
+	at = *q;
 	bend = at + bl;
 	while (at < bend) {
-		const struct mqttp_property_info *pi;
-		struct fast_span sp;
+		unsigned id = *at++, kind = kinds[id];
+		uint64_t bit = 1ull << (id & 63);
 
-		if (d[at] > MQTTP_PROP_MAX || !(pi = mqttp__props_by_id[d[at]]) || !(pi->where & where))
-			return 0;
-		if (!pi->repeatable) {
-			if (seen & (1ull << pi->id))
+		if (kind == FK_PAIR) {
+			if (!fast_str(d, &at, bend, &v, &n, 0) || !fast_str(d, &at, bend, &v, &n, 0))
 				return 0;
-			seen |= 1ull << pi->id;
+			users++;
+			continue;
 		}
-		at++;
-		switch (pi->type) {
-		case MQTTP_PT_BYTE:
-			if (at >= bend || !prop_value_ok(pi->id, d[at]))
+		if (seen & bit)
+			return 0; /* a single-valued property repeated */
+		seen |= bit;
+		switch (kind) {
+		case FK_FLAG:
+			if (at >= bend || at[0] > 1)
 				return 0;
+			x = at[0];
 			at += 1;
 			break;
-		case MQTTP_PT_U16:
-			if (bend - at < 2 || !prop_value_ok(pi->id, (uint32_t)d[at] << 8 | d[at + 1]))
+		case FK_U16:
+		case FK_U16NZ:
+			if (bend - at < 2)
+				return 0;
+			x = load_be16(at);
+			if (kind == FK_U16NZ && x == 0)
 				return 0;
 			at += 2;
 			break;
-		case MQTTP_PT_U32:
+		case FK_U32:
+		case FK_U32NZ:
 			if (bend - at < 4)
 				return 0;
-			v = (uint32_t)d[at] << 24 | (uint32_t)d[at + 1] << 16 | (uint32_t)d[at + 2] << 8 | d[at + 3];
-			if (!prop_value_ok(pi->id, v))
+			x = load_be32(at);
+			if (kind == FK_U32NZ && x == 0)
 				return 0;
 			at += 4;
 			break;
-		case MQTTP_PT_BINARY:
-			if (!fast_bin(d, bend, &at, &sp))
+		case FK_BIN:
+			if (!fast_bin(&at, bend, &v, &n))
 				return 0;
-			break;
-		case MQTTP_PT_STRING_PAIR:
-			if (!fast_str(d, bend, &at, &sp, 0) || !fast_str(d, bend, &at, &sp, 0))
+			if (pr)
+				fast_store(mqttp__prop_bytes(pr, id), d, v, n);
+			continue;
+		case FK_STR:
+		case FK_TOPIC:
+			if (!fast_str(d, &at, bend, &v, &n, kind == FK_TOPIC) || (kind == FK_TOPIC && n == 0))
 				return 0;
-			users++;
-			break;
-		case MQTTP_PT_STRING:
-			if (!fast_str(d, bend, &at, &sp, pi->id == 0x08) || (pi->id == 0x08 && sp.len == 0))
-				return 0;
-			break;
+			if (pr)
+				fast_store(mqttp__prop_bytes(pr, id), d, v, n);
+			continue;
 		default:
 			return 0;
 		}
+		if (pr)
+			mqttp__prop_store_int(pr, id, x);
 	}
 	if (((seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
 	    users > p->max_user_properties)
 		return 0;
-	block->off = *pos;
-	block->len = bl;
 	*nuser = users;
-	*pos = bend;
+	if (pr) {
+		pr->present = seen | (users ? 1ull << 0x26 : 0);
+		pr->user_property_count = users;
+		fast_store(&pr->block, d, *q, bl);
+	}
+	*q = bend;
 	return 1;
 }
 
@@ -1239,115 +1423,239 @@ static void fast_emit_props(const struct sink *k, const uint8_t *d, uint8_t bloc
 	}
 }
 
-/* Returns the packet's length when it was read whole and valid, else 0. */
-static uint32_t connect_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
-{
-	struct fast_span name, cid, wtopic = { 0, 0 }, wpay = { 0, 0 }, user = { 0, 0 }, pass = { 0, 0 };
-	struct fast_span props = { 0, 0 }, wprops = { 0, 0 };
-	uint32_t rl = 0, hl, end, pos, lvl_off;
-	uint8_t raw, lvl, cf;
-	unsigned n, qos, users = 0, wusers = 0;
+/* What the events of a valid CONNECT need beyond the bytes. */
+struct fast_connect {
+	uint32_t hl;
+	uint16_t keep_alive;
+	uint8_t raw, cf;
+};
 
-	if (avail < 14 || (p->checks & MQTTP_CHECK_FROM_SERVER) ||
-	    ((p->checks & MQTTP_CHECK_FROM_CLIENT) && p->packets != 0))
-		return 0;
-	for (n = 0; n < 4; n++) {
-		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
-		if (!(d[1 + n] & 0x80))
-			break;
+/* Every value's place in a valid CONNECT (for its events). */
+struct fast_walk {
+	struct fast_span name, cid, wtopic, wpay, user, pass, props, wprops;
+	uint32_t lvl_off;
+};
+
+/* A span for the 2-byte length prefixed value at d[*pos]; *pos moves past. */
+static struct fast_span walk_value(const uint8_t *d, uint32_t *pos)
+{
+	struct fast_span sp;
+
+	sp.len = load_be16(d + *pos);
+	sp.off = *pos + 2;
+	*pos = sp.off + sp.len;
+	return sp;
+}
+
+/* A property block's span at d[*pos] (VBI length first); *pos moves past. */
+static struct fast_span walk_block(const uint8_t *d, uint32_t *pos)
+{
+	struct fast_span sp;
+	const uint8_t *q = d + *pos;
+	uint32_t bl = 0;
+
+	(void)fast_vbi(&q, q + 2, &bl);
+	sp.off = (uint32_t)(q - d);
+	sp.len = bl;
+	*pos = sp.off + bl;
+	return sp;
+}
+
+/* Walk a CONNECT that connect_fast() accepted. */
+static void connect_walk(const uint8_t *d, const struct fast_connect *c, struct fast_walk *w)
+{
+	uint32_t pos = c->hl;
+	unsigned v5 = (c->raw & 0x7F) == MQTTP_V5;
+
+	memset(w, 0, sizeof(*w));
+	w->name = walk_value(d, &pos);
+	w->lvl_off = pos;
+	pos += 4;
+	if (v5)
+		w->props = walk_block(d, &pos);
+	w->cid = walk_value(d, &pos);
+	if (c->cf & MQTTP_CF_WILL) {
+		if (v5)
+			w->wprops = walk_block(d, &pos);
+		w->wtopic = walk_value(d, &pos);
+		w->wpay = walk_value(d, &pos);
 	}
-	if (n == 4 || (n > 0 && d[1 + n] == 0))
+	if (c->cf & MQTTP_CF_USERNAME)
+		w->user = walk_value(d, &pos);
+	if (c->cf & MQTTP_CF_PASSWORD)
+		w->pass = walk_value(d, &pos);
+}
+
+/* Report the events of a CONNECT connect_fast() accepted. */
+static void connect_emit(mqttp_field_cb cb, void *ctx, const uint8_t *d, const struct fast_connect *c)
+{
+	struct fast_walk w;
+	struct sink k;
+
+	k.cb = cb;
+	k.ctx = ctx;
+	connect_walk(d, c, &w);
+	fast_emit_bytes(&k, d, MQTTP_F_PROTOCOL_NAME, &w.name);
+	fast_emit_int(&k, MQTTP_F_PROTOCOL_LEVEL, w.lvl_off, c->raw, 0);
+	fast_emit_int(&k, MQTTP_F_CONNECT_FLAGS, w.lvl_off + 1, c->cf, 0);
+	fast_emit_int(&k, MQTTP_F_KEEP_ALIVE, w.lvl_off + 2, c->keep_alive, 0);
+	if ((c->raw & 0x7F) == MQTTP_V5)
+		fast_emit_props(&k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &w.props);
+	fast_emit_bytes(&k, d, MQTTP_F_CLIENT_ID, &w.cid);
+	if (c->cf & MQTTP_CF_WILL) {
+		if ((c->raw & 0x7F) == MQTTP_V5)
+			fast_emit_props(&k, d, MQTTP_F_WILL_PROPERTIES, MQTTP_F_WILL_PROPERTY, &w.wprops);
+		fast_emit_bytes(&k, d, MQTTP_F_WILL_TOPIC, &w.wtopic);
+		fast_emit_bytes(&k, d, MQTTP_F_WILL_PAYLOAD, &w.wpay);
+	}
+	if (c->cf & MQTTP_CF_USERNAME)
+		fast_emit_bytes(&k, d, MQTTP_F_USERNAME, &w.user);
+	if (c->cf & MQTTP_CF_PASSWORD)
+		fast_emit_bytes(&k, d, MQTTP_F_PASSWORD, &w.pass);
+}
+
+/*
+ * A whole CONNECT in d[0, avail) in its common form, checked with the
+ * options in cfg: returns its length, else 0 (then nothing was written
+ * but, with out, some of *out). Then either the parser p is left as the
+ * state machine would leave it (and the events go to cb), or, with out
+ * (a one-shot decoder's zeroed struct), every field is stored there.
+ * Speed only: one function with only local state, specialised by the
+ * inlining on p / out being NULL.
+ */
+FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_parser *p,
+                                  const uint8_t *d, size_t avail, mqttp_field_cb cb, void *ctx,
+                                  struct mqttp_connect *out)
+{
+	const uint8_t *q, *e, *v, *cid;
+	uint32_t rl, hl, n, cid_len;
+	uint8_t lvl, cf, raw;
+	unsigned users = 0, wusers = 0;
+
+	if (avail < 14 || (cfg->checks & MQTTP_CHECK_FROM_SERVER) ||
+	    ((cfg->checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
+	    !fast_header(d, avail, &rl, &hl) ||
+	    (cfg->max_packet_size && (uint64_t)hl + rl > cfg->max_packet_size))
 		return 0;
-	hl = n + 2;
-	if (rl > avail - hl || (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size))
+	q = d + hl;
+	e = q + rl;
+	/* The protocol name with its length, then the level it allows. */
+	if (rl >= 10 && memcmp(q, "\0\4MQTT", 6) == 0) {
+		if (out)
+			fast_store(&out->protocol_name, d, q + 2, 4);
+		q += 6;
+		lvl = q[0] & 0x7F;
+		if (lvl != MQTTP_V311 && lvl != MQTTP_V5)
+			return 0;
+	} else if (rl >= 12 && memcmp(q, "\0\6MQIsdp", 8) == 0) {
+		if (out)
+			fast_store(&out->protocol_name, d, q + 2, 6);
+		q += 8;
+		lvl = q[0] & 0x7F;
+		if (lvl != MQTTP_V31)
+			return 0;
+	} else {
 		return 0;
-	end = hl + rl;
-	pos = hl;
-	/* The protocol name is compared below, no character check needed. */
-	if (!fast_bin(d, end, &pos, &name) || end - pos < 4)
+	}
+	raw = q[0];
+	cf = q[1];
+	if ((raw & 0x80) && (cfg->checks & MQTTP_CHECK_NO_BRIDGE))
 		return 0;
-	lvl_off = pos;
-	raw = d[pos];
-	lvl = raw & 0x7F;
-	cf = d[pos + 1];
-	if (name.len == 4 ? (memcmp(d + name.off, "MQTT", 4) != 0 || (lvl != MQTTP_V311 && lvl != MQTTP_V5))
-	    : (name.len != 6 || lvl != MQTTP_V31 || memcmp(d + name.off, "MQIsdp", 6) != 0))
-		return 0;
-	if ((raw & 0x80) && (p->checks & MQTTP_CHECK_NO_BRIDGE))
-		return 0;
-	qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
-	if ((cf & MQTTP_CF_RESERVED) || qos == 3 ||
-	    (!(cf & MQTTP_CF_WILL) && (qos || (cf & MQTTP_CF_WILL_RETAIN))) ||
+	if ((cf & MQTTP_CF_RESERVED) || (cf & MQTTP_CF_WILL_QOS_MASK) == MQTTP_CF_WILL_QOS_MASK ||
+	    (!(cf & MQTTP_CF_WILL) && (cf & (MQTTP_CF_WILL_QOS_MASK | MQTTP_CF_WILL_RETAIN))) ||
 	    ((cf & MQTTP_CF_PASSWORD) && !(cf & MQTTP_CF_USERNAME) && lvl != MQTTP_V5))
 		return 0;
-	pos += 4;
-	if (lvl == MQTTP_V5 && !fast_props(p, d, end, &pos, MQTTP_IN_CONNECT, &props, &users))
+	q += 4;
+	if (lvl == MQTTP_V5 &&
+	    !fast_props(cfg, d, &q, e, FW_CONNECT, &users, out ? &out->props : NULL))
 		return 0;
-	if (!fast_str(d, end, &pos, &cid, 0))
+	if (!fast_str(d, &q, e, &cid, &cid_len, 0))
 		return 0;
-	if (cid.len == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
+	if (cid_len == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
 		return 0;
-	if ((lvl == MQTTP_V31 && cid.len > 23 && !(p->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
-	    (p->max_client_id_len && cid.len > p->max_client_id_len))
+	if ((lvl == MQTTP_V31 && cid_len > 23 && !(cfg->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
+	    (cfg->max_client_id_len && cid_len > cfg->max_client_id_len))
 		return 0;
 	if (cf & MQTTP_CF_WILL) {
 		if (lvl == MQTTP_V5 &&
-		    !fast_props(p, d, end, &pos, MQTTP_IN_WILL, &wprops, &wusers))
+		    !fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
 			return 0;
-		if (!fast_str(d, end, &pos, &wtopic, 1) || wtopic.len == 0 ||
-		    !fast_bin(d, end, &pos, &wpay))
+		if (!fast_str(d, &q, e, &v, &n, 1) || n == 0)
 			return 0;
+		if (out)
+			fast_store(&out->will_topic, d, v, n);
+		if (!fast_bin(&q, e, &v, &n))
+			return 0;
+		if (out)
+			fast_store(&out->will_payload, d, v, n);
 	}
-	if ((cf & MQTTP_CF_USERNAME) && !fast_str(d, end, &pos, &user, 0))
+	if (cf & MQTTP_CF_USERNAME) {
+		if (!fast_str(d, &q, e, &v, &n, 0))
+			return 0;
+		if (out)
+			fast_store(&out->username, d, v, n);
+	}
+	if (cf & MQTTP_CF_PASSWORD) {
+		if (!fast_bin(&q, e, &v, &n))
+			return 0;
+		if (out)
+			fast_store(&out->password, d, v, n);
+	}
+	users += wusers;
+	if (q != e || users > cfg->max_user_properties)
 		return 0;
-	if ((cf & MQTTP_CF_PASSWORD) && !fast_bin(d, end, &pos, &pass))
-		return 0;
-	if (pos != end || users + wusers > p->max_user_properties)
-		return 0;
+	q = d + hl + (lvl == MQTTP_V31 ? 8 : 6); /* the protocol level */
+	if (out) {
+		out->version = lvl;
+		out->bridge = raw >> 7;
+		out->flags = cf;
+		out->will_qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
+		out->keep_alive = (uint16_t)load_be16(q + 2);
+		fast_store(&out->client_id, d, cid, cid_len);
+	}
+	if (p) {
+		/* Valid: leave the parser as the state machine would (every
+		 * field packet_begin() resets, then what the packet set). */
+		p->remaining_length = rl;
+		p->offset = hl + rl;
+		p->client_id_off = (uint32_t)(cid - d);
+		p->client_id_len = (uint16_t)cid_len;
+		p->keep_alive = (uint16_t)load_be16(q + 2);
+		p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
+		          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
+		p->user_properties = (uint16_t)users;
+		p->type = MQTTP_CONNECT;
+		p->header_flags = 0;
+		p->header_len = (uint8_t)hl;
+		p->version = lvl;
+		p->bridge = raw >> 7;
+		p->connect_flags = cf;
+		p->connack_flags = 0;
+		p->reason_code = 0;
+		p->in_props = 0;
+		p->hflags = 0;
+		p->pst = P_NONE;
+		if (cb) {
+			struct fast_connect c;
 
-	/* Valid: leave the parser as the state machine would. */
-	packet_begin(p, MQTTP_CONNECT, 0);
-	p->header_len = (uint8_t)hl;
-	p->remaining_length = rl;
-	p->offset = end;
-	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
-	          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
-	p->user_properties = (uint16_t)(users + wusers);
-	p->connect_flags = cf;
-	p->keep_alive = (uint16_t)(d[lvl_off + 2] << 8 | d[lvl_off + 3]);
-	p->client_id_off = cid.off;
-	p->client_id_len = (uint16_t)cid.len;
-	p->bridge = raw >> 7;
-	p->version = lvl;
-	if (!k->cb)
-		return end;
-	fast_emit_bytes(k, d, MQTTP_F_PROTOCOL_NAME, &name);
-	fast_emit_int(k, MQTTP_F_PROTOCOL_LEVEL, lvl_off, raw, 0);
-	fast_emit_int(k, MQTTP_F_CONNECT_FLAGS, lvl_off + 1, cf, 0);
-	fast_emit_int(k, MQTTP_F_KEEP_ALIVE, lvl_off + 2, p->keep_alive, 0);
-	if (lvl == MQTTP_V5)
-		fast_emit_props(k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &props);
-	fast_emit_bytes(k, d, MQTTP_F_CLIENT_ID, &cid);
-	if (cf & MQTTP_CF_WILL) {
-		if (lvl == MQTTP_V5)
-			fast_emit_props(k, d, MQTTP_F_WILL_PROPERTIES, MQTTP_F_WILL_PROPERTY, &wprops);
-		fast_emit_bytes(k, d, MQTTP_F_WILL_TOPIC, &wtopic);
-		fast_emit_bytes(k, d, MQTTP_F_WILL_PAYLOAD, &wpay);
+			c.hl = hl;
+			c.keep_alive = p->keep_alive;
+			c.raw = raw;
+			c.cf = cf;
+			connect_emit(cb, ctx, d, &c);
+		}
 	}
-	if (cf & MQTTP_CF_USERNAME)
-		fast_emit_bytes(k, d, MQTTP_F_USERNAME, &user);
-	if (cf & MQTTP_CF_PASSWORD)
-		fast_emit_bytes(k, d, MQTTP_F_PASSWORD, &pass);
-	return end;
+	return hl + rl;
 }
 
-/* A whole CONNACK in one buffer, in its common form; same contract as
- * connect_fast(). */
-static uint32_t connack_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
+/* A whole CONNACK in its common form; same contract as connect_fast(),
+ * *version set to the version it was read as. */
+FAST_INLINE uint32_t connack_check(const struct mqttp_parser *p, const uint8_t *d, size_t avail,
+                                   unsigned *users, unsigned *version, struct mqttp_properties *pr)
 {
-	struct fast_span props = { 0, 0 };
-	uint32_t rl, pos, end;
-	unsigned users = 0, version = p->version;
+	const uint8_t *q;
+	uint32_t rl, end;
+	unsigned v = p->version;
 	uint8_t fl, rc;
 
 	if (avail < 4 || (p->checks & MQTTP_CHECK_FROM_CLIENT) || (d[1] & 0x80))
@@ -1356,116 +1664,177 @@ static uint32_t connack_fast(struct mqttp_parser *p, const uint8_t *d, size_t av
 	end = 2 + rl;
 	if (rl > avail - 2 || (p->max_packet_size && end > p->max_packet_size))
 		return 0;
-	if (!version)
-		version = rl == 2 ? MQTTP_V311 : MQTTP_V5;
-	if ((version == MQTTP_V5) != (rl > 2))
+	if (!v)
+		v = rl == 2 ? MQTTP_V311 : MQTTP_V5;
+	if ((v == MQTTP_V5) != (rl > 2))
 		return 0;
 	fl = d[2];
 	rc = d[3];
-	if ((fl & 0xFE) || !mqttp_connack_code_valid(version, rc) || (rc && (fl & 1)))
+	if ((fl & 0xFE) || (rc && ((fl & 1) || !mqttp_connack_code_valid(v, rc))))
 		return 0;
-	pos = 4;
-	if (version == MQTTP_V5 && !fast_props(p, d, end, &pos, MQTTP_IN_CONNACK, &props, &users))
+	q = d + 4;
+	*users = 0;
+	if (v == MQTTP_V5 && !fast_props(p, d, &q, d + end, FW_CONNACK, users, pr))
 		return 0;
-	if (pos != end)
+	if (q != d + end)
+		return 0;
+	*version = v;
+	return end;
+}
+
+static void connack_emit(mqttp_field_cb cb, void *ctx, const uint8_t *d, unsigned version)
+{
+	struct sink sk = { cb, ctx }, *k = &sk;
+
+	fast_emit_int(k, MQTTP_F_CONNACK_FLAGS, 2, d[2], 0);
+	fast_emit_int(k, MQTTP_F_REASON_CODE, 3, d[3], 0);
+	if (version == MQTTP_V5) {
+		uint32_t pos = 4;
+		struct fast_span props = walk_block(d, &pos);
+
+		fast_emit_props(k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &props);
+	}
+}
+
+FAST_INLINE uint32_t connack_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail,
+                                  mqttp_field_cb cb, void *ctx)
+{
+	unsigned users, version;
+	uint32_t end = connack_check(p, d, avail, &users, &version, NULL);
+
+	if (!end)
 		return 0;
 	packet_begin(p, MQTTP_CONNACK, 0);
 	p->header_len = 2;
-	p->remaining_length = rl;
+	p->remaining_length = end - 2;
 	p->offset = end;
 	p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_CONNACK;
 	p->user_properties = (uint16_t)users;
-	p->connack_flags = fl;
-	p->reason_code = rc;
+	p->connack_flags = d[2];
+	p->reason_code = d[3];
 	p->version = (uint8_t)version;
-	if (!k->cb)
-		return end;
-	fast_emit_int(k, MQTTP_F_CONNACK_FLAGS, 2, fl, 0);
-	fast_emit_int(k, MQTTP_F_REASON_CODE, 3, rc, 0);
-	if (version == MQTTP_V5)
-		fast_emit_props(k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &props);
+	if (cb)
+		connack_emit(cb, ctx, d, version);
 	return end;
+}
+
+static void publish_emit(mqttp_field_cb cb, void *ctx, const uint8_t *d, const struct mqttp_parser *p)
+{
+	struct sink sk = { cb, ctx }, *k = &sk;
+	uint32_t pos = p->header_len;
+	struct fast_span topic = walk_value(d, &pos);
+
+	fast_emit_bytes(k, d, MQTTP_F_TOPIC_NAME, &topic);
+	if (p->header_flags & 6)
+		fast_emit_int(k, MQTTP_F_PACKET_ID, pos, load_be16(d + pos), 0);
 }
 
 /* A whole PUBLISH in one buffer (printable ASCII topic); same contract as
  * connect_fast(). Only the variable header is decoded, as in the state
  * machine. */
-static uint32_t publish_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail, const struct sink *k)
+FAST_INLINE uint32_t publish_fast(struct mqttp_parser *p, const uint8_t *d, size_t avail,
+                                  mqttp_field_cb cb, void *ctx)
 {
-	struct fast_span topic;
-	uint32_t rl = 0, hl, end, pos, pid = 0;
-	unsigned n, flags = d[0] & 0x0Fu, qos = (flags >> 1) & 3u;
+	const uint8_t *q, *e, *v;
+	uint32_t rl, hl, n;
+	unsigned flags = d[0] & 0x0Fu, qos = (flags >> 1) & 3u;
 
-	if (avail < 4 || qos == 3 || ((flags & 8) && qos == 0) ||
-	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))))
+	if (qos == 3 || ((flags & 8) && qos == 0) ||
+	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
+	    !fast_header(d, avail, &rl, &hl) ||
+	    (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
+	    rl < 2u + (qos ? 2u : 0u)) /* length_ok() for PUBLISH */
 		return 0;
-	for (n = 0; n < 4; n++) {
-		if (1 + n >= avail)
-			return 0;
-		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
-		if (!(d[1 + n] & 0x80))
-			break;
-	}
-	if (n == 4 || (n > 0 && d[1 + n] == 0))
+	q = d + hl;
+	e = q + rl;
+	if (!fast_str(d, &q, e, &v, &n, 1) || (n == 0 && p->version != MQTTP_V5))
 		return 0;
-	hl = n + 2;
-	end = hl + rl;
-	if (rl > avail - hl || (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
-	    !length_ok(MQTTP_PUBLISH, flags, rl, p->version))
+	if (qos && (e - q < 2 || load_be16(q) == 0))
 		return 0;
-	pos = hl;
-	if (!fast_str(d, end, &pos, &topic, 1) || (topic.len == 0 && p->version != MQTTP_V5))
-		return 0;
-	if (qos) {
-		if (end - pos < 2)
-			return 0;
-		pid = (uint32_t)d[pos] << 8 | d[pos + 1];
-		if (pid == 0)
-			return 0;
-	}
 	packet_begin(p, MQTTP_PUBLISH, flags);
 	p->header_len = (uint8_t)hl;
 	p->remaining_length = rl;
-	p->offset = end;
+	p->offset = hl + rl;
 	p->have = MQTTP_HAVE_HEADER;
-	if (!k->cb)
-		return end;
-	fast_emit_bytes(k, d, MQTTP_F_TOPIC_NAME, &topic);
-	if (qos)
-		fast_emit_int(k, MQTTP_F_PACKET_ID, pos, pid, 0);
-	return end;
+	if (cb)
+		publish_emit(cb, ctx, d, p);
+	return hl + rl;
 }
 
-enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
-                             size_t *consumed, mqttp_field_cb cb, void *ctx)
+/* Options as a parser would hold them, for the one-shot fast checks
+ * (only the fields they read). */
+FAST_INLINE void fast_options(struct mqttp_parser *q, const struct mqttp_options *opt,
+                              uint32_t dir, uint32_t other, int keep_version)
 {
-	const uint8_t *d = (const uint8_t *)data;
+	q->lenient = opt ? (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL) : 0;
+	q->checks = (uint8_t)(((opt ? opt->checks : 0) | dir) & ~other & 7u);
+	q->max_packet_size = opt ? opt->max_packet_size : 0;
+	q->max_client_id_len = opt ? opt->max_client_id_len : 0;
+	q->max_user_properties = opt && opt->max_user_properties ? opt->max_user_properties
+	                                                         : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
+	q->version = keep_version && opt ? opt->version : 0;
+	q->packets = 0;
+}
+
+int mqttp__decode_connect_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                               struct mqttp_connect *out, struct mqttp_result *res)
+{
+	struct mqttp_parser q;
+	uint32_t end;
+
+	if (len == 0 || d[0] != 0x10)
+		return 0;
+	fast_options(&q, opt, MQTTP_CHECK_FROM_CLIENT, MQTTP_CHECK_FROM_SERVER, 0);
+	end = connect_fast(&q, NULL, d, len, NULL, NULL, out);
+	if (!end)
+		return 0;
+	res->type = MQTTP_CONNECT;
+	res->error = MQTTP_E_NONE;
+	res->error_offset = 0;
+	res->length = end;
+	return 1;
+}
+
+int mqttp__decode_connack_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                               struct mqttp_connack *out, struct mqttp_result *res)
+{
+	struct mqttp_parser q;
+	unsigned users, version;
+	uint32_t end;
+
+	if (len == 0 || d[0] != 0x20)
+		return 0;
+	fast_options(&q, opt, MQTTP_CHECK_FROM_SERVER, MQTTP_CHECK_FROM_CLIENT, 1);
+	end = connack_check(&q, d, len, &users, &version, &out->props);
+	if (!end)
+		return 0;
+	out->flags = d[2];
+	out->session_present = d[2] & 1;
+	out->reason_code = d[3];
+	res->type = MQTTP_CONNACK;
+	res->error = MQTTP_E_NONE;
+	res->error_offset = 0;
+	res->length = end;
+	return 1;
+}
+
+/* The state machine over d[0, len) (len >= 1), from wherever the parser
+ * stands. Kept out of line (speed only): mqttp_feed's fast paths then need
+ * no large stack frame. */
+static FAST_NOINLINE enum mqttp_status feed_machine(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                    size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
 	struct sink k;
 	size_t i = 0;
 	int r = 0;
 
 	k.cb = cb;
 	k.ctx = ctx;
-	*consumed = 0;
-	if (p->status == MQTTP_ERROR)
-		return MQTTP_ERROR;
-	if (len == 0)
-		return MQTTP_NEED_MORE; /* changes nothing, not even status */
 	p->status = MQTTP_NEED_MORE;
 	while (i < len) {
 		uint8_t b;
 
 		if (p->st == ST_TYPE) {
-			if (d[i] == 0x10 || d[i] == 0x20 || (d[i] >> 4) == MQTTP_PUBLISH) {
-				uint32_t n = d[i] == 0x10 ? connect_fast(p, d + i, len - i, &k)
-				           : d[i] == 0x20 ? connack_fast(p, d + i, len - i, &k)
-				                          : publish_fast(p, d + i, len - i, &k);
-				if (n) {
-					i += n;
-					r = 1;
-					break;
-				}
-			}
 			r = type_read(p, d[i++]);
 			if (r)
 				break;
@@ -1564,6 +1933,38 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		return MQTTP_DONE;
 	}
 	return MQTTP_NEED_MORE;
+}
+
+enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
+                             size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	const uint8_t *d = (const uint8_t *)data;
+
+	if (p->status == MQTTP_ERROR || len == 0) {
+		*consumed = 0;
+		/* a zero-length call changes nothing, not even status */
+		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
+	}
+	if (p->st == ST_TYPE) {
+		uint32_t n = 0;
+
+		if ((d[0] >> 4) == MQTTP_PUBLISH)
+			n = publish_fast(p, d, len, cb, ctx);
+		else if (d[0] == 0x10)
+			n = connect_fast(p, p, d, len, cb, ctx, NULL);
+		else if (d[0] == 0x20)
+			n = connack_fast(p, d, len, cb, ctx);
+		if (n) {
+			/* st and sub are already ST_TYPE and R_NONE */
+			*consumed = n;
+			p->packets++;
+			if (d[0] == 0x10)
+				p->checks |= K_VERSION_SET; /* the stream's version is now known */
+			p->status = MQTTP_DONE;
+			return MQTTP_DONE;
+		}
+	}
+	return feed_machine(p, d, len, consumed, cb, ctx);
 }
 
 /* The parser's size is part of the ABI (C99 has no _Static_assert). */
