@@ -27,10 +27,12 @@ deps:
 check: deps
 
 include libmqttparse/lib.mk
+# Before the tests: it defines the HAProxy series (HAP_SERIES_AVAILABLE, ...)
+# that test makefiles may test at parse time.
+-include haproxy-addon/addon.mk
 -include examples/examples.mk
 -include tests/tests.mk
 -include fuzz/fuzz.mk
--include haproxy-addon/addon.mk
 -include bench/bench.mk
 -include scripts/demo.mk
 

@@ -1,25 +1,40 @@
 # haproxy-addon: HAProxy with the MQTT addon compiled in.
 #
 #   make haproxy            HAProxy $(HAPROXY_VERSION) (default 3.0) -> build/bin/haproxy
-#                           and build/bin/haproxy-$(HAPROXY_VERSION)
-#   make haproxy-3.0        -> build/bin/haproxy-3.0 (Debian trixie's 3.0 LTS)
-#   make haproxy-2.6        -> build/bin/haproxy-2.6 (Debian bookworm's 2.6)
-#   make haproxy-all        both series, plus build/bin/haproxy
+#                           (and build/bin/haproxy-$(HAPROXY_VERSION))
+#   make haproxy-<series>   -> build/bin/haproxy-<series>, for the series
+#       2.6, 3.0            Debian's bookworm 2.6 / trixie 3.0 LTS (upstream orig tarball
+#                           from the signed index, scripts/fetch-haproxy.sh)
+#       2.8, 3.2, 3.4, 3.5-dev   upstream release tarballs in $(HAPROXY_SHARED),
+#                           checked against its SHA256SUMS
+#   make haproxy-all        every series available here, plus build/bin/haproxy
 #   make haproxy-asan       AddressSanitizer build of $(HAPROXY_VERSION) -> build/bin/haproxy-asan
 #   make haproxy-fetch      only download + unpack the 2.6 and 3.0 sources (for offline work)
 #   make haproxy-clean      remove the HAProxy trees, objects and binaries (keeps build/cache)
 #
 # Variables:
-#   HAPROXY_VERSION=3.0|2.6   series for `haproxy` / `haproxy-asan` (default 3.0)
-#   HAPROXY_SRC=<dir>         use an existing HAProxy tree (any version, e.g. a 3.2 checkout)
-#                             instead of fetching one; `haproxy` then builds only that tree.
+#   HAPROXY_VERSION=3.0       series for `haproxy` / `haproxy-asan` (any of $(HAP_ALL_SERIES))
+#   HAPROXY_TARBALL=<file>    build `haproxy` (and `haproxy-asan`) from a release tarball as
+#                             published on haproxy.org (e.g. haproxy-3.4.0.tar.gz); its
+#                             SHA-256 is printed, HAPROXY_SHA256SUMS=<file> checks it
+#   HAPROXY_SRC=<dir>         use an existing HAProxy tree (any version) instead;
 #                             HAProxy builds in place: its objects land in <dir>.
-#   HAPROXY_JOBS=2            parallel jobs of HAProxy's own make
-#   HAPROXY_OPTS=...          HAProxy make options (TARGET, USE_*, ERR=1)
+#   HAPROXY_SHARED=<dir>      where the upstream tarballs are (default ../shared/haproxy)
+#   HAPROXY_JOBS=2            parallel jobs of HAProxy's own make when ours is serial
+#                             (under make -jN, HAProxy's make shares our job slots)
+#   HAPROXY_OPTS=...          HAProxy make options (TARGET, USE_*)
+#   HAPROXY_ERR=1             ERR= of every HAProxy build (-Werror)
 #   HAPROXY_EXTRA=...         more HAProxy make options, e.g. USE_LUA=1 V=1
 #   HAPROXY_CC=$(CC)          compiler for HAProxy and the addon
 #   HAPROXY_ASAN_FLAGS=...    ARCH_FLAGS of the ASan build
 #   ADDON_SRCS=...            addon sources (default haproxy-addon/*.c)
+#
+# For other makefiles (this file is included before them):
+#   HAP_ALL_SERIES            2.6 2.8 3.0 3.2 3.4 3.5-dev
+#   HAP_SHARED_SERIES         the series of $(HAPROXY_SHARED) whose tarball exists here
+#   HAP_SERIES_AVAILABLE      the series buildable here (Debian's + HAP_SHARED_SERIES)
+#   HAP_SERIES_MISSING        the others (their targets fail with a clear message);
+#                             HAP_MISSING_WHY says why, for skip messages
 #
 # How the addon gets in: each addon .c is symlinked into a per-tree object dir
 # ($(BUILD)/haproxy-<series>/addon/), and the matching .o paths are passed to
@@ -29,28 +44,34 @@
 # addon and libmqttparse include dirs, ADDLIB the absolute path of libmqttparse.a.
 # What HAProxy's make cannot see is handled here before calling it: a changed
 # addon/library header deletes the addon objects; a changed configuration
-# (sources, flags, tree, library) deletes the addon objects and the binary; a
-# newer libmqttparse.a deletes the binary. HAProxy relinks on every run anyway
-# (src/version.c is .PHONY), so a no-op `make haproxy` costs ~0.6 s. The sub-make
-# runs with a clean MAKEFLAGS, so variables given on our command line (CFLAGS,
-# DEBUG, ...) never leak into HAProxy's build, and `make -n` stays a dry run.
+# (sources, flags, tree and the tarball it came from, library) deletes the addon
+# objects and the binary; a newer libmqttparse.a deletes the binary. Each
+# version has its own tree and object dir, so builds of different versions run
+# in parallel (make -j2) without sharing anything but the download cache (which
+# fetch-haproxy.sh locks). HAProxy relinks on every run anyway (src/version.c is
+# .PHONY), so a no-op `make haproxy` costs ~0.6 s. The sub-make runs with a clean
+# MAKEFLAGS (only our jobserver is passed on), so variables given on our command
+# line (CFLAGS, DEBUG, ...) never leak into HAProxy's build; `make -n` stays a
+# dry run.
 
 HAPROXY_VERSION    ?= 3.0
-HAPROXY_SRC        ?=
-# Only a HAPROXY_SRC given by the user (command line or environment) selects a
-# user tree: other parts' makefiles may give HAPROXY_SRC a default of their own.
-HAP_USER_SRC := $(if $(filter command environment,$(firstword $(origin HAPROXY_SRC))),$(strip $(HAPROXY_SRC)))
+# Only a HAPROXY_SRC / HAPROXY_TARBALL given by the user (command line or
+# environment) selects a user tree: other parts' makefiles may give them a
+# default of their own.
+hap_user = $(if $(filter command environment,$(firstword $(origin $(1)))),$(strip $($(1))))
+HAP_USER_SRC     := $(call hap_user,HAPROXY_SRC)
+HAP_USER_TARBALL := $(call hap_user,HAPROXY_TARBALL)
+HAPROXY_SHARED   ?= $(abspath $(TOP)/../shared/haproxy)
+HAPROXY_ERR        ?= 1
 HAPROXY_JOBS       ?= 2
 HAPROXY_CC         ?= $(CC)
-HAPROXY_OPTS       ?= TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_ZLIB=1 ERR=1
+HAPROXY_OPTS       ?= TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_ZLIB=1
 HAPROXY_EXTRA      ?=
 # ASan needs USE_OBSOLETE_LINKER: its redzones break the __start_/__stop_ section
 # walk of HAProxy's initcalls. ARCH_FLAGS reaches both compiler and linker in 2.6 and 3.x.
 HAPROXY_ASAN_FLAGS ?= -g -fsanitize=address -fno-omit-frame-pointer
 HAPROXY_ASAN_OPTS  ?= USE_OBSOLETE_LINKER=1 ARCH_FLAGS='$(HAPROXY_ASAN_FLAGS)'
 HAPROXY_MAKE       ?= make
-HAPROXY_FETCH      := HAPROXY_CACHE=$(BUILD)/cache $(TOP)/scripts/fetch-haproxy.sh
-HAPROXY_BIN        := $(BUILD)/bin/haproxy
 
 ADDON_SRCS ?= $(wildcard $(TOP)/haproxy-addon/*.c)
 HAP_ADDON_SRCS = $(abspath $(ADDON_SRCS))
@@ -63,11 +84,46 @@ HAP_LIB_DEPS    = $(filter $(LIB_A),$(HAPROXY_ADDLIB))
 HAP_ADDINC      = $(addprefix -I,$(HAP_ADDON_DIRS) $(LIB_INC))
 HAP_ADDON_HDRS  = $(wildcard $(addsuffix /*.h,$(HAP_ADDON_DIRS) $(LIB_INC)))
 
+# HAPROXY_FETCH <series> <dir> prints a Debian series' tree (also used by bench.mk);
+# a HAPROXY_TARBALL given to make does not reach it.
+HAP_FETCH_SCRIPT   := HAPROXY_CACHE=$(BUILD)/cache $(TOP)/scripts/fetch-haproxy.sh
+HAPROXY_FETCH      := HAPROXY_TARBALL= HAPROXY_SHA256SUMS= $(HAP_FETCH_SCRIPT)
+HAPROXY_BIN        := $(BUILD)/bin/haproxy
+
+# Where each series' source comes from.
+HAP_ALL_SERIES    := 2.6 2.8 3.0 3.2 3.4 3.5-dev
+HAP_DEBIAN_SERIES := 2.6 3.0
+HAP_TARBALL_2.8     := haproxy-2.8.0.tar.gz
+HAP_TARBALL_3.2     := haproxy-3.2.0.tar.gz
+HAP_TARBALL_3.4     := haproxy-3.4.0.tar.gz
+HAP_TARBALL_3.5-dev := haproxy-3.5-dev5.tar.gz
+HAP_SHARED_SERIES    := $(strip $(foreach s,$(filter-out $(HAP_DEBIAN_SERIES),$(HAP_ALL_SERIES)),$(if $(wildcard $(HAPROXY_SHARED)/$(HAP_TARBALL_$(s))),$(s))))
+HAP_SERIES_AVAILABLE := $(filter $(HAP_DEBIAN_SERIES) $(HAP_SHARED_SERIES),$(HAP_ALL_SERIES))
+HAP_SERIES_MISSING   := $(filter-out $(HAP_SERIES_AVAILABLE),$(HAP_ALL_SERIES))
+HAP_MISSING_WHY      := $(if $(HAP_SERIES_MISSING),HAProxy $(HAP_SERIES_MISSING): no upstream tarballs in $(HAPROXY_SHARED) (../shared is not on this machine; set HAPROXY_SHARED=<dir>))
+
 # text as the inside of a '...' shell string
 hap_sq = $(subst ','\'',$(1))
 
+# Messages (kept out of $(if ...) arguments, where a comma would split them).
+hap_msg_unknown = haproxy: unknown HAProxy series '$(1)' (known: $(HAP_ALL_SERIES)); use HAPROXY_TARBALL=<file> or HAPROXY_SRC=<dir>
+hap_msg_noshared = haproxy-$(1): needs $(HAPROXY_SHARED)/$(HAP_TARBALL_$(1)), which is not on this machine (../shared absent?); set HAPROXY_SHARED=<dir>, or use make haproxy HAPROXY_TARBALL=<file>
+
+# $(call hap_fetch,<series>,<destdir>): a command that prints the tree of <series>.
+hap_fetch = $(if $(filter $(HAP_DEBIAN_SERIES),$(1)),$(call hap_fetch_debian,$(1),$(2)),$(if $(HAP_TARBALL_$(1)),$(call hap_fetch_shared,$(1),$(2)),{ echo '$(call hap_sq,$(hap_msg_unknown))' >&2; exit 1; }))
+hap_fetch_debian = $(HAPROXY_FETCH) $(1) $(2)
+hap_fetch_shared = { [ -f '$(HAPROXY_SHARED)/$(HAP_TARBALL_$(1))' ] || { echo '$(call hap_sq,$(hap_msg_noshared))' >&2; exit 1; }; } && \
+	HAPROXY_TARBALL='$(HAPROXY_SHARED)/$(HAP_TARBALL_$(1))' HAPROXY_SHA256SUMS='$(HAPROXY_SHARED)/SHA256SUMS' $(HAP_FETCH_SCRIPT) $(1) $(2)
+
+# HAProxy's make gets our jobserver (a '+' line) so that `make -j2` of two
+# versions runs 2 jobs in all, not 2 each; under `make -n` the line is only shown.
+HAP_JOBFLAGS = $(filter -j% --jobserver-auth=% --jobserver-fds=%,$(MAKEFLAGS))
+HAP_JOBS_OPT = $(if $(filter --jobserver-%,$(MAKEFLAGS)),,-j$(HAPROXY_JOBS))
+hap_submake  = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),@,+@)
+
 # $(call hap_build,<tag>,<command printing the tree>,<extra make options>,<binaries>)
 # Builds HAProxy from the tree with the addon objects in $(BUILD)/<tag>/addon/.
+# First line: get the tree, prepare the object dir; second: HAProxy's make.
 define hap_build
 	@set -e; \
 	$(if $(HAP_ADDON_DUPS),echo "haproxy: addon sources with the same file name: $(HAP_ADDON_DUPS)" >&2; exit 1;) \
@@ -77,7 +133,8 @@ define hap_build
 	obj=$(BUILD)/$(1)/addon; mkdir -p "$$obj" $(BUILD)/bin; \
 	objs=; for c in $(HAP_ADDON_SRCS); do objs="$$objs $$obj/$$(basename "$$c" .c).o"; done; \
 	[ -n "$$objs" ] || echo "haproxy: warning: no addon sources, building plain HAProxy" >&2; \
-	cfg="src=$$src "'$(call hap_sq,srcs=$(HAP_ADDON_SRCS) cc=$(HAPROXY_CC) inc=$(HAP_ADDINC) lib=$(HAPROXY_ADDLIB) opts=$(HAPROXY_OPTS) $(3) $(HAPROXY_EXTRA))'; \
+	origin=$$(cat "$$src/.haproxy-origin" 2>/dev/null || true); \
+	cfg="src=$$src origin=$$origin "'$(call hap_sq,srcs=$(HAP_ADDON_SRCS) cc=$(HAPROXY_CC) inc=$(HAP_ADDINC) lib=$(HAPROXY_ADDLIB) opts=$(HAPROXY_OPTS) ERR=$(HAPROXY_ERR) $(3) $(HAPROXY_EXTRA))'; \
 	if [ "$$(cat "$$obj/.config" 2>/dev/null)" != "$$cfg" ]; then \
 	  rm -f "$$obj"/*.o "$$obj"/*.c "$$src/haproxy"; printf '%s\n' "$$cfg" > "$$obj/.config"; fi; \
 	for c in $(HAP_ADDON_SRCS); do ln -sfn "$$c" "$$obj/$$(basename "$$c")"; done; \
@@ -85,34 +142,29 @@ define hap_build
 	  for h in $(HAP_ADDON_HDRS); do if [ "$$h" -nt "$$o" ]; then rm -f "$$o"; break; fi; done; done; \
 	for l in $(HAPROXY_ADDLIB); do \
 	  if [ -f "$$l" ] && [ -f "$$src/haproxy" ] && [ "$$l" -nt "$$src/haproxy" ]; then rm -f "$$src/haproxy"; fi; done; \
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(HAPROXY_MAKE) -C "$$src" -j$(HAPROXY_JOBS) \
-	  $(HAPROXY_OPTS) $(3) $(HAPROXY_EXTRA) CC="$(HAPROXY_CC)" \
+	printf '%s\n' "$$src" > $(BUILD)/$(1)/.src; printf '%s\n' "$$objs" > $(BUILD)/$(1)/.objs
+	$(hap_submake)set -e; src=$$(cat $(BUILD)/$(1)/.src); objs=$$(cat $(BUILD)/$(1)/.objs); \
+	env -u MFLAGS -u MAKELEVEL MAKEFLAGS='$(HAP_JOBFLAGS)' $(HAPROXY_MAKE) -C "$$src" $(HAP_JOBS_OPT) \
+	  $(HAPROXY_OPTS) ERR=$(HAPROXY_ERR) $(3) $(HAPROXY_EXTRA) CC="$(HAPROXY_CC)" \
 	  EXTRA_OBJS="$$objs" ADDINC="$(HAP_ADDINC)" ADDLIB="$(HAPROXY_ADDLIB)" haproxy; \
 	for out in $(4); do cp "$$src/haproxy" "$$out.tmp"; mv -f "$$out.tmp" "$$out"; done; \
 	echo "haproxy: $(4) <- $$src"
 endef
 
-# Per-series targets: haproxy-2.6, haproxy-3.0 (and HAPROXY_VERSION if another one).
-HAP_SERIES := $(sort 2.6 3.0 $(HAPROXY_VERSION))
+# Per-series targets haproxy-<series> (and one for an unknown HAPROXY_VERSION,
+# which fails saying so). Each has its tree and objects in $(BUILD)/haproxy-<series>.
 define hap_series_rule
-haproxy-$(1): $(HAP_LIB_DEPS)
-	$$(call hap_build,haproxy-$(1),$(HAPROXY_FETCH) $(1) $(BUILD)/haproxy-$(1),,$(BUILD)/bin/haproxy-$(1))
+haproxy-$(1): $$(HAP_LIB_DEPS)
+	$$(call hap_build,haproxy-$(1),$$(call hap_fetch,$(1),$(BUILD)/haproxy-$(1)),,$(BUILD)/bin/haproxy-$(1))
 endef
-$(foreach s,$(HAP_SERIES),$(eval $(call hap_series_rule,$(s))))
+HAP_SERIES_TARGETS := $(sort $(HAP_ALL_SERIES) $(HAPROXY_VERSION))
+$(foreach s,$(HAP_SERIES_TARGETS),$(eval $(call hap_series_rule,$(s))))
 
-ifeq ($(HAP_USER_SRC),)
-haproxy: haproxy-$(HAPROXY_VERSION)
-	@cp $(BUILD)/bin/haproxy-$(HAPROXY_VERSION) $(HAPROXY_BIN).tmp && mv -f $(HAPROXY_BIN).tmp $(HAPROXY_BIN)
-	@echo "haproxy: $(HAPROXY_BIN) is HAProxy $(HAPROXY_VERSION)"
+ifneq ($(and $(HAP_USER_SRC),$(HAP_USER_TARBALL)),)
+$(error HAPROXY_SRC and HAPROXY_TARBALL are both given: use one)
+endif
 
-haproxy-all: haproxy-2.6 haproxy-3.0
-	@cp $(BUILD)/bin/haproxy-$(HAPROXY_VERSION) $(HAPROXY_BIN).tmp && mv -f $(HAPROXY_BIN).tmp $(HAPROXY_BIN)
-
-# A separate unpacked copy of the tree (from the download cache), so the ASan
-# objects never mix with the normal build.
-haproxy-asan: $(HAP_LIB_DEPS)
-	$(call hap_build,haproxy-$(HAPROXY_VERSION)-asan,$(HAPROXY_FETCH) $(HAPROXY_VERSION) $(BUILD)/haproxy-$(HAPROXY_VERSION)-asan,$(HAPROXY_ASAN_OPTS),$(BUILD)/bin/haproxy-asan $(BUILD)/bin/haproxy-$(HAPROXY_VERSION)-asan)
-else
+ifneq ($(HAP_USER_SRC),)
 # A user's tree: objects in their tree (HAProxy builds in place), addon objects
 # in an object dir of its own, keyed by the tree's path.
 HAP_SRC_ABS := $(abspath $(HAP_USER_SRC))
@@ -121,19 +173,41 @@ HAP_SRC_TAG := haproxy-src-$(shell printf '%s' '$(HAP_SRC_ABS)' | cksum | cut -d
 haproxy: $(HAP_LIB_DEPS)
 	$(call hap_build,$(HAP_SRC_TAG),cd "$(HAP_SRC_ABS)" && pwd,,$(HAPROXY_BIN))
 
-haproxy-all: haproxy haproxy-2.6 haproxy-3.0
-
 # The ASan build of a user's tree works on a copy (sources only, mtimes kept,
 # so unchanged files are not recompiled) in $(BUILD)/<tag>-asan/src.
 haproxy-asan: $(HAP_LIB_DEPS)
 	$(call hap_build,$(HAP_SRC_TAG)-asan,mkdir -p $(BUILD)/$(HAP_SRC_TAG)-asan/src && tar -C "$(HAP_SRC_ABS)" -cf - --exclude=./.git --exclude='*.o' --exclude='*.a' --exclude=./haproxy --exclude='./.build_opts*' . | tar -C $(BUILD)/$(HAP_SRC_TAG)-asan/src -xf - && echo $(BUILD)/$(HAP_SRC_TAG)-asan/src,$(HAPROXY_ASAN_OPTS),$(BUILD)/bin/haproxy-asan)
+else ifneq ($(HAP_USER_TARBALL),)
+# A release tarball: unpacked (and checked, its SHA-256 shown) into a tree of
+# its own, keyed by the tarball's path; the ASan build unpacks another copy.
+HAP_TAR_ABS := $(abspath $(HAP_USER_TARBALL))
+HAP_TAR_TAG := haproxy-tar-$(shell printf '%s' '$(HAP_TAR_ABS)' | cksum | cut -d' ' -f1)
+hap_fetch_tar = HAPROXY_TARBALL='$(call hap_sq,$(HAP_TAR_ABS))' $(HAP_FETCH_SCRIPT) - $(1)
+
+haproxy: $(HAP_LIB_DEPS)
+	$(call hap_build,$(HAP_TAR_TAG),$(call hap_fetch_tar,$(BUILD)/$(HAP_TAR_TAG)),,$(HAPROXY_BIN))
+
+haproxy-asan: $(HAP_LIB_DEPS)
+	$(call hap_build,$(HAP_TAR_TAG)-asan,$(call hap_fetch_tar,$(BUILD)/$(HAP_TAR_TAG)-asan),$(HAPROXY_ASAN_OPTS),$(BUILD)/bin/haproxy-asan)
+else
+haproxy: haproxy-$(HAPROXY_VERSION)
+	@cp $(BUILD)/bin/haproxy-$(HAPROXY_VERSION) $(HAPROXY_BIN).tmp && mv -f $(HAPROXY_BIN).tmp $(HAPROXY_BIN)
+	@echo "haproxy: $(HAPROXY_BIN) is HAProxy $(HAPROXY_VERSION)"
+
+# A separate unpacked copy of the tree (from the download cache or the
+# tarball), so the ASan objects never mix with the normal build.
+haproxy-asan: $(HAP_LIB_DEPS)
+	$(call hap_build,haproxy-$(HAPROXY_VERSION)-asan,$(call hap_fetch,$(HAPROXY_VERSION),$(BUILD)/haproxy-$(HAPROXY_VERSION)-asan),$(HAPROXY_ASAN_OPTS),$(BUILD)/bin/haproxy-asan $(BUILD)/bin/haproxy-$(HAPROXY_VERSION)-asan)
 endif
 
+haproxy-all: haproxy $(addprefix haproxy-,$(HAP_SERIES_AVAILABLE))
+	$(if $(HAP_SERIES_MISSING),@echo 'haproxy-all: skipped $(call hap_sq,$(HAP_MISSING_WHY))')
+
 haproxy-fetch:
-	@$(HAPROXY_FETCH) 2.6 $(BUILD)/haproxy-2.6
-	@$(HAPROXY_FETCH) 3.0 $(BUILD)/haproxy-3.0
+	@$(call hap_fetch,2.6,$(BUILD)/haproxy-2.6)
+	@$(call hap_fetch,3.0,$(BUILD)/haproxy-3.0)
 
 haproxy-clean:
 	rm -rf $(BUILD)/haproxy-* $(BUILD)/bin/haproxy $(BUILD)/bin/haproxy-*
 
-.PHONY: haproxy haproxy-all haproxy-asan haproxy-fetch haproxy-clean $(addprefix haproxy-,$(HAP_SERIES))
+.PHONY: haproxy haproxy-all haproxy-asan haproxy-fetch haproxy-clean $(addprefix haproxy-,$(HAP_SERIES_TARGETS))
