@@ -33,8 +33,8 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from mqtttest import (DISCONNECT, RECIPES, TOP, Suite, addon_line, broker_env,  # noqa: E402
                       check, haproxy_vv, connack_of, connect_packet, free_port, main, mstr, publish_packet,
-                      raw_exchange, raw_session, read_packet, recv_all, subscribe_packet,
-                      v5_props, vbi)
+                      raw_exchange, raw_session, read_packet, recv_all, show_stat,
+                      subscribe_packet, v5_props, vbi)
 
 VERBOSE = False
 INFO = []       # figure lines, printed after each binary's tests
@@ -561,6 +561,87 @@ backend b
     if not r["connack"] or r["connack"][1] != 0:
         bad.append("stay-1 refused: %r" % r)
     check(not bad, "; ".join(bad))
+
+
+@test
+def refuse_counters(env):
+    """mqtt-refuse counts denied requests/responses in the stats exactly as HAProxy's own reject"""
+    ports = env.brokers(1)
+    la, lb = free_port(), free_port()
+    sock = os.path.join(env.dir, "stats.sock")
+    # Two identical frontend/backend pairs: "mq" refuses with the addon's
+    # mqtt-refuse, "hr" with HAProxy's own tcp-request/tcp-response reject.
+    pair = """
+frontend fe_%(n)s
+    bind 127.0.0.1:%(port)d name l_%(n)s
+    option socket-stats
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.mqtt_client_id -m found }
+    tcp-request content %(req)s if { req.mqtt_client_id -m beg banned- }
+    tcp-request content set-var(txn.drain) bool(true) if { req.mqtt_client_id -m beg drain- }
+    default_backend be_%(n)s
+backend be_%(n)s
+    tcp-response inspect-delay 5s
+    tcp-response content %(resp)s if { res.mqtt_connack_code eq 0 } { var(txn.drain) -m bool }
+    server s_%(n)s 127.0.0.1:%(broker)d
+"""
+    cfg = """
+global
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+""" % sock
+    cfg += pair % {"n": "mq", "port": la, "req": "mqtt-refuse banned",
+                   "resp": "mqtt-refuse server-moved", "broker": ports[0]}
+    cfg += pair % {"n": "hr", "port": lb, "req": "reject", "resp": "reject", "broker": ports[0]}
+    env.haproxy_run(cfg, ports=[la, lb])
+    fields = [("fe_%s", "FRONTEND", "dreq"), ("fe_%s", "FRONTEND", "dresp"),
+              ("fe_%s", "l_%s", "dreq"), ("fe_%s", "l_%s", "dresp"),
+              ("be_%s", "BACKEND", "dresp"), ("be_%s", "s_%s", "dresp")]
+
+    def counters(n):
+        # the port probes of haproxy_run were denied too ("reject unless"):
+        # the test compares differences of two snapshots
+        time.sleep(0.3)
+        st = show_stat(sock)
+        out = {}
+        for px, sv, f in fields:
+            row = st.get((px % n, sv % n if "%" in sv else sv))
+            check(row is not None, "no stats row %s/%s: %r" % (px % n, sv, sorted(st)))
+            out[(px, sv, f)] = int(row.get(f) or 0)
+        return out
+    mq0, hr0 = counters("mq"), counters("hr")
+    n_req, n_resp, n_ok = 3, 4, 2
+    for port in (la, lb):
+        for i in range(n_req):
+            raw_exchange(port, connect_packet("banned-%d" % i))
+        for i in range(n_resp):
+            raw_exchange(port, connect_packet("drain-%d" % i))
+        for i in range(n_ok):
+            r = raw_session(port, connect_packet("fine-%d" % i), whoami=False)
+            check(r["connack"] and r["connack"][1] == 0, "fine-%d refused on %d: %r" % (i, port, r))
+    # the banned clients were answered by the addon: a CONNACK, then close
+    got, closed = raw_exchange(la, connect_packet("banned-x"))
+    check(got == bytes.fromhex("20020005") and closed, "mqtt-refuse banned: %s" % got.hex())
+    n_req += 1
+    got, closed = raw_exchange(lb, connect_packet("banned-x"))
+    check(got == b"" and closed, "reject: %s" % got.hex())
+    mq1, hr1 = counters("mq"), counters("hr")
+    mq = {k: mq1[k] - mq0[k] for k in fields}
+    hr = {k: hr1[k] - hr0[k] for k in fields}
+    INFO.append("denied counters (mqtt-refuse / HAProxy reject): " + ", ".join(
+        "%s/%s %s %d/%d" % (px.replace("_%s", ""), sv.replace("_%s", ""), f, mq[k], hr[k])
+        for k in fields for px, sv, f in [k]))
+    check(mq[fields[0]] == n_req, "frontend dreq %d after %d request refusals" % (mq[fields[0]], n_req))
+    check(mq[fields[4]] == n_resp, "backend dresp %d after %d response refusals"
+          % (mq[fields[4]], n_resp))
+    diff = ["%s/%s %s: mqtt-refuse %d, reject %d" % (px % "*", sv % "*" if "%" in sv else sv, f,
+                                                     mq[(px, sv, f)], hr[(px, sv, f)])
+            for px, sv, f in fields if mq[(px, sv, f)] != hr[(px, sv, f)]]
+    check(not diff, "counted unlike HAProxy's own reject: " + "; ".join(diff))
 
 
 @test
