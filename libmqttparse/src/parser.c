@@ -1312,60 +1312,55 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	bend = at + bl;
 	while (at < bend) {
 		unsigned id = *at++, kind = kinds[id];
-		uint64_t bit = 1ull << (id & 63);
 
+		if (kind <= FK_U32NZ) {
+			/* an integer (or FK_NONE: not for the fast path) */
+			uint64_t bit = 1ull << (id & 63);
+
+			if (kind == FK_NONE || (seen & bit))
+				return 0; /* a single-valued property repeated */
+			seen |= bit;
+			if (kind == FK_FLAG) {
+				if (at >= bend || at[0] > 1)
+					return 0;
+				x = at[0];
+				at += 1;
+			} else if (kind <= FK_U16NZ) {
+				if (bend - at < 2)
+					return 0;
+				x = load_be16(at);
+				at += 2;
+				if (kind == FK_U16NZ && x == 0)
+					return 0;
+			} else {
+				if (bend - at < 4)
+					return 0;
+				x = load_be32(at);
+				at += 4;
+				if (kind == FK_U32NZ && x == 0)
+					return 0;
+			}
+			if (pr)
+				mqttp__prop_store_int(pr, id, x);
+			continue;
+		}
 		if (kind == FK_PAIR) {
 			if (!fast_str(d, &at, bend, &v, &n, 0) || !fast_str(d, &at, bend, &v, &n, 0))
 				return 0;
 			users++;
 			continue;
 		}
-		if (seen & bit)
-			return 0; /* a single-valued property repeated */
-		seen |= bit;
-		switch (kind) {
-		case FK_FLAG:
-			if (at >= bend || at[0] > 1)
-				return 0;
-			x = at[0];
-			at += 1;
-			break;
-		case FK_U16:
-		case FK_U16NZ:
-			if (bend - at < 2)
-				return 0;
-			x = load_be16(at);
-			if (kind == FK_U16NZ && x == 0)
-				return 0;
-			at += 2;
-			break;
-		case FK_U32:
-		case FK_U32NZ:
-			if (bend - at < 4)
-				return 0;
-			x = load_be32(at);
-			if (kind == FK_U32NZ && x == 0)
-				return 0;
-			at += 4;
-			break;
-		case FK_BIN:
+		if (seen & (1ull << (id & 63)))
+			return 0;
+		seen |= 1ull << (id & 63);
+		if (kind == FK_BIN) {
 			if (!fast_bin(&at, bend, &v, &n))
 				return 0;
-			if (pr)
-				fast_store(mqttp__prop_bytes(pr, id), d, v, n);
-			continue;
-		case FK_STR:
-		case FK_TOPIC:
-			if (!fast_str(d, &at, bend, &v, &n, kind == FK_TOPIC) || (kind == FK_TOPIC && n == 0))
-				return 0;
-			if (pr)
-				fast_store(mqttp__prop_bytes(pr, id), d, v, n);
-			continue;
-		default:
+		} else if (!fast_str(d, &at, bend, &v, &n, kind == FK_TOPIC) || (kind == FK_TOPIC && n == 0)) {
 			return 0;
 		}
 		if (pr)
-			mqttp__prop_store_int(pr, id, x);
+			fast_store(mqttp__prop_bytes(pr, id), d, v, n);
 	}
 	if (((seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
 	    users > p->max_user_properties)
@@ -1935,6 +1930,61 @@ static FAST_NOINLINE enum mqttp_status feed_machine(struct mqttp_parser *p, cons
 	return MQTTP_NEED_MORE;
 }
 
+/* A packet's first byte: its fast path, else the state machine. */
+static FAST_NOINLINE enum mqttp_status feed_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                  size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	uint32_t n = 0;
+
+	if ((d[0] >> 4) == MQTTP_PUBLISH)
+		n = publish_fast(p, d, len, cb, ctx);
+	else if (d[0] == 0x10)
+		n = connect_fast(p, p, d, len, cb, ctx, NULL);
+	else if (d[0] == 0x20)
+		n = connack_fast(p, d, len, cb, ctx);
+	if (!n)
+		return feed_machine(p, d, len, consumed, cb, ctx);
+	/* st and sub are already ST_TYPE and R_NONE */
+	*consumed = n;
+	p->packets++;
+	if (d[0] == 0x10)
+		p->checks |= K_VERSION_SET; /* the stream's version is now known */
+	p->status = MQTTP_DONE;
+	return MQTTP_DONE;
+}
+
+/* Bytes d[0, len) inside a string or binary value that do not end it:
+ * when they are plain ASCII (or binary), taken as bytes_run() would take
+ * them, without the state machine; else the state machine. */
+static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	if (p->elem == E_NAME ||
+	    (p->elem == E_STR && (p->utf8_need != 0 ||
+	                          !fast_ascii(d, d, (uint32_t)len, d + len, (p->hflags & H_TOPIC) != 0))))
+		return feed_machine(p, d, len, consumed, cb, ctx);
+	if (cb) {
+		struct sink k;
+
+		k.cb = cb;
+		k.ctx = ctx;
+		emit_frag(p, &k, d, (uint32_t)len, 0);
+	}
+	p->offset += (uint32_t)len;
+	if (p->in_props)
+		p->props_left -= (uint32_t)len;
+	p->left -= (uint32_t)len;
+	*consumed = len;
+	p->status = MQTTP_NEED_MORE;
+	return MQTTP_NEED_MORE;
+}
+
+/*
+ * Speed only, like everything here but the last line: mqttp_feed makes
+ * tail calls only, so it needs no stack frame, and a single byte inside a
+ * value (a packet arriving byte by byte) is taken here as bytes_run()
+ * would take it, without the state machine.
+ */
 enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
                              size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
@@ -1945,25 +1995,25 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		/* a zero-length call changes nothing, not even status */
 		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
 	}
-	if (p->st == ST_TYPE) {
-		uint32_t n = 0;
+	if (p->sub == R_BYTES && len < p->left) {
+		uint8_t b = d[0];
 
-		if ((d[0] >> 4) == MQTTP_PUBLISH)
-			n = publish_fast(p, d, len, cb, ctx);
-		else if (d[0] == 0x10)
-			n = connect_fast(p, p, d, len, cb, ctx, NULL);
-		else if (d[0] == 0x20)
-			n = connack_fast(p, d, len, cb, ctx);
-		if (n) {
-			/* st and sub are already ST_TYPE and R_NONE */
-			*consumed = n;
-			p->packets++;
-			if (d[0] == 0x10)
-				p->checks |= K_VERSION_SET; /* the stream's version is now known */
-			p->status = MQTTP_DONE;
-			return MQTTP_DONE;
+		if (len > 1 || cb)
+			return feed_run(p, d, len, consumed, cb, ctx);
+		if (p->elem == E_STR ? p->utf8_need == 0 && (uint8_t)(b - 0x20) < 0x5F &&
+		                       (!(p->hflags & H_TOPIC) || (b != '+' && b != '#'))
+		    : p->elem == E_NAME ? name_byte_ok(p, p->fld_len - p->left, b) : 1) {
+			p->offset++;
+			if (p->in_props)
+				p->props_left--;
+			p->left--;
+			*consumed = 1;
+			p->status = MQTTP_NEED_MORE;
+			return MQTTP_NEED_MORE;
 		}
 	}
+	if (p->st == ST_TYPE)
+		return feed_start(p, d, len, consumed, cb, ctx);
 	return feed_machine(p, d, len, consumed, cb, ctx);
 }
 
