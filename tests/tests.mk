@@ -100,11 +100,13 @@ check-rewrite-broker: $(LIB_SO)
 	$(PYTHON) $(TEST_DIR)/e2e/test_rewrite_broker.py $(BUILD)/lib/libmqttparse.so
 check: check-rewrite-broker
 
-# End-to-end tests of the HAProxy addon (real HAProxy 2.6 and 3.0, brokers, clients).
+# End-to-end tests of the HAProxy addon (real HAProxy, brokers, clients): the whole
+# suite on HAProxy 3.0 and 3.4, a smoke subset on 2.6, 2.8, 3.2 and 3.5-dev (the
+# helpers shared by the suites are tests/lib/).
 -include $(TOP)/tests/e2e/e2e.mk
 check: check-e2e
 
-# Fault and load tests (storm/failover, peers reload, slow clients) and the
-# AddressSanitizer run of the end-to-end and fault suites.
+# Fault and load tests (storm/failover, peers reload, slow clients) on HAProxy 3.0
+# and 3.4, and the AddressSanitizer run (HAProxy 3.0) of the end-to-end and fault suites.
 -include $(TOP)/tests/fault/fault.mk
 check: check-fault check-fault-asan
