@@ -8,8 +8,10 @@
 
 #if defined(__GNUC__)
 #define MQTTP_HIDDEN __attribute__((visibility("hidden")))
+#define MQTTP_ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define MQTTP_HIDDEN
+#define MQTTP_ALWAYS_INLINE
 #endif
 
 /* sizeof(struct mqttp_connect) and sizeof(struct mqttp_connack), defined in
@@ -42,8 +44,9 @@ static inline struct mqttp_bytes *mqttp__prop_bytes(struct mqttp_properties *pr,
 	}
 }
 
-/* Store an integer property's value in a struct mqttp_properties. */
-static inline void mqttp__prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
+/* Store an integer property's value in a struct mqttp_properties (always
+ * inlined: speed only, for the one-shot decoders' loop). */
+static inline MQTTP_ALWAYS_INLINE void mqttp__prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
 {
 	switch (id) {
 	case 0x11: pr->session_expiry_interval = v; break;
