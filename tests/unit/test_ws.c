@@ -131,6 +131,8 @@ static const struct ws_vector ws_vectors[] = {
 	{ "5.5.1 close reason: truncated character", "88 83" K0 "03E8 E2", CLIENT, 0, 0, 0, 0, 0, ERR(CLOSE_UTF8, 8, 0), "F88/3" },
 	{ "5.5.1 close reason: truncated after ASCII", "88 86" K0 "03E8 'ab' E282", CLIENT, 0, 0, 0, 0, 0, ERR(CLOSE_UTF8, 10, 0), "F88/6" },
 	{ "5.5.1 close reason: surrogate", "88 85" K0 "03E8 EDA080", CLIENT, 0, 0, 0, 0, 0, ERR(CLOSE_UTF8, 8, 0), "F88/5" },
+	{ "5.5.1 close reason: 3-byte overlong (E0 80)", "88 85" K0 "03E8 E08080", CLIENT, 0, 0, 0, 0, 0, ERR(CLOSE_UTF8, 8, 0), "F88/5" },
+	{ "5.5.1 close reason: U+0800 (E0 A0 80)", "88 85" K0 "03E8 E0A080", CLIENT, 0, 0, 0, 0, 0, OK_CLOSE, "F88/5=03e8e0a080C1000 " },
 	{ "5.5.1 close reason: overlong", "88 84" K0 "03E8 C0AF", CLIENT, 0, 0, 0, 0, 0, ERR(CLOSE_UTF8, 8, 0), "F88/4" },
 	{ "5.5.1 close reason: over U+10FFFF", "88 86" K0 "03E8 F4908080", CLIENT, 0, 0, 0, 0, 0, ERR(CLOSE_UTF8, 8, 0), "F88/6" },
 	{ "5.5.1 close reason: bad UTF-8, lenient", "88 84" K0 "03E8 C328", CLIENT, MQTTP_WS_LENIENT_CLOSE_PAYLOAD, 0, 0, 0, 0, OK_CLOSE, "F88/4=03e8c328C1000 " },
@@ -642,6 +644,7 @@ START_TEST(t_ws_key_valid)
 	ck_assert_int_eq(mqttp_ws_key_valid("dGhlIHNhbXBsZSBub25jZQ==", 24), 1);
 	ck_assert_int_eq(mqttp_ws_key_valid("AQIDBAUGBwgJCgsMDQ4PEA==", 24), 1);
 	ck_assert_int_eq(mqttp_ws_key_valid("////////////////////ww==", 24), 1);
+	ck_assert_int_eq(mqttp_ws_key_valid("+09azAZ+++++++++++++Qw==", 24), 1);
 	ck_assert_int_eq(mqttp_ws_key_valid("dGhlIHNhbXBsZSBub25jZR==", 24), 0); /* not canonical */
 	ck_assert_int_eq(mqttp_ws_key_valid("dGhlIHNhbXBsZSBub25jZQ=", 23), 0);
 	ck_assert_int_eq(mqttp_ws_key_valid("dGhlIHNhbXBsZSBub25jZQ==x", 25), 0);
