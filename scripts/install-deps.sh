@@ -54,7 +54,6 @@ else
 	exit 1
 fi
 
-say "installing ${missing[*]}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 export DEBIAN_FRONTEND=noninteractive
@@ -71,6 +70,7 @@ for p in "${missing[@]}"; do
 	if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then unknown+=("$p"); else known+=("$p"); fi
 done
 rc=0
+[ ${#known[@]} -eq 0 ] || say "installing ${known[*]}"
 if [ ${#known[@]} -gt 0 ] &&
    ! $SUDO apt-get install -y -q --no-install-recommends "${known[@]}" >"$log" 2>&1; then
 	say "apt-get install ${known[*]} failed:"
