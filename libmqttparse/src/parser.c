@@ -1949,11 +1949,12 @@ static FAST_NOINLINE enum mqttp_status feed_machine(struct mqttp_parser *p, cons
 static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                                      size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
-	unsigned flags = d[0] & 0x0Fu, qos = (flags >> 1) & 3u, pidlen = qos ? 2u : 0u;
+	unsigned flags = d[0] & 0x0Fu, pidlen = (flags & 6) ? 2u : 0u;
 	uint32_t rl, hl, n;
 
-	/* publish_fast() written out, its events last: only tail calls here */
-	if (qos == 3 || ((flags & 8) && qos == 0) ||
+	/* publish_fast() written out, its events last: only tail calls here.
+	 * 0x3C3F: the flag nibbles allowed (not QoS 3, no DUP with QoS 0). */
+	if (!((0x3C3Fu >> flags) & 1) ||
 	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
 	    !fast_header(d, len, &rl, &hl) ||
 	    (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
@@ -1962,7 +1963,7 @@ static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, con
 	n = load_be16(d + hl);
 	if (n > rl - 2u - pidlen || (n == 0 && p->version != MQTTP_V5) ||
 	    !fast_ascii(d, d + hl + 2, n, d + hl + rl, 1) ||
-	    (qos && load_be16(d + hl + 2 + n) == 0))
+	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return feed_machine(p, d, len, consumed, cb, ctx);
 	/* packet_begin()'s public fields; its private ones only matter to the
 	 * state machine, which resets them on the next packet's first byte */
@@ -2058,6 +2059,14 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		/* a zero-length call changes nothing, not even status */
 		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
 	}
+	if (p->st == ST_TYPE) {
+		if ((d[0] >> 4) == MQTTP_PUBLISH)
+			return publish_start(p, d, len, consumed, cb, ctx);
+		if (d[0] == 0x10)
+			return connect_start(p, d, len, consumed, cb, ctx);
+		if (d[0] == 0x20)
+			return connack_start(p, d, len, consumed, cb, ctx);
+	}
 	if (p->sub == R_BYTES && len < p->left) {
 		uint8_t b = d[0];
 
@@ -2074,14 +2083,6 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 			p->status = MQTTP_NEED_MORE;
 			return MQTTP_NEED_MORE;
 		}
-	}
-	if (p->st == ST_TYPE) {
-		if ((d[0] >> 4) == MQTTP_PUBLISH)
-			return publish_start(p, d, len, consumed, cb, ctx);
-		if (d[0] == 0x10)
-			return connect_start(p, d, len, consumed, cb, ctx);
-		if (d[0] == 0x20)
-			return connack_start(p, d, len, consumed, cb, ctx);
 	}
 	return feed_machine(p, d, len, consumed, cb, ctx);
 }
