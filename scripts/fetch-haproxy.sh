@@ -330,9 +330,11 @@ while IFS=$'\t' read -r ver suite url size sha; do
         # settings apply, and it checks the hash too.
         if ! /usr/lib/apt/apt-helper -o "APT::Sandbox::User=$user" \
                 download-file "$url" "$tmp" "SHA256:$sha" >"$tmp.log" 2>&1; then
-            err=$(grep -E '^(E:|Err:|W:)' "$tmp.log" | head -n2 | tr '\n' ' ')
+            # "E: Failed to fetch <url>  404  Not Found [IP: ...]" -> "404  Not Found"
+            err=$(grep -m1 -E '^(E|W):' "$tmp.log" \
+                  | sed -e 's/^[EW]: Failed to fetch [^ ]* *//' -e 's/ *\[IP:[^]]*\]//' || true)
             tried+=("haproxy $ver ($suite): $url: $err")
-            say "  not served (${err:-no reason given}); trying the next candidate"
+            say "  not served (${err:-no reason given})"
             rm -f "$tmp" "$tmp.log"
             continue
         fi
@@ -341,7 +343,7 @@ while IFS=$'\t' read -r ver suite url size sha; do
     got_size=$(stat -c %s "$tmp"); got_sha=$(sha256 "$tmp")
     if [ "$got_size" != "$size" ] || [ "$got_sha" != "$sha" ]; then
         tried+=("haproxy $ver ($suite): $url: got $got_size bytes, SHA-256 $got_sha; the index says $size bytes, $sha")
-        say "  it does not match the index (size or SHA-256); trying the next candidate"
+        say "  it does not match the index (size or SHA-256)"
         rm -f "$tmp"
         continue
     fi
