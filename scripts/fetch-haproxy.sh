@@ -81,21 +81,28 @@ fi
 tree_ok() { [ -f "$1/Makefile" ] && [ -d "$1/include/haproxy" ]; }
 want_sha=
 [ -z "$tarball" ] || want_sha=$(sha256 "$tarball")
-if [ -f "$stamp" ] && { [ -n "$tarball" ] || [ "${HAPROXY_REFRESH:-}" != 1 ]; }; then
+fast_path() {
+    local name origin kind want
+    [ -f "$stamp" ] || return 0
+    [ -n "$tarball" ] || [ "${HAPROXY_REFRESH:-}" != 1 ] || return 0
     read -r name origin kind < "$stamp" || true
-    if [ -n "$tarball" ]; then want_kind="tarball $want_sha"; else want_kind="debian"; fi
-    if tree_ok "$destdir/${name:-.none}" && case $want_kind in
+    if [ -n "$tarball" ]; then want="tarball $want_sha"; else want="debian"; fi
+    if tree_ok "$destdir/${name:-.none}" && case $want in
             debian) [ "${kind:-}" = debian ] ;;
-            *) [ "${kind:-} ${origin:-}" = "$want_kind" ] ;;
+            *) [ "${kind:-} ${origin:-}" = "$want" ] ;;
         esac; then
         printf '%s\n' "$destdir/$name"
         exit 0
     fi
-fi
+}
+fast_path
 
 # One fetch at a time per cache (parallel make may run several series).
 exec 9>"$cache/.fetch-haproxy.lock"
 flock 9
+# Another run (e.g. fuzz.mk's and a build's under make -j2) may have unpacked
+# this very tree while we waited: use it rather than replace it under its build.
+fast_path
 
 # Unpack tarball $1 (SHA-256 $2, origin kind $3) into $destdir as haproxy-<version>.
 unpack() {
