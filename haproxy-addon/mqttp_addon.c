@@ -38,6 +38,7 @@
 #include <haproxy/tools.h>
 
 #include "mqttp_compat.h"
+#include "mqttp_options.h"
 
 #include <mqttparse.h>
 
@@ -150,7 +151,7 @@ static void mqa_parser_reset(struct mqa_state *st, unsigned int dir, unsigned in
 
 	memset(st, 0, sizeof(*st));
 	st->dir = dir;
-	mqttp_options_default(&opt);
+	mqa_options_get(&opt); /* global mqtt-lenient, mqtt-max-* (mqttp_options.c) */
 	opt.checks = dir ? MQTTP_CHECK_FROM_SERVER : MQTTP_CHECK_FROM_CLIENT;
 	opt.version = (uint8_t)version;
 	mqttp_init(&st->p, &opt);
@@ -173,6 +174,16 @@ static struct mqa_state *mqa_set(const struct stream *s)
 	size_t h = ((size_t)s >> 6) ^ s->uniq_id;
 
 	return &mqa_cache[(h % MQA_CACHE_SETS) * MQA_CACHE_WAYS];
+}
+
+void mqa_cache_forget(const struct stream *s, unsigned int dir)
+{
+	struct mqa_state *set = mqa_set(s);
+	int i;
+
+	for (i = 0; i < MQA_CACHE_WAYS; i++)
+		if (set[i].strm == s && set[i].uniq_id == s->uniq_id && set[i].dir == dir)
+			set[i].strm = NULL;
 }
 
 /* Returns the cache slot of (s, dir): the existing one, or a fresh one

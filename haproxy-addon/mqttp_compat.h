@@ -15,6 +15,16 @@
  *    per-thread-group counters from 3.3 on (16eb0fab3, 75e480d10,
  *    c24de077b). `COUNTERS_SHARED_TG` (counters-t.h) appears in exactly the
  *    trees that have both changes, so it selects both.
+ *  - Log-format expressions of rules (`rule->arg.http.fmt`): a `struct
+ *    lf_expr` from 3.0 on, a bare list of logformat nodes before. The log
+ *    encoding options (`LOG_OPT_ENCODE`, log-t.h) came with lf_expr in the
+ *    3.0 development cycle and mark it. parse_logformat_string() and
+ *    build_logline() take the right type in each tree, so only init and
+ *    release differ.
+ *  - A rewrite of request bytes in place (mqttp_rewrite.c) changes how many
+ *    bytes the channel holds: mqa_chn_total_adjust() moves the received
+ *    count with it, so that "bytes received - bytes in the buffer" still
+ *    says that nothing was forwarded.
  */
 #ifndef MQTTP_COMPAT_H
 #define MQTTP_COMPAT_H
@@ -30,9 +40,17 @@
 #include <haproxy/stconn-t.h>
 #include <haproxy/stream-t.h>
 
+#include <haproxy/action-t.h>
+#include <haproxy/log.h>
+#include <haproxy/sample.h>
+
 #ifdef COUNTERS_SHARED_TG
 #define MQA_HAVE_SC_BYTES_IN 1
 #define MQA_HAVE_TG_COUNTERS 1
+#endif
+
+#ifdef LOG_OPT_ENCODE
+#define MQA_HAVE_LF_EXPR 1
 #endif
 
 /* Number of bytes received so far on the request (<dir> 0) or response
@@ -45,6 +63,52 @@ static inline unsigned long long mqa_chn_total(const struct stream *s, unsigned 
 	return dir ? s->scb->bytes_in : s->scf->bytes_in;
 #else
 	return dir ? s->res.total : s->req.total;
+#endif
+}
+
+/* Adds <delta> (may be negative) to the bytes received on the request
+ * (<dir> 0) or response (<dir> 1) channel of <s>, after a rewrite in place
+ * changed the number of bytes the buffer holds. */
+static inline void mqa_chn_total_adjust(struct stream *s, unsigned int dir, long long delta)
+{
+#ifdef MQA_HAVE_SC_BYTES_IN
+	if (dir)
+		s->scb->bytes_in += delta;
+	else
+		s->scf->bytes_in += delta;
+#else
+	if (dir)
+		s->res.total += delta;
+	else
+		s->req.total += delta;
+#endif
+}
+
+/* Prepares the log-format expression of <rule> (rule->arg.http.fmt) before
+ * parse_logformat_string() fills it. */
+static inline void mqa_rule_fmt_init(struct act_rule *rule)
+{
+#ifdef MQA_HAVE_LF_EXPR
+	lf_expr_init(&rule->arg.http.fmt);
+#else
+	LIST_INIT(&rule->arg.http.fmt);
+#endif
+}
+
+/* Frees the log-format expression of <rule>. */
+static inline void mqa_rule_fmt_free(struct act_rule *rule)
+{
+#ifdef MQA_HAVE_LF_EXPR
+	lf_expr_deinit(&rule->arg.http.fmt);
+#else
+	struct logformat_node *lf, *lfb;
+
+	list_for_each_entry_safe(lf, lfb, &rule->arg.http.fmt, list) {
+		LIST_DELETE(&lf->list);
+		release_sample_expr(lf->expr);
+		free(lf->arg);
+		free(lf);
+	}
 #endif
 }
 

@@ -100,6 +100,18 @@ check-rewrite-broker: $(LIB_SO)
 	$(PYTHON) $(TEST_DIR)/e2e/test_rewrite_broker.py $(BUILD)/lib/libmqttparse.so
 check: check-rewrite-broker
 
+# The CONNECT rewrite actions end to end (real TLS client certificates, mosquitto
+# brokers, a byte-capturing backend) on HAProxy 3.0 and 3.4; the recipes
+# rewrite-cert.cfg and rewrite-tenant-sni.cfg. REWRITE_E2E_ARGS='-k tenant -v'.
+include $(TOP)/tests/lib/lib.mk
+REWRITE_E2E_SERIES ?= 3.0 3.4
+REWRITE_E2E_ARGS   ?=
+.PHONY: check-rewrite-e2e
+check-rewrite-e2e: $(addprefix haproxy-,$(call test_usable,$(REWRITE_E2E_SERIES)))
+	@$(TOP)/tests/lib/matrix.sh check-rewrite-e2e $(TOP)/tests/e2e/test_rewrite_e2e.py \
+		--args '$(REWRITE_E2E_ARGS)' $(call test_entries,full,$(REWRITE_E2E_SERIES))
+check: check-rewrite-e2e
+
 # End-to-end tests of the HAProxy addon (real HAProxy, brokers, clients): the whole
 # suite on HAProxy 3.0 and 3.4, a smoke subset on 2.6, 2.8, 3.2 and 3.5-dev (the
 # helpers shared by the suites are tests/lib/).

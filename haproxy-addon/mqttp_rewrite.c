@@ -1,0 +1,403 @@
+/*
+ * mqttp_rewrite.c - tcp-request content actions that rewrite the client's
+ * CONNECT before it reaches the broker:
+ *
+ *   mqtt-set-client-id <fmt>     mqtt-set-username <fmt>     mqtt-set-password <fmt>
+ *   mqtt-unset-username          mqtt-unset-password
+ *
+ * <fmt> is a log-format string, as for http-request set-header. The action
+ * waits (yields) until the whole CONNECT is in the request buffer, like
+ * req.mqtt_is_valid. It then builds the new CONNECT with the library's
+ * rewriter (mqttp_rewrite_connect: every other byte kept, remaining length
+ * re-encoded, the new value checked by the rules the parser applies) and
+ * replaces the CONNECT's bytes in the channel's input, before anything is
+ * forwarded, as Lua's Channel:set does; bytes after the CONNECT stay as
+ * they are. The received byte count follows the size change, and the
+ * addon's parse state of the request is forgotten, so every req.mqtt_*
+ * fetch evaluated afterwards (balance hash, stick on, set-var, logs)
+ * answers from the rewritten CONNECT.
+ *
+ * Refusals, each logged with its reason: an invalid CONNECT, or a new
+ * value the rules refuse, gets the CONNACK a broker would send in the
+ * client's version (client id: 0x85 / return code 2; user name or
+ * password: 0x86 / 4; a result too large: 0x95 / close; a malformed 3.1.1
+ * CONNECT: close); a CONNECT that does not fit in the request buffer
+ * (tune.bufsize - tune.maxrewrite) or never completes is refused too. A
+ * packet is never forwarded half-rewritten: the buffer is changed only once
+ * the whole new CONNECT is built and known to fit.
+ *
+ * Filters: if a data filter on the request already saw part of the input
+ * (its offset is past what was forwarded), the bytes it saw would change
+ * under it; the action then refuses instead of rewriting. Otherwise the
+ * rewrite happens before every filter sees the bytes, and no filter offset
+ * needs flt_update_offsets().
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <haproxy/api.h>
+#include <haproxy/action.h>
+#include <haproxy/buf.h>
+#include <haproxy/channel.h>
+#include <haproxy/chunk.h>
+#include <haproxy/filters.h>
+#include <haproxy/global.h>
+#include <haproxy/log.h>
+#include <haproxy/proxy.h>
+#include <haproxy/sample.h>
+#include <haproxy/sc_strm.h>
+#include <haproxy/stream.h>
+#include <haproxy/tcp_rules.h>
+#include <haproxy/tools.h>
+
+#include "mqttp_compat.h"
+#include "mqttp_options.h"
+
+#include <mqttparse.h>
+
+/* Which field an action changes (rule->arg.http.i). */
+enum mqr_kind {
+	MQR_SET_CLIENT_ID = 0,
+	MQR_SET_USERNAME,
+	MQR_SET_PASSWORD,
+	MQR_UNSET_USERNAME,
+	MQR_UNSET_PASSWORD,
+};
+
+static const char *const mqr_kw[] = {
+	"mqtt-set-client-id", "mqtt-set-username", "mqtt-set-password",
+	"mqtt-unset-username", "mqtt-unset-password",
+};
+
+/*
+ * Each rewrite is applied once per stream. HAProxy re-runs a tcp-request
+ * content rule set from its first rule when a later rule's condition lacks
+ * data, so an action that already rewrote the CONNECT may run again on the
+ * rewritten bytes ("tenant-a/tenant-a/..."). Every rewrite rule gets one
+ * bit (at most 64 rules), and a per-thread cache remembers, per stream,
+ * which rules have been applied. A stream is always processed by one
+ * thread; sets of MQR_WAYS keep recent streams, and an entry is only lost
+ * when more than MQR_WAYS streams of one set rewrote since (the rewrite
+ * would then run again: documented).
+ */
+#define MQR_SETS 256
+#define MQR_WAYS 4
+#define MQR_MAX_RULES 64
+
+struct mqr_done {
+	const struct stream *strm;
+	unsigned int uniq_id;
+	unsigned int stamp;
+	uint64_t rules;        /* bits of the rules applied */
+};
+
+static THREAD_LOCAL struct mqr_done mqr_done_cache[MQR_SETS * MQR_WAYS];
+static THREAD_LOCAL unsigned int mqr_clock;
+static unsigned int mqr_nb_rules;
+
+/* The entry of stream <s>, or NULL; with <create>, a fresh one (LRU way). */
+static struct mqr_done *mqr_done_get(const struct stream *s, int create)
+{
+	size_t h = (((size_t)s >> 6) ^ s->uniq_id) % MQR_SETS;
+	struct mqr_done *set = &mqr_done_cache[h * MQR_WAYS], *victim = set;
+	int i;
+
+	for (i = 0; i < MQR_WAYS; i++) {
+		if (set[i].strm == s && set[i].uniq_id == s->uniq_id)
+			return &set[i];
+		if ((int)(set[i].stamp - victim->stamp) < 0)
+			victim = &set[i];
+	}
+	if (!create)
+		return NULL;
+	victim->strm = s;
+	victim->uniq_id = s->uniq_id;
+	victim->stamp = ++mqr_clock;
+	victim->rules = 0;
+	return victim;
+}
+
+/* Which field an action changes, and the rule's bit: rule->arg.http.i
+ * holds kind | bit << 8. */
+#define MQR_KIND(rule) ((rule)->arg.http.i & 0xff)
+#define MQR_BIT(rule)  (1ull << ((unsigned int)(rule)->arg.http.i >> 8))
+
+/* What the field is called in messages. */
+static const char *mqr_field_name(unsigned int field)
+{
+	switch (field) {
+	case MQTTP_F_CLIENT_ID: return "client id";
+	case MQTTP_F_USERNAME: return "user name";
+	case MQTTP_F_PASSWORD: return "password";
+	default: return "CONNECT";
+	}
+}
+
+/* Logs why the client was refused, on the frontend's loggers. */
+static void mqr_log(struct stream *s, struct act_rule *rule, const char *fmt, const char *detail,
+                    const char *err_name)
+{
+	char addr[64] = "?";
+	const struct sockaddr_storage *src = sc_src(s->scf);
+
+	int port = 0;
+
+	if (src) {
+		addr_to_str(src, addr, sizeof(addr));
+		port = get_host_port(src);
+	}
+	send_log(strm_fe(s), LOG_WARNING, "%s: client %s:%d refused: %s%s%s%s\n",
+	         mqr_kw[MQR_KIND(rule)], addr, port, fmt, detail ? detail : "",
+	         err_name ? " " : "", err_name ? err_name : "");
+}
+
+/* Sends the CONNACK for refusal <reason> (5.0 reason code; 0 = close
+ * without CONNACK) in the client's <version>, closes, counts. */
+static enum act_return mqr_refuse(struct stream *s, struct session *sess, unsigned int version,
+                                  unsigned int reason)
+{
+	uint8_t pkt[16];
+	size_t len = 0;
+	struct buffer msg;
+	int rc;
+
+	if (reason && version == MQTTP_V5)
+		len = mqttp_encode_connack(pkt, sizeof(pkt), MQTTP_V5, 0, 0, reason, NULL, 0, NULL, 0);
+	else if (reason && version && (rc = mqttp_reason_to_return_code(reason)) > 0)
+		len = mqttp_encode_connack(pkt, sizeof(pkt), version, 0, (unsigned int)rc, 0,
+		                           NULL, 0, NULL, 0);
+	chunk_initlen(&msg, (char *)pkt, sizeof(pkt), len);
+	stream_retnclose(s, len ? &msg : NULL);
+	mqa_count_denied_req(sess);
+	if (!(s->flags & SF_ERR_MASK))
+		s->flags |= SF_ERR_PRXCOND;
+	return ACT_RET_ABRT;
+}
+
+/* Has a data filter on the request already looked at input bytes? */
+static int mqr_filters_saw_input(struct stream *s)
+{
+	struct channel *req = &s->req; /* FLT_STRM_OFF() wants a plain name in 3.4 */
+	struct filter *f;
+
+	if (!HAS_REQ_DATA_FILTERS(s))
+		return 0;
+	list_for_each_entry(f, &strm_flt(s)->filters, list) {
+		if (FLT_OFF(f, req) != FLT_STRM_OFF(s, req))
+			return 1;
+	}
+	return 0;
+}
+
+static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
+                               struct session *sess, struct stream *s, int flags)
+{
+	struct channel *req = &s->req;
+	struct mqttp_options opt;
+	struct mqttp_parser p;
+	struct mqttp_rewrite rw;
+	struct mqttp_rewrite_result res;
+	struct mqttp_rw_field *edit;
+	struct buffer *in = NULL, *val = NULL, *out = NULL;
+	enum act_return ret = ACT_RET_CONT;
+	enum mqttp_status st;
+	size_t in_len, used, n;
+	unsigned int kind = MQR_KIND(rule), version;
+	struct mqr_done *done;
+	long long delta;
+
+	if (IS_HTX_STRM(s))
+		return ACT_RET_CONT;
+	done = mqr_done_get(s, 0);
+	if (done && (done->rules & MQR_BIT(rule)))
+		return ACT_RET_CONT; /* this rule already rewrote this stream's CONNECT */
+	mqa_options_get(&opt);
+	opt.checks = MQTTP_CHECK_FROM_CLIENT;
+
+	/* The CONNECT must still be whole in the input, nothing forwarded. */
+	if (co_data(req) || mqa_chn_total(s, 0) != c_data(req)) {
+		mqr_log(s, rule, "the CONNECT was already (partly) forwarded", NULL, NULL);
+		return mqr_refuse(s, sess, 0, 0);
+	}
+	in_len = ci_data(req);
+	in = alloc_trash_chunk();
+	val = alloc_trash_chunk();
+	out = alloc_trash_chunk();
+	if (!in || !val || !out) {
+		mqr_log(s, rule, "out of memory", NULL, NULL);
+		ret = mqr_refuse(s, sess, 0, 0);
+		goto end;
+	}
+	if (in_len > in->size)
+		in_len = in->size;
+	in->data = b_getblk(&req->buf, in->area, in_len, 0);
+
+	/* Wait for the whole CONNECT, as req.mqtt_is_valid does. */
+	mqttp_init(&p, &opt);
+	st = mqttp_feed(&p, in->area, in->data, &used, NULL, NULL);
+	version = mqttp_connack_version(&p);
+	if (st == MQTTP_NEED_MORE) {
+		if (!(flags & ACT_OPT_FINAL) && channel_may_recv(req) && !channel_input_closed(req)) {
+			ret = ACT_RET_YIELD;
+			goto end;
+		}
+		if ((p.have & MQTTP_HAVE_HEADER) &&
+		    (unsigned long long)p.header_len + p.remaining_length > (unsigned long long)channel_recv_limit(req)) {
+			char detail[160];
+			snprintf(detail, sizeof(detail), "CONNECT of %llu bytes does not fit in the request "
+			         "buffer (%u bytes: tune.bufsize - tune.maxrewrite); raise tune.bufsize",
+			         (unsigned long long)p.header_len + p.remaining_length,
+			         (unsigned int)channel_recv_limit(req));
+			mqr_log(s, rule, detail, NULL, NULL);
+			ret = mqr_refuse(s, sess, version, 0x95);
+		} else {
+			mqr_log(s, rule, "incomplete CONNECT (client closed or tcp-request inspect-delay expired)",
+			        NULL, NULL);
+			ret = mqr_refuse(s, sess, 0, 0);
+		}
+		goto end;
+	}
+	if (st == MQTTP_ERROR) {
+		uint8_t pkt[8];
+		struct buffer msg;
+		size_t len = mqttp_encode_refusal(&p, pkt, sizeof(pkt));
+
+		mqr_log(s, rule, "invalid CONNECT: ", mqttp_error_reason((enum mqttp_error)p.error),
+		        mqttp_error_name((enum mqttp_error)p.error));
+		chunk_initlen(&msg, (char *)pkt, sizeof(pkt), len);
+		stream_retnclose(s, len ? &msg : NULL);
+		mqa_count_denied_req(sess);
+		if (!(s->flags & SF_ERR_MASK))
+			s->flags |= SF_ERR_PRXCOND;
+		ret = ACT_RET_ABRT;
+		goto end;
+	}
+
+	/* The new value. */
+	memset(&rw, 0, sizeof(rw));
+	edit = (kind == MQR_SET_CLIENT_ID) ? &rw.client_id :
+	       (kind == MQR_SET_USERNAME || kind == MQR_UNSET_USERNAME) ? &rw.username : &rw.password;
+	if (kind == MQR_UNSET_USERNAME || kind == MQR_UNSET_PASSWORD) {
+		edit->op = MQTTP_RW_REMOVE;
+	} else {
+		val->data = build_logline(s, val->area, val->size, &rule->arg.http.fmt);
+		edit->op = MQTTP_RW_SET;
+		edit->value = (const uint8_t *)val->area;
+		edit->len = val->data;
+	}
+
+	n = mqttp_rewrite_connect(in->area, used, &opt, &rw, out->area, out->size, &res);
+	if (n == 0) {
+		unsigned int reason = res.field == MQTTP_F_CLIENT_ID ? 0x85 :
+		                      res.field ? 0x86 : 0x95;
+		char detail[128];
+
+		snprintf(detail, sizeof(detail), "new %s not valid (%s, byte %u): ",
+		         mqr_field_name(res.field), mqttp_error_reason((enum mqttp_error)res.error),
+		         res.error_offset);
+		mqr_log(s, rule, detail, NULL, mqttp_error_name((enum mqttp_error)res.error));
+		ret = mqr_refuse(s, sess, version, reason);
+		goto end;
+	}
+	delta = (long long)n - (long long)used;
+	if (n > out->size || delta > (long long)c_room(req)) {
+		char detail[160];
+		snprintf(detail, sizeof(detail), "rewritten CONNECT of %zu bytes does not fit in the request "
+		         "buffer; raise tune.bufsize", n);
+		mqr_log(s, rule, detail, NULL, NULL);
+		ret = mqr_refuse(s, sess, version, 0x95);
+		goto end;
+	}
+	if (mqr_filters_saw_input(s)) {
+		mqr_log(s, rule, "a filter already inspected the CONNECT's bytes; rewrite refused", NULL, NULL);
+		ret = mqr_refuse(s, sess, 0, 0);
+		goto end;
+	}
+
+	/* Replace [0, used) of the input with out[0, n): delete, then insert,
+	 * as Lua's Channel:set does; the bytes after the CONNECT move. */
+	if (used != c_data(req))
+		b_move(&req->buf, b_peek_ofs(&req->buf, used), c_data(req) - used, -(ssize_t)used);
+	b_sub(&req->buf, used);
+	if (b_insert_blk(&req->buf, 0, out->area, n) != (int)n) {
+		/* cannot happen: room was checked */
+		mqr_log(s, rule, "internal error inserting the rewritten CONNECT", NULL, NULL);
+		ret = mqr_refuse(s, sess, 0, 0);
+		goto end;
+	}
+	mqa_chn_total_adjust(s, 0, delta);
+	mqa_cache_forget(s, 0);
+	done = mqr_done_get(s, 1);
+	done->stamp = ++mqr_clock;
+	done->rules |= MQR_BIT(rule);
+
+ end:
+	free_trash_chunk(in);
+	free_trash_chunk(val);
+	free_trash_chunk(out);
+	return ret;
+}
+
+static void mqr_release(struct act_rule *rule)
+{
+	if (MQR_KIND(rule) <= MQR_SET_PASSWORD)
+		mqa_rule_fmt_free(rule);
+}
+
+/* Parses one of the five actions (the keyword is args[*orig_arg - 1]). */
+static enum act_parse_ret mqr_parse(const char **args, int *orig_arg, struct proxy *px,
+                                    struct act_rule *rule, char **err)
+{
+	const char *kw = args[*orig_arg - 1];
+	int cur = *orig_arg, kind, cap = 0;
+
+	for (kind = 0; kind < (int)(sizeof(mqr_kw) / sizeof(mqr_kw[0])); kind++)
+		if (strcmp(kw, mqr_kw[kind]) == 0)
+			break;
+	if (kind == (int)(sizeof(mqr_kw) / sizeof(mqr_kw[0]))) {
+		memprintf(err, "unknown MQTT rewrite action '%s'", kw);
+		return ACT_RET_PRS_ERR;
+	}
+	if (mqr_nb_rules >= MQR_MAX_RULES) {
+		memprintf(err, "'%s': at most %d MQTT rewrite actions in the whole configuration", kw,
+		          MQR_MAX_RULES);
+		return ACT_RET_PRS_ERR;
+	}
+	rule->arg.http.i = kind | (int)(mqr_nb_rules++ << 8);
+	rule->action = ACT_CUSTOM;
+	rule->action_ptr = mqr_act;
+	/* the expression is initialised before any error: HAProxy releases a
+	 * rule that failed to parse with release_ptr */
+	if (kind <= MQR_SET_PASSWORD)
+		mqa_rule_fmt_init(rule);
+	rule->release_ptr = mqr_release;
+	if (kind > MQR_SET_PASSWORD) {
+		*orig_arg = cur;
+		return ACT_RET_PRS_OK;
+	}
+	if (!*args[cur] || strcmp(args[cur], "if") == 0 || strcmp(args[cur], "unless") == 0) {
+		memprintf(err, "'%s' expects a log-format string, e.g. '%s %%[ssl_c_s_dn(CN)]'", kw, kw);
+		return ACT_RET_PRS_ERR;
+	}
+	if (px->cap & PR_CAP_FE)
+		cap |= SMP_VAL_FE_REQ_CNT;
+	if (px->cap & PR_CAP_BE)
+		cap |= SMP_VAL_BE_REQ_CNT;
+	px->conf.args.ctx = ARGC_TRQ;
+	if (!parse_logformat_string(args[cur], px, &rule->arg.http.fmt, 0, cap, err))
+		return ACT_RET_PRS_ERR;
+	*orig_arg = cur + 1;
+	return ACT_RET_PRS_OK;
+}
+
+static struct action_kw_list mqr_tcp_req_actions = {ILH, {
+	{ "mqtt-set-client-id",  mqr_parse },
+	{ "mqtt-set-username",   mqr_parse },
+	{ "mqtt-set-password",   mqr_parse },
+	{ "mqtt-unset-username", mqr_parse },
+	{ "mqtt-unset-password", mqr_parse },
+	{ /* END */ }
+}};
+
+INITCALL1(STG_REGISTER, tcp_req_cont_keywords_register, &mqr_tcp_req_actions);
