@@ -1,7 +1,8 @@
 #!/bin/bash
-# parser-bench.sh: run the parser benchmark: wall-clock (ns per packet,
+# parser-bench.sh: run the parser benchmark: thread CPU time (ns per packet,
 # medians), then the same cases under callgrind (instructions per packet,
-# stable on a noisy machine). Prints tables, then `ratio <name> <value>` lines.
+# stable on a noisy machine). Prints tables, `ratio <name> <value>` lines,
+# and last every time ratio beside its instruction ratio.
 #
 #   bench/parser-bench.sh <parser-bench binary> [workdir]
 #
@@ -12,15 +13,15 @@ set -euo pipefail
 bin=${1:?usage: parser-bench.sh <parser-bench binary> [workdir]}
 work=${2:-$(dirname "$bin")/parser-cg}
 
-"$bin"
+rm -rf "$work"
+mkdir -p "$work"
+"$bin" | tee "$work/time.txt"
 
 if [ "${BENCH_NO_CALLGRIND:-}" = 1 ] || ! command -v valgrind >/dev/null; then
 	echo "(callgrind part skipped: valgrind not found or BENCH_NO_CALLGRIND=1)"
 	exit 0
 fi
 
-rm -rf "$work"
-mkdir -p "$work"
 # One dump per case (client requests in the binary), uncompressed names so
 # every part file stands alone.
 valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
@@ -76,4 +77,27 @@ END {
 	}
 	printf "metric ir_publish_stream_feed %.1f\n", g("stream.publish")
 	printf "metric ir_publish_stream_frame %.1f\n", g("frame.publish")
-}' "$work/cases.txt" "$work/ir.txt"
+}' "$work/cases.txt" "$work/ir.txt" | tee "$work/ir-ratios.txt"
+
+# Every time ratio beside its instruction ratio (issue 12's targets marked).
+awk '
+FNR == 1 { f++ }
+f == 1 && ($1 == "ratio" || $1 == "metric") { t[$2] = $3; order[++n] = $2 }
+f == 2 && ($1 == "ratio" || $1 == "metric") { ir[$2] = $3 }
+function target(k) {
+	if (k ~ /^parse_/) return ">= 2.0"
+	if (k ~ /^decode_/) return ">= 1.5"
+	if (k == "arrival_len_connect_v311_vs_haproxy") return ">= 3.0"
+	if (k == "ns_publish_stream_feed") return "<= 6 ns"
+	return ""
+}
+END {
+	printf "\n== Time and instructions side by side (ratios: >1 = faster than HAProxy) ==\n"
+	printf "%-44s %8s %8s  %s\n", "name", "time", "instr.", "target"
+	for (i = 1; i <= n; i++) {
+		k = order[i]; m = k; sub(/^ns_/, "ir_", m)
+		if (k ~ /^ns_publish_stream/) { printf "%-44s %8s %8s  %s\n", k, t[k], ir[m], target(k); continue }
+		if (!(("ir_" k) in ir)) continue
+		printf "%-44s %8s %8s  %s\n", k, t[k], ir["ir_" k], target(k)
+	}
+}' "$work/time.txt" "$work/ir-ratios.txt"
