@@ -122,6 +122,10 @@ static const struct rw_case rw_cases[] = {
 	  "10 V[S'MQTT' 04 02 003C S'abcdef']", 0, 0, 0 },
 	{ "311 unknown op", C311, 0, 0, 0, KEEP, NULL, 7, NULL, KEEP, NULL,
 	  NULL, MQTTP_E_PACKET_LENGTH, MQTTP_F_USERNAME, 0 },
+	{ "311 unknown op on the client id", C311, 0, 0, 0, 3, NULL, KEEP, NULL, KEEP, NULL,
+	  NULL, MQTTP_E_PACKET_LENGTH, MQTTP_F_CLIENT_ID, 0 },
+	{ "311 unknown op on the password", C311, 0, 0, 0, KEEP, NULL, KEEP, NULL, 255, NULL,
+	  NULL, MQTTP_E_PACKET_LENGTH, MQTTP_F_PASSWORD, 0 },
 	{ "311 non-minimal length in, minimal out", "10 8F 00 0004 'MQTT' 04 02 003C 0003 'abc'",
 	  MQTTP_LENIENT_NON_MINIMAL_LENGTH, 0, 0, SET, "'abcd'", KEEP, NULL, KEEP, NULL,
 	  "10 10 0004 'MQTT' 04 02 003C 0004 'abcd'", 0, 0, 0 },
@@ -369,6 +373,20 @@ START_TEST(t_rewrite_input_options)
 	ck_assert_uint_eq(mqttp_rewrite_connect(in, (size_t)n, NULL, &rw, out, sizeof(out), &res), 0);
 	ck_assert_int_eq(res.error, MQTTP_E_TRUNCATED);
 	ck_assert_int_eq(res.field, MQTTP_F_CLIENT_ID);
+	rw.client_id.value = (const uint8_t *)"x";
+	rw.username.op = MQTTP_RW_SET;
+	rw.username.len = 3;
+	ck_assert_uint_eq(mqttp_rewrite_connect(in, (size_t)n, NULL, &rw, out, sizeof(out), &res), 0);
+	ck_assert_int_eq(res.error, MQTTP_E_TRUNCATED);
+	ck_assert_int_eq(res.field, MQTTP_F_USERNAME);
+	rw.username.op = MQTTP_RW_KEEP;
+	rw.password.op = MQTTP_RW_SET;
+	rw.password.len = 3;
+	ck_assert_uint_eq(mqttp_rewrite_connect(in, (size_t)n, NULL, &rw, out, sizeof(out), &res), 0);
+	ck_assert_int_eq(res.error, MQTTP_E_TRUNCATED);
+	ck_assert_int_eq(res.field, MQTTP_F_PASSWORD);
+	rw.password.op = MQTTP_RW_KEEP;
+	rw.client_id.value = NULL;
 	/* NULL value of length 0: empty */
 	rw.client_id.len = 0;
 	ck_assert_uint_eq(mqttp_rewrite_connect(in, (size_t)n, NULL, &rw, out, sizeof(out), &res), (size_t)n - 1);
