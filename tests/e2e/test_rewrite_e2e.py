@@ -442,6 +442,22 @@ def rules_rerun_once(env):
     check(c and c[2] == "t/u", "broker saw %r (all: %r)" % (c, broker_connects(env, 1)))
 
 
+@SUITE.test()
+def dribbled_then_fetches(env):
+    """a CONNECT in pieces is rewritten once whole; later fetches (id, user property) see the new one"""
+    bp = env.broker("broker1")
+    lp = free_port()
+    rules = ('    tcp-request content mqtt-set-client-id "new-%[req.mqtt_client_id]"\n'
+             '    tcp-request content mqtt-refuse not-authorized unless { req.mqtt_client_id -m beg new- } '
+             '{ req.mqtt_user_prop(region) -m str eu } { req.mqtt_proto_version 5 }\n')
+    env.haproxy_run(PLAIN % {"global": "", "lp": lp, "bp": bp, "rules": rules}, ports=[lp])
+    props = b"\x11\x00\x00\x00\x3c\x26\x00\x06region\x00\x02eu"
+    pkt = connect_packet("piecewise", version=5, props=props, user="u", password=b"p")
+    r = raw_session(lp, pkt, chunks=[1, 2, 9, 30, len(pkt) - 3], delay=0.15, version=5)
+    check(r["connack"] and r["connack"][1] == 0, "%r" % (r,))
+    check(wait_connect(env, "new-piecewise"), "broker saw %r" % broker_connects(env, 1))
+
+
 def matrix_argv(argv):
     """tests/lib/matrix.sh calls a runner as RUNNER BIN -- [--smoke] OPTIONS:
     leading binaries become --haproxy BIN, the '--' goes."""
