@@ -1203,6 +1203,12 @@ FAST_INLINE int fast_header(const uint8_t *d, size_t avail, uint32_t *rl, uint32
 		*hl = 2;
 		return d[1] <= avail - 2;
 	}
+	if (avail >= 3 && d[2] < 0x80) { /* speed only: 2 bytes (128 B .. 16 KB) */
+		v = (uint32_t)(d[1] & 0x7F) | (uint32_t)d[2] << 7;
+		*rl = v;
+		*hl = 3;
+		return d[2] != 0 && v <= avail - 3;
+	}
 	for (n = 0; n < 4; n++) {
 		if (1 + n >= avail)
 			return 0;
