@@ -273,6 +273,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (one.final_status != MQTTP_WS_ERROR)
 		ref.frame_start = one.frame_start; /* only meaningful with an error */
 	fw_compare(&one, &ref);
+	/* names and codes of the verdict; mqttp_ws_reset = a fresh reader */
+	{
+		struct mqttp_ws a, b;
+		size_t used;
+
+		FW_CHECK(strncmp(mqttp_ws_error_name((enum mqttp_ws_error)one.error), "MQTTP_WS_E_", 11) == 0);
+		FW_CHECK(mqttp_ws_error_reason((enum mqttp_ws_error)one.error) != NULL);
+		FW_CHECK(one.error ? mqttp_ws_close_code_valid(mqttp_ws_error_close_code((enum mqttp_ws_error)one.error))
+		                   : mqttp_ws_error_close_code(MQTTP_WS_E_NONE) == 0);
+		FW_CHECK(mqttp_ws_opcode_name(in.body_len ? buf[0] & 15 : 0) != NULL);
+		mqttp_ws_init(&a, &in.wopt);
+		mqttp_ws_init(&b, &in.wopt);
+		(void)mqttp_ws_feed(&a, buf, in.body_len, &used, NULL, NULL);
+		mqttp_ws_reset(&a);
+		FW_CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	}
 	fw_trace_free(&one);
 	fw_trace_free(&bytes);
 	fw_trace_free(&plan);
