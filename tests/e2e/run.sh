@@ -2,7 +2,7 @@
 # run.sh - the HAProxy end-to-end suite against one or more HAProxy binaries
 # built with the mqttparse addon.
 #
-#   tests/e2e/run.sh [HAPROXY_BIN ...] [-- suite options, e.g. -k stick -v]
+#   tests/e2e/run.sh [HAPROXY_BIN ...] [-- suite options, e.g. -k stick -v, --smoke, --list]
 #
 # Without binaries: every build/bin/haproxy-<series> present (make haproxy-all),
 # else $HAPROXY_BIN, else build/bin/haproxy. Needs mosquitto, openssl and
