@@ -68,19 +68,29 @@ static inline unsigned long long mqa_chn_total(const struct stream *s, unsigned 
 
 /* Adds <delta> (may be negative) to the bytes received on the request
  * (<dir> 0) or response (<dir> 1) channel of <s>, after a rewrite in place
- * changed the number of bytes the buffer holds. */
+ * changed the number of bytes the buffer holds. The stream's "already
+ * counted" mark moves with it: stream_process_counters() adds "received -
+ * counted" to the frontend/backend/server/stick-counter byte counters, and
+ * an unsigned difference that went below zero would add ~2^64 there. So
+ * the counters keep counting what the peer really sent. */
 static inline void mqa_chn_total_adjust(struct stream *s, unsigned int dir, long long delta)
 {
 #ifdef MQA_HAVE_SC_BYTES_IN
-	if (dir)
+	if (dir) {
 		s->scb->bytes_in += delta;
-	else
+		s->logs.res_in += delta;
+	} else {
 		s->scf->bytes_in += delta;
+		s->logs.req_in += delta;
+	}
 #else
-	if (dir)
+	if (dir) {
 		s->res.total += delta;
-	else
+		s->logs.bytes_out += delta;
+	} else {
 		s->req.total += delta;
+		s->logs.bytes_in += delta;
+	}
 #endif
 }
 
