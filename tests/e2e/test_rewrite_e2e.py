@@ -9,7 +9,7 @@ refusal without CN) and rewrite-tenant-sni.cfg (tenant prefix on the user name f
 other tests use small configurations written here (bad values and their CONNACK, a CONNECT
 larger than the buffer, the global option keywords, rules run twice).
 
-    test_rewrite_e2e.py [--haproxy BIN ...] [-k NAME] [--smoke] [--list] [-v] [--keep]
+    test_rewrite_e2e.py [--haproxy BIN ...] [-k NAME] [--smoke] [--list] [-v] [--keep] [--asan]
 """
 import os
 import re
@@ -21,10 +21,30 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from mqtttest import (Suite, broker_env, check, connect_packet, free_port, main,  # noqa: E402
-                      publish_packet, raw_session, read_packet, recv_all, wait_port)
+from mqtttest import (Env, Suite, broker_env, check, connect_packet, free_port, main,  # noqa: E402
+                      publish_packet, raw_session, read_packet, recv_all)
 
-SUITE = Suite("rewrite")
+
+class RewriteSuite(Suite):
+    """--asan: children get ASAN_OPTIONS with report files in the test dir, and
+    any sanitizer report fails the test (for HAProxy's ASan build)."""
+    asan = False
+
+    def configure(self, args):
+        self.asan = bool(getattr(args, "asan", False))
+
+    def make_env(self, binary, info):
+        return Env(binary, prefix="mqtt-rewrite-", version=info["version"], asan=self.asan)
+
+    def post_check(self, env, ok, detail):
+        if self.asan:
+            reports = env.sanitizer_reports()
+            if reports:
+                return False, (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:3])
+        return ok, detail
+
+
+SUITE = RewriteSuite("rewrite")
 SUITE.name_width = 30
 
 
@@ -469,4 +489,7 @@ def matrix_argv(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(SUITE, __doc__, matrix_argv(sys.argv[1:])))
+    sys.exit(main(SUITE, __doc__, matrix_argv(sys.argv[1:]),
+                  extra_args=lambda ap: ap.add_argument(
+                      "--asan", action="store_true",
+                      help="HAProxy is an ASan build: fail on any sanitizer report")))
