@@ -67,7 +67,7 @@ fi
 mkdir -p "$destdir" "$cache"
 destdir=$(cd "$destdir" && pwd)
 cache=$(cd "$cache" && pwd)
-stamp=$destdir/.haproxy-source      # "<tree name> <origin sha256>"
+stamp=$destdir/.haproxy-source      # "<tree name> <tarball sha256> debian|tarball"
 
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -133,7 +133,7 @@ unpack() {
     # same path from another tarball gets its addon objects rebuilt.
     printf '%s %s\n' "$(basename "$tgz")" "$sum" > "$top/.haproxy-origin"
     # Older trees here would only confuse globs (fuzz.mk) and waste space.
-    for d in "$destdir"/haproxy-*; do [ -d "$d" ] && rm -rf "$d"; done
+    for d in "$destdir"/haproxy-*; do if [ -d "$d" ]; then rm -rf "$d"; fi; done
     mv "$top" "$destdir/$name"
     rm -rf "$tmp"
     printf '%s %s %s\n' "$name" "$sum" "$kind" > "$stamp"
@@ -242,7 +242,7 @@ system_sources() {
 
 # Debian's own entries are the ones for this system's codename (third-party
 # repositories use suites of their own).
-codename=$( (. /etc/os-release 2>/dev/null && printf '%s' "${VERSION_CODENAME:-}") || true)
+codename=$(sed -n 's/^VERSION_CODENAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || true)
 mirror=${HAPROXY_MIRROR:-}
 secmirror=${HAPROXY_SECURITY_MIRROR:-}
 keyring=${HAPROXY_KEYRING:-}
