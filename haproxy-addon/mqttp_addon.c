@@ -83,6 +83,9 @@ struct mqa_state {
 
 static THREAD_LOCAL struct mqa_state mqa_cache[MQA_CACHE_SETS * MQA_CACHE_WAYS];
 static THREAD_LOCAL unsigned int mqa_clock;
+/* The slot the last lookup returned. For speed: the rules of one stream
+ * evaluate several fetches in a row, and they hit it without a set walk. */
+static THREAD_LOCAL struct mqa_state *mqa_last;
 /* Answers for a direction that has not received a byte yet (see mqa_get). */
 static THREAD_LOCAL struct mqa_state mqa_blank;
 
@@ -176,6 +179,8 @@ static struct mqa_state *mqa_set(const struct stream *s)
 	return &mqa_cache[(h % MQA_CACHE_SETS) * MQA_CACHE_WAYS];
 }
 
+/* Drops the cache slot of (s, dir), if any, so that the next fetch parses
+ * the channel's bytes again (after a rewrite in place). */
 void mqa_cache_forget(const struct stream *s, unsigned int dir)
 {
 	struct mqa_state *set = mqa_set(s);
@@ -190,14 +195,21 @@ void mqa_cache_forget(const struct stream *s, unsigned int dir)
  * (st->strm == NULL) taken from the least recently used way of the set. */
 static struct mqa_state *mqa_lookup(const struct stream *s, unsigned int dir)
 {
-	struct mqa_state *set = mqa_set(s);
-	struct mqa_state *victim = set;
+	struct mqa_state *set, *victim;
 	int i;
 
 	mqa_clock++;
+	victim = mqa_last;
+	if (victim && victim->strm == s && victim->uniq_id == s->uniq_id && victim->dir == dir) {
+		victim->stamp = mqa_clock;
+		return victim;
+	}
+	set = mqa_set(s);
+	victim = set;
 	for (i = 0; i < MQA_CACHE_WAYS; i++) {
 		if (set[i].strm == s && set[i].uniq_id == s->uniq_id && set[i].dir == dir) {
 			set[i].stamp = mqa_clock;
+			mqa_last = &set[i];
 			return &set[i];
 		}
 		if (!set[i].strm)
@@ -207,6 +219,7 @@ static struct mqa_state *mqa_lookup(const struct stream *s, unsigned int dir)
 	}
 	victim->strm = NULL;
 	victim->stamp = mqa_clock;
+	mqa_last = victim;
 	return victim;
 }
 
@@ -357,6 +370,12 @@ static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t 
 	}
 	if (off < base || off + (unsigned long long)len > total)
 		return 0;
+	/* for speed: a value that does not cross the buffer's wrap (nearly
+	 * all) is pointed at directly */
+	if (len <= b_contig_data(&chn->buf, off - base)) {
+		*ptr = b_peek(&chn->buf, off - base);
+		return 1;
+	}
 	n = b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, off - base, len);
 	if (n == 1 && l1 == len) {
 		*ptr = b1;
