@@ -58,6 +58,11 @@ END {
 			o = g("oarr" ks[j] "." ap[i]); h = g("harr" ks[j] "." ap[i])
 			printf "%-16s %6s %12.0f %12.0f %9.2fx\n", ap[i], ks[j], o, h, h / o
 		}
+	printf "\n== CONNECT rewrite (new 24-byte client id): instructions per packet (callgrind) ==\n"
+	printf "%-16s %10s %12s %10s\n", "packet", "ours.feed", "ours.rewrite", "rw/feed"
+	for (i = 1; i <= 2; i++)
+		printf "%-16s %10.0f %12.0f %9.2fx\n", pk[i], g("feed." pk[i]), g("rewrite." pk[i]),
+		       g("rewrite." pk[i]) / g("feed." pk[i])
 	printf "\n== PUBLISH stream: instructions per packet (callgrind) ==\n"
 	printf "ours mqttp_feed framing   %8.1f\n", g("stream.publish")
 	printf "ours mqttp_frame hop      %8.1f\n", g("frame.publish")
@@ -75,6 +80,8 @@ END {
 		printf "ratio ir_ours_bytewise_vs_oneshot_%s %.2f\n", ap[i],
 		       g("oarrlen." ap[i]) / g("oarr1." ap[i])
 	}
+	for (i = 1; i <= 2; i++)
+		printf "metric ir_ours_rewrite_%s %.0f\n", pk[i], g("rewrite." pk[i])
 	printf "metric ir_publish_stream_feed %.1f\n", g("stream.publish")
 	printf "metric ir_publish_stream_frame %.1f\n", g("frame.publish")
 }' "$work/cases.txt" "$work/ir.txt" | tee "$work/ir-ratios.txt"

@@ -2,10 +2,9 @@
  * rewrite.c - the CONNECT rewriter: the same CONNECT with a new client
  * identifier, user name and/or password (see mqttparse.h).
  *
- * The input is parsed first (mqttp_feed with the caller's options and the
- * client direction, as mqttp_decode_connect does, with a callback that keeps
- * only the four offsets needed), so only a CONNECT the parser accepts is
- * ever rewritten, and the parser's offsets say where each field lies. The output is assembled from
+ * The input is decoded first (mqttp_decode_connect with the caller's
+ * options), so only a CONNECT the parser accepts is ever rewritten, and the
+ * decoded offsets say where each field lies. The output is assembled from
  * five pieces: the fixed header's first byte, the new remaining length,
  * the variable header (flags byte adjusted) plus everything up to the client
  * id, the client id, the span between the client id and the user name (will
@@ -48,7 +47,18 @@ static enum mqttp_error rw_utf8(const uint8_t *s, size_t len, int ctl, size_t *a
 		uint8_t lo = 0x80, hi = 0xBF;
 		uint32_t cp;
 
-		/* printable ASCII, the common case */
+		/* printable ASCII, the common case: 8 bytes at a time (a byte is
+		 * out when its top bit is set, it is below 0x20 or it is 0x7F) */
+		while (len - i >= 8) {
+			const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+			uint64_t w, x;
+
+			memcpy(&w, s + i, 8);
+			x = w ^ (0x7F * ones);
+			if ((w | ((w - 0x20 * ones) & ~w) | ((x - ones) & ~x)) & high)
+				break;
+			i += 8;
+		}
 		while (i < len && (uint8_t)(s[i] - 0x20) < 0x5F)
 			i++;
 		if (i == len)
@@ -115,35 +125,6 @@ static size_t rw_vbi_len(uint32_t v)
 	return v < 128u ? 1 : v < 16384u ? 2 : v < 2097152u ? 3 : 4;
 }
 
-/* Where the fields the rewriter needs lie in the input (parser offsets). */
-struct rw_span {
-	uint32_t off, len;
-	uint8_t present;
-};
-struct rw_scan {
-	struct rw_span name, cid, user, pass;
-};
-
-/* mqttp_feed callback: record the four values when complete. */
-static void rw_collect(void *ctx, const struct mqttp_field *f)
-{
-	struct rw_scan *sc = (struct rw_scan *)ctx;
-	struct rw_span *sp;
-
-	if (!(f->flags & MQTTP_FRAG_LAST))
-		return;
-	switch (f->id) {
-	case MQTTP_F_PROTOCOL_NAME: sp = &sc->name; break;
-	case MQTTP_F_CLIENT_ID: sp = &sc->cid; break;
-	case MQTTP_F_USERNAME: sp = &sc->user; break;
-	case MQTTP_F_PASSWORD: sp = &sc->pass; break;
-	default: return;
-	}
-	sp->off = f->off;
-	sp->len = f->len;
-	sp->present = 1;
-}
-
 /* One field of the output: either a copy of the input's value or a new
  * one; `present` says whether it is written at all. */
 struct rw_piece {
@@ -154,7 +135,7 @@ struct rw_piece {
 
 /* Resolve edit <e> of a field whose current value is <cur> in packet <pkt>.
  * Returns 0, or -1 for an unknown op. */
-static int rw_resolve(const struct mqttp_rw_field *e, const struct rw_span *cur,
+static int rw_resolve(const struct mqttp_rw_field *e, const struct mqttp_bytes *cur,
                       const uint8_t *pkt, struct rw_piece *out)
 {
 	switch (e->op) {
@@ -196,13 +177,12 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 {
 	const uint8_t *pkt = (const uint8_t *)in;
 	struct mqttp_options o;
-	struct mqttp_parser p;
-	struct rw_scan c;
+	struct mqttp_connect c;
+	struct mqttp_result dr;
 	struct rw_piece cid, user, pass;
 	enum mqttp_status st;
 	enum mqttp_error e;
 	uint32_t hl, flags_off, cid_len_off, mid_start, mid_end, length;
-	size_t used;
 	uint64_t rl, total;
 	uint8_t flags, *op;
 	size_t at = 0;
@@ -221,28 +201,24 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 	/* 1. The input: a whole CONNECT the parser accepts. */
 	if (!pkt && in_len)
 		return rw_fail(res, MQTTP_E_TRUNCATED, 0, 0);
-	o.checks = (o.checks | MQTTP_CHECK_FROM_CLIENT) & ~(uint32_t)MQTTP_CHECK_FROM_SERVER;
-	o.version = 0; /* the packet says which version it is */
-	mqttp_init(&p, &o);
-	memset(&c, 0, sizeof(c));
-	st = mqttp_feed(&p, pkt, in_len, &used, rw_collect, &c);
+	st = mqttp_decode_connect(pkt, in_len, &o, &c, &dr);
 	if (st == MQTTP_NEED_MORE)
 		return rw_fail(res, MQTTP_E_TRUNCATED, 0, (uint32_t)in_len);
 	if (st != MQTTP_DONE)
-		return rw_fail(res, (enum mqttp_error)p.error, 0, p.error_offset);
-	length = p.offset;
+		return rw_fail(res, (enum mqttp_error)dr.error, 0, dr.error_offset);
+	length = dr.length;
 	res->in_length = length;
 
 	/* 2. The edits. */
-	if (rw_resolve(&rw->client_id, &c.cid, pkt, &cid) < 0)
+	if (rw_resolve(&rw->client_id, &c.client_id, pkt, &cid) < 0)
 		return rw_fail(res, MQTTP_E_PACKET_LENGTH, MQTTP_F_CLIENT_ID, 0);
 	if (rw->client_id.op == MQTTP_RW_REMOVE) {
 		cid.present = 1; /* the client id always exists: REMOVE = empty */
 		cid.ptr = NULL;
 	}
-	if (rw_resolve(&rw->username, &c.user, pkt, &user) < 0)
+	if (rw_resolve(&rw->username, &c.username, pkt, &user) < 0)
 		return rw_fail(res, MQTTP_E_PACKET_LENGTH, MQTTP_F_USERNAME, 0);
-	if (rw_resolve(&rw->password, &c.pass, pkt, &pass) < 0)
+	if (rw_resolve(&rw->password, &c.password, pkt, &pass) < 0)
 		return rw_fail(res, MQTTP_E_PACKET_LENGTH, MQTTP_F_PASSWORD, 0);
 	if ((rw->client_id.op == MQTTP_RW_SET && !cid.ptr && cid.len) ||
 	    (rw->username.op == MQTTP_RW_SET && !user.ptr && user.len) ||
@@ -266,11 +242,11 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 	for (hl = 1; pkt[hl] & 0x80; hl++)
 		;
 	hl++;
-	flags_off = c.name.off + c.name.len + 1;
-	cid_len_off = c.cid.off - 2;
-	mid_start = c.cid.off + c.cid.len;
-	mid_end = c.user.present ? c.user.off - 2
-	        : c.pass.present ? c.pass.off - 2 : length;
+	flags_off = c.protocol_name.off + c.protocol_name.len + 1;
+	cid_len_off = c.client_id.off - 2;
+	mid_start = c.client_id.off + c.client_id.len;
+	mid_end = c.username.present ? c.username.off - 2
+	        : c.password.present ? c.password.off - 2 : length;
 
 	/* 5. The size of the result. */
 	rl = (uint64_t)(cid_len_off - hl) + 2 + cid.len + (mid_end - mid_start) +
@@ -287,17 +263,17 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 		flags |= MQTTP_CF_USERNAME;
 	if (pass.present)
 		flags |= MQTTP_CF_PASSWORD;
-	if (pass.present && !user.present && p.version != MQTTP_V5 &&
+	if (pass.present && !user.present && c.version != MQTTP_V5 &&
 	    !(o.lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
 		return rw_fail(res, MQTTP_E_PASSWORD_FLAG,
 		               rw->username.op == MQTTP_RW_REMOVE ? MQTTP_F_USERNAME : MQTTP_F_PASSWORD, 0);
 
 	/* 7. The new values, by the parser's rules for their field. */
 	if (rw->client_id.op != MQTTP_RW_KEEP) {
-		if (cid.len == 0 && (p.version == MQTTP_V31 ||
-		    (p.version == MQTTP_V311 && !(p.connect_flags & MQTTP_CF_CLEAN_START))))
+		if (cid.len == 0 && (c.version == MQTTP_V31 ||
+		    (c.version == MQTTP_V311 && !(c.flags & MQTTP_CF_CLEAN_START))))
 			return rw_fail(res, MQTTP_E_CLIENT_ID_EMPTY, MQTTP_F_CLIENT_ID, 0);
-		if ((p.version == MQTTP_V31 && cid.len > 23 && !(o.lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
+		if ((c.version == MQTTP_V31 && cid.len > 23 && !(o.lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
 		    (o.max_client_id_len && cid.len > o.max_client_id_len))
 			return rw_fail(res, MQTTP_E_CLIENT_ID_TOO_LONG, MQTTP_F_CLIENT_ID, 0);
 		e = rw_utf8(cid.ptr, cid.len, ctl, &at);
