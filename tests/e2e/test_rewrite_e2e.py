@@ -478,6 +478,29 @@ def dribbled_then_fetches(env):
     check(wait_connect(env, "new-piecewise"), "broker saw %r" % broker_connects(env, 1))
 
 
+@SUITE.test(skip=lambda v: "no bwlim filter before 2.7" if v < (2, 7) else None)
+def through_data_filters(env):
+    """with data filters on the frontend (bwlim-in, trace) the backend gets the rewritten bytes"""
+    cap = Capture()
+    try:
+        lp = free_port()
+        rules = ('    filter bwlim-in lim default-limit 1m default-period 1s\n'
+                 '    filter trace name T quiet\n'
+                 '    tcp-request content mqtt-set-client-id "f-%[req.mqtt_client_id]"\n')
+        env.haproxy_run(PLAIN % {"global": "", "lp": lp, "bp": cap.port, "rules": rules}, ports=[lp])
+        tail = publish_packet("t", b"through the filters")
+        s = socket.create_connection(("127.0.0.1", lp), timeout=5)
+        s.sendall(connect_packet("flt", user="u") + tail)
+        pkt = read_packet(s)
+        check(pkt and pkt[0] == 0x20, "no CONNACK: %r" % (pkt,))
+        want = connect_packet("f-flt", user="u") + tail
+        got = capture_wait(cap, len(want))
+        s.close()
+        check(got == want, "backend received %s, want %s" % (got.hex(), want.hex()))
+    finally:
+        cap.close()
+
+
 def matrix_argv(argv):
     """tests/lib/matrix.sh calls a runner as RUNNER BIN -- [--smoke] OPTIONS:
     leading binaries become --haproxy BIN, the '--' goes."""
