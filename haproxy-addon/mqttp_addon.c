@@ -39,6 +39,7 @@
 
 #include "mqttp_compat.h"
 #include "mqttp_options.h"
+#include "mqttp_ws.h"
 
 #include <mqttparse.h>
 
@@ -79,6 +80,7 @@ struct mqa_state {
 	uint8_t need_version;        /* response: client version unknown yet */
 	struct mqttp_parser p;
 	struct mqa_span f[MQA_FLD__COUNT];
+	struct mqws_stream ws;       /* request: WebSocket transport (mqttp_ws.c) */
 };
 
 static THREAD_LOCAL struct mqa_state mqa_cache[MQA_CACHE_SETS * MQA_CACHE_WAYS];
@@ -322,6 +324,12 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 		return NULL;
 	}
 
+	/* MQTT over WebSocket: the frames' payload is the MQTT stream */
+	if (!dir && (n = mqws_req_feed(s, &st->ws, &st->p, &st->pos, base, end, mqa_field_cb, st))) {
+		if (n < 0)
+			st->lost = 1;
+		return n < 0 ? NULL : st;
+	}
 	n = b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, st->pos - base, end - st->pos);
 	if (n >= 1)
 		mqa_feed(st, b1, l1);
@@ -368,6 +376,8 @@ static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t 
 		*ptr = "";
 		return 1;
 	}
+	if (!dir && (n = mqws_req_bytes(s, off, len, ptr)) >= 0)
+		return n;   /* a WebSocket client's (unmasked) MQTT bytes */
 	if (off < base || off + (unsigned long long)len > total)
 		return 0;
 	/* for speed: a value that does not cross the buffer's wrap (nearly
@@ -861,6 +871,7 @@ static enum act_return mqa_act_refuse(struct act_rule *rule, struct proxy *px,
 			                           (unsigned int)rc311, 0, NULL, 0, NULL, 0);
 	}
 
+	len = mqws_wrap_refusal(s, pkt, len, sizeof(pkt)); /* WebSocket: binary + close frames */
 	chunk_initlen(&msg, (char *)pkt, sizeof(pkt), len);
 	stream_retnclose(s, len ? &msg : NULL);
 

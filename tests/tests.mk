@@ -119,6 +119,27 @@ check-rewrite-e2e-asan:
 	$(TOP)/tests/e2e/test_rewrite_e2e.py --asan --haproxy $(BUILD)/bin/haproxy-3.0-asan $(REWRITE_E2E_ARGS)
 check: check-rewrite-e2e-asan
 
+# MQTT over WebSocket end to end on HAProxy 3.0 and 3.4: examples/haproxy/websocket.cfg in
+# front of aedes brokers behind the `ws` WebSocket server (tests/e2e/ws-broker/, npm packages
+# pinned by its package-lock.json, installed with `npm ci` into $(BUILD)/ws-broker), paho over
+# ws://, raw WebSocket clients for every bad input, capture backends. WEBSOCKET_E2E_ARGS='-k bad -v'.
+WS_BROKER_DIR        = $(BUILD)/ws-broker
+WEBSOCKET_E2E_SERIES ?= 3.0 3.4
+WEBSOCKET_E2E_ARGS   ?=
+.PHONY: ws-broker-deps check-websocket-e2e
+ws-broker-deps: $(WS_BROKER_DIR)/node_modules/.installed
+$(WS_BROKER_DIR)/node_modules/.installed: $(TEST_DIR)/e2e/ws-broker/package.json $(TEST_DIR)/e2e/ws-broker/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "ws-broker-deps: npm (Node.js) is required" >&2; exit 1; }
+	mkdir -p $(WS_BROKER_DIR)
+	cp $^ $(WS_BROKER_DIR)/
+	cd $(WS_BROKER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+check-websocket-e2e: ws-broker-deps $(addprefix haproxy-,$(call test_usable,$(WEBSOCKET_E2E_SERIES)))
+	@MQTT_WS_NODE_MODULES=$(WS_BROKER_DIR)/node_modules $(TOP)/tests/lib/matrix.sh check-websocket-e2e \
+		$(TOP)/tests/e2e/test_websocket.py --args '$(WEBSOCKET_E2E_ARGS)' \
+		$(call test_entries,full,$(WEBSOCKET_E2E_SERIES))
+check: check-websocket-e2e
+
 # End-to-end tests of the HAProxy addon (real HAProxy, brokers, clients): the whole
 # suite on HAProxy 3.0 and 3.4, a smoke subset on 2.6, 2.8, 3.2 and 3.5-dev (the
 # helpers shared by the suites are tests/lib/).
