@@ -50,6 +50,7 @@
 #include <haproxy/stream.h>
 #include <haproxy/tcp_rules.h>
 #include <haproxy/tools.h>
+#include <haproxy/vars.h>
 
 #include "mqttp_compat.h"
 #include "mqttp_options.h"
@@ -75,47 +76,38 @@ static const char *const mqr_kw[] = {
  * content rule set from its first rule when a later rule's condition lacks
  * data, so an action that already rewrote the CONNECT may run again on the
  * rewritten bytes ("tenant-a/tenant-a/..."). Every rewrite rule gets one
- * bit (at most 64 rules), and a per-thread cache remembers, per stream,
- * which rules have been applied. A stream is always processed by one
- * thread; sets of MQR_WAYS keep recent streams, and an entry is only lost
- * when more than MQR_WAYS streams of one set rewrote since (the rewrite
- * would then run again: documented).
+ * bit (at most 64 rules), and the bits of the rules applied are kept in the
+ * stream's own variable txn.mqtt_rewrites (an integer a configuration may
+ * read too), which lives exactly as long as the stream.
  */
-#define MQR_SETS 256
-#define MQR_WAYS 4
 #define MQR_MAX_RULES 64
+#define MQR_DONE_VAR "txn.mqtt_rewrites"
 
-struct mqr_done {
-	const struct stream *strm;
-	unsigned int uniq_id;
-	unsigned int stamp;
-	uint64_t rules;        /* bits of the rules applied */
-};
-
-static THREAD_LOCAL struct mqr_done mqr_done_cache[MQR_SETS * MQR_WAYS];
-static THREAD_LOCAL unsigned int mqr_clock;
 static unsigned int mqr_nb_rules;
 
-/* The entry of stream <s>, or NULL; with <create>, a fresh one (LRU way). */
-static struct mqr_done *mqr_done_get(const struct stream *s, int create)
+/* The bits of the rewrite rules already applied to stream <s>. */
+static uint64_t mqr_done_get(struct proxy *px, struct session *sess, struct stream *s)
 {
-	size_t h = (((size_t)s >> 6) ^ s->uniq_id) % MQR_SETS;
-	struct mqr_done *set = &mqr_done_cache[h * MQR_WAYS], *victim = set;
-	int i;
+	struct sample smp;
 
-	for (i = 0; i < MQR_WAYS; i++) {
-		if (set[i].strm == s && set[i].uniq_id == s->uniq_id)
-			return &set[i];
-		if ((int)(set[i].stamp - victim->stamp) < 0)
-			victim = &set[i];
-	}
-	if (!create)
-		return NULL;
-	victim->strm = s;
-	victim->uniq_id = s->uniq_id;
-	victim->stamp = ++mqr_clock;
-	victim->rules = 0;
-	return victim;
+	memset(&smp, 0, sizeof(smp));
+	smp_set_owner(&smp, px, sess, s, SMP_OPT_DIR_REQ | SMP_OPT_FINAL);
+	if (!vars_get_by_name(MQR_DONE_VAR, strlen(MQR_DONE_VAR), &smp, NULL) ||
+	    smp.data.type != SMP_T_SINT)
+		return 0;
+	return (uint64_t)smp.data.u.sint;
+}
+
+/* Records that the rules of <bits> were applied to stream <s>. */
+static void mqr_done_set(struct proxy *px, struct session *sess, struct stream *s, uint64_t bits)
+{
+	struct sample smp;
+
+	memset(&smp, 0, sizeof(smp));
+	smp_set_owner(&smp, px, sess, s, SMP_OPT_DIR_REQ | SMP_OPT_FINAL);
+	smp.data.type = SMP_T_SINT;
+	smp.data.u.sint = (long long)bits;
+	vars_set_by_name(MQR_DONE_VAR, strlen(MQR_DONE_VAR), &smp);
 }
 
 /* Which field an action changes, and the rule's bit: rule->arg.http.i
@@ -204,13 +196,13 @@ static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
 	enum mqttp_status st;
 	size_t in_len, used, n;
 	unsigned int kind = MQR_KIND(rule), version;
-	struct mqr_done *done;
+	uint64_t done;
 	long long delta;
 
 	if (IS_HTX_STRM(s))
 		return ACT_RET_CONT;
-	done = mqr_done_get(s, 0);
-	if (done && (done->rules & MQR_BIT(rule)))
+	done = mqr_done_get(px, sess, s);
+	if (done & MQR_BIT(rule))
 		return ACT_RET_CONT; /* this rule already rewrote this stream's CONNECT */
 	mqa_options_get(&opt);
 	opt.checks = MQTTP_CHECK_FROM_CLIENT;
@@ -328,9 +320,7 @@ static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
 	}
 	mqa_chn_total_adjust(s, 0, delta);
 	mqa_cache_forget(s, 0);
-	done = mqr_done_get(s, 1);
-	done->stamp = ++mqr_clock;
-	done->rules |= MQR_BIT(rule);
+	mqr_done_set(px, sess, s, done | MQR_BIT(rule));
 
  end:
 	free_trash_chunk(in);

@@ -463,6 +463,34 @@ def rules_rerun_once(env):
 
 
 @SUITE.test()
+def rules_rerun_once_under_load(env):
+    """a rewrite stays applied once while 3,000 other streams rewrite before its rule set re-runs"""
+    bp = env.broker("broker1")
+    lp, np_ = free_port(), free_port()
+    rules = ('    tcp-request content mqtt-set-username "t/%[req.mqtt_username]"\n'
+             '    tcp-request content reject if { req.payload(0,500),length -m int lt 0 }\n')
+    # one thread: every stream shares one thread's state; the noise frontend
+    # rewrites then rejects each of its streams at once
+    cfg = PLAIN % {"global": "    nbthread 1\n    maxconn 4000", "lp": lp, "bp": bp, "rules": rules}
+    cfg += ("frontend noise\n    bind 127.0.0.1:%d\n    tcp-request inspect-delay 3s\n"
+            '    tcp-request content mqtt-set-username "n/%%[req.mqtt_username]"\n'
+            "    tcp-request content reject\n" % np_)
+    env.haproxy_run(cfg, ports=[lp, np_])
+    s = socket.create_connection(("127.0.0.1", lp), timeout=10)
+    s.sendall(connect_packet("load-rr", user="u"))
+    time.sleep(0.3)
+    for i in range(3000):
+        n = socket.create_connection(("127.0.0.1", np_), timeout=5)
+        n.sendall(connect_packet("noise-%d" % i, user="u"))
+        n.close()
+    pkt = read_packet(s)   # after the 3 s delay: the rule set ran again
+    s.close()
+    check(pkt and pkt[0] == 0x20 and pkt[1][1:2] == b"\x00", "no CONNACK 0: %r" % (pkt,))
+    c = wait_connect(env, "load-rr")
+    check(c and c[2] == "t/u", "broker saw %r (want user name t/u)" % (c,))
+
+
+@SUITE.test()
 def dribbled_then_fetches(env):
     """a CONNECT in pieces is rewritten once whole; later fetches (id, user property) see the new one"""
     bp = env.broker("broker1")
