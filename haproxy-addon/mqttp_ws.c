@@ -385,6 +385,8 @@ static enum mqttp_ws_status mqws_run(struct channel *chn, struct mqttp_ws *rd, s
 	return st;
 }
 
+static int mqws_var_get(struct stream *s, struct sample *smp);
+
 /* Is <s> a request stream to read as WebSocket? 1 yes, 0 plain MQTT, -1 not
  * decidable (nothing received, or bytes already forwarded). */
 static int mqws_is_ws(struct stream *s)
@@ -442,12 +444,14 @@ int mqws_req_bytes(struct stream *s, unsigned long long off, unsigned long long 
 	struct mqttp_ws rd;
 	struct buffer *trash;
 	unsigned long long pos;
-	int r = mqws_is_ws(s);
+	struct sample smp;
+	int r;
 
 	if (!mqws_enabled(strm_fe(s)))
 		return -1;
-	if (r < 0)
-		return 0;
+	r = mqws_is_ws(s);
+	if (r < 0) /* forwarded: a WebSocket client's bytes are gone, a plain one's may be there */
+		return mqws_var_get(s, &smp) ? 0 : -1;
 	if (r == 0)
 		return -1;
 	pos = mqws_head_end(chn);
@@ -647,6 +651,8 @@ static enum act_return mqws_act_req(struct act_rule *rule, struct proxy *px,
 	r = mqws_is_ws(s);
 	if (r == 0)
 		return ACT_RET_CONT;            /* plain MQTT */
+	if (r > 0 && co_data(req))
+		r = -1;                         /* already being forwarded */
 	if (r < 0) {
 		if (!mqa_chn_total(s, 0) && wait)
 			return ACT_RET_YIELD;   /* nothing yet */
@@ -669,7 +675,8 @@ static enum act_return mqws_act_req(struct act_rule *rule, struct proxy *px,
 
 		/* the extension offers leave the request, last line first */
 		for (i = h.nb_ext; i-- > 0; ) {
-			mqws_chn_delete(req, co_data(req) + h.ext_off[i], h.ext_len[i]);
+			/* offsets from the buffer's head, where the request starts */
+			mqws_chn_delete(req, h.ext_off[i], h.ext_len[i]);
 			mqa_chn_total_adjust(s, 0, -(long long)h.ext_len[i]);
 		}
 		if (h.nb_ext)

@@ -139,6 +139,13 @@ check-websocket-e2e: ws-broker-deps $(addprefix haproxy-,$(call test_usable,$(WE
 		$(TOP)/tests/e2e/test_websocket.py --args '$(WEBSOCKET_E2E_ARGS)' \
 		$(call test_entries,full,$(WEBSOCKET_E2E_SERIES))
 check: check-websocket-e2e
+# The same suite against HAProxy 3.0 built with AddressSanitizer (any report fails).
+.PHONY: check-websocket-e2e-asan
+check-websocket-e2e-asan: ws-broker-deps
+	@$(MAKE) --no-print-directory haproxy-asan HAPROXY_VERSION=3.0
+	MQTT_WS_NODE_MODULES=$(WS_BROKER_DIR)/node_modules $(TOP)/tests/e2e/test_websocket.py --asan \
+		--haproxy $(BUILD)/bin/haproxy-3.0-asan $(WEBSOCKET_E2E_ARGS)
+check: check-websocket-e2e-asan
 
 # End-to-end tests of the HAProxy addon (real HAProxy, brokers, clients): the whole
 # suite on HAProxy 3.0 and 3.4, a smoke subset on 2.6, 2.8, 3.2 and 3.5-dev (the

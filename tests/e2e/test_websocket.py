@@ -7,7 +7,7 @@ package-lock.json), real clients (Debian's paho with transport="websockets") and
 the bad inputs, whose exact answers are checked. Capture backends written here show what a
 broker receives and play brokers that refuse.
 
-    test_websocket.py [--haproxy BIN ...] [--node-modules DIR] [-k NAME] [--smoke] [--list] [-v]
+    test_websocket.py [--haproxy BIN ...] [--node-modules DIR] [--asan] [-k NAME] [--smoke] [--list] [-v]
 
 DIR (default build/ws-broker/node_modules, or $MQTT_WS_NODE_MODULES) holds aedes and ws:
 `make ws-broker-deps` installs them.
@@ -24,8 +24,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from mqtttest import (TOP, Suite, broker_env, check, connect_packet, free_port,  # noqa: E402
-                      main, publish_payload, recipe, subscribe_packet, wait_port)
+from mqtttest import (TOP, Env, Suite, broker_env, check, connect_packet, free_port,  # noqa: E402
+                      main, publish_payload, raw_session, recipe, subscribe_packet, wait_port)
 
 SUITE = Suite("websocket")
 SUITE.name_width = 30
@@ -353,6 +353,27 @@ def paho_wss_same_broker(env):
             seen.add(marker)
         rc, plain = paho_whoami(lp, cid)
         check(seen == {plain}, "%s: wss:// on %s, ws:// on %s" % (cid, sorted(seen), plain))
+
+
+@SUITE.test
+def same_port_plain_and_ws(env):
+    """websocket-same-port.cfg: plain MQTT (mosquitto) and MQTT over WebSocket (aedes) on one port, each id on the same broker number over both"""
+    plain = env.brokers()
+    ws = [ws_broker(env, "ws%d" % (i + 1)) for i in range(3)]
+    lp = free_port()
+    e = broker_env(plain, lp)
+    e.update({"WS_BROKER%d" % (i + 1): "127.0.0.1:%d" % p for i, p in enumerate(ws)})
+    env.haproxy_run(recipe="websocket-same-port.cfg", env=e, ports=[lp])
+    numbers = set()
+    for i in range(8):
+        cid = "both-%d" % i
+        r = raw_session(lp, connect_packet(cid))
+        check(r["connack"] and r["connack"][1] == 0 and r["marker"], "%s plain: %r" % (cid, r))
+        rc, marker = paho_whoami(lp, cid)
+        check(rc == 0 and marker, "%s ws: CONNACK %r, marker %r" % (cid, rc, marker))
+        check(marker == "ws" + r["marker"][-1], "%s: plain on %s, WebSocket on %s" % (cid, r["marker"], marker))
+        numbers.add(marker)
+    check(len(numbers) >= 2, "all ids on one broker: %s" % numbers)
 
 
 @SUITE.test
@@ -695,12 +716,29 @@ def broker_refusals(env):
 
 def extra_args(ap):
     ap.add_argument("--node-modules", help="directory holding aedes and ws")
+    ap.add_argument("--asan", action="store_true",
+                    help="HAProxy is an ASan build: fail on any sanitizer report")
 
 
 class WsSuite(Suite):
+    """--asan: HAProxy gets ASAN_OPTIONS with report files in the test dir, and
+    any sanitizer report fails the test."""
+    asan = False
+
     def configure(self, args):
         if args.node_modules:
             NODE_MODULES[0] = os.path.abspath(args.node_modules)
+        self.asan = bool(args.asan)
+
+    def make_env(self, binary, info):
+        return Env(binary, prefix="mqtt-websocket-", version=info["version"], asan=self.asan)
+
+    def post_check(self, env, ok, detail):
+        if self.asan:
+            reports = env.sanitizer_reports()
+            if reports:
+                return False, (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:3])
+        return ok, detail
 
 
 def runner_argv(argv):
