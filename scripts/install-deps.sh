@@ -20,8 +20,9 @@ pkgs=(
 	check libsubunit-dev gcovr libclang-rt-14-dev llvm-14 valgrind
 	# end-to-end tests and the demo: real brokers, real clients, real TLS
 	mosquitto mosquitto-clients python3 python3-paho-mqtt openssl procps iproute2
-	# MQTT over WebSocket tests: npm installs their brokers (tests/e2e/ws-broker)
-	nodejs
+	# MQTT over WebSocket tests: npm installs their brokers and mqtt.js
+	# (tests/e2e/ws-broker); a real browser page runs in headless Chromium
+	nodejs chromium
 )
 
 mode=all

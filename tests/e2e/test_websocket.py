@@ -3,19 +3,20 @@
 
 Real HAProxy with the addon running examples/haproxy/websocket.cfg, real MQTT over WebSocket
 brokers (aedes behind the `ws` server, tests/e2e/ws-broker/, installed by npm from its
-package-lock.json), real clients (Debian's paho with transport="websockets") and raw sockets for
-the bad inputs, whose exact answers are checked. Capture backends written here show what a
+package-lock.json), real clients (Debian's paho with transport="websockets", mqtt.js in a page of
+Debian's headless Chromium) and raw sockets for the bad inputs, whose exact answers are checked. Capture backends written here show what a
 broker receives and play brokers that refuse.
 
     test_websocket.py [--haproxy BIN ...] [--node-modules DIR] [--asan] [-k NAME] [--smoke] [--list] [-v]
 
-DIR (default build/ws-broker/node_modules, or $MQTT_WS_NODE_MODULES) holds aedes and ws:
-`make ws-broker-deps` installs them.
+DIR (default build/ws-broker/node_modules, or $MQTT_WS_NODE_MODULES) holds aedes, ws and mqtt
+(mqtt.js): `make ws-broker-deps` installs them.
 """
 import base64
 import hashlib
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -33,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BROKER_JS = os.path.join(HERE, "ws-broker", "ws_broker.js")
 NODE_MODULES = [os.environ.get("MQTT_WS_NODE_MODULES") or
                 os.path.join(TOP, "build", "ws-broker", "node_modules")]
+CHROMIUM = shutil.which("chromium")
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 KEY_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="   # RFC 6455 1.3
@@ -374,6 +376,76 @@ def same_port_plain_and_ws(env):
         check(marker == "ws" + r["marker"][-1], "%s: plain on %s, WebSocket on %s" % (cid, r["marker"], marker))
         numbers.add(marker)
     check(len(numbers) >= 2, "all ids on one broker: %s" % numbers)
+
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><script src="%(mqttjs)s"></script></head>
+<body><script>
+// mqtt.js in a real browser page: connect over ws://, read the whoami marker,
+// report it (or the error) to the test's HTTP listener.
+function report(what) { new Image().src = "http://127.0.0.1:%(report)d/r?" + encodeURIComponent(what); }
+const c = mqtt.connect("ws://127.0.0.1:%(port)d/mqtt", { clientId: "%(cid)s", protocolVersion: 4,
+  reconnectPeriod: 0, connectTimeout: 10000 });
+c.on("connect", () => c.subscribe("whoami"));
+c.on("message", (t, m) => { report("marker:" + m.toString()); c.end(); });
+c.on("error", (e) => report("error:" + e.message));
+</script></body></html>
+"""
+
+
+def browser_whoami(env, port, cid, timeout=20.0):
+    """Load a page running mqtt.js in headless Chromium; returns what it reported."""
+    import http.server
+    got = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            from urllib.parse import unquote
+            got.append(unquote(self.path.partition("?")[2]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    page = os.path.join(env.dir, "page-%s.html" % cid)
+    with open(page, "w") as f:
+        f.write(PAGE % {"mqttjs": "file://" + os.path.join(NODE_MODULES[0], "mqtt", "dist", "mqtt.min.js"),
+                        "report": srv.server_address[1], "port": port, "cid": cid})
+    p = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                          "--user-data-dir=" + os.path.join(env.dir, "chromium"),
+                          "file://" + page], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while not got and time.time() < deadline and p.poll() is None:
+            time.sleep(0.05)
+    finally:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        srv.shutdown()
+        srv.server_close()
+    return got[0] if got else None
+
+
+@SUITE.test(smoke=True)
+def browser_same_id_one_broker(env):
+    """mqtt.js in headless Chromium over ws://, reloaded 3 times per id: one broker per id, paho's; the browser's permessage-deflate offer never reaches the broker"""
+    check(CHROMIUM, "chromium is not installed (scripts/install-deps.sh installs it)")
+    lp = start(env)
+    for cid in ("browser-1", "browser-2"):
+        rc, plain = paho_whoami(lp, cid)
+        check(rc == 0 and plain, "paho %s: %r %r" % (cid, rc, plain))
+        for _ in range(3):
+            r = browser_whoami(env, lp, cid)
+            check(r == "marker:" + plain, "%s: the page reported %r, paho reached %s" % (cid, r, plain))
+    logs = "".join(broker_log(env, "broker%d" % b) for b in (1, 2, 3))
+    check(len(re.findall(r"^upgrade key=", logs, re.M)) >= 8, "upgrades: %s" % logs)
+    check("permessage-deflate" not in logs, "an extension offer reached a broker: %s" % logs)
 
 
 @SUITE.test
