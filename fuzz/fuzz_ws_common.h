@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h" /* fz_dup */
 #include "mqttws.h"
 
 #define FW_CHECK(cond) do { \
@@ -86,17 +87,6 @@ static inline void fw_parse_input(const uint8_t *data, size_t size, struct fw_in
 	in->plan_len = k;
 	in->body = data + k;
 	in->body_len = size - k;
-}
-
-/* An exact-size malloc'd copy (1 byte when len is 0). */
-static inline uint8_t *fw_dup(const uint8_t *src, size_t len)
-{
-	uint8_t *p = malloc(len ? len : 1);
-
-	FW_CHECK(p != NULL);
-	if (len)
-		memcpy(p, src, len);
-	return p;
 }
 
 /* A growing byte log. */
@@ -211,7 +201,7 @@ static inline void fw_on_event(void *ctx, const struct mqttp_ws *ws, const struc
 		FW_CHECK(ev->off == t->next_off);
 		FW_CHECK(ev->off + ev->len <= ws->payload_len);
 		FW_CHECK(ev->raw >= t->call && ev->raw + ev->len <= t->call + t->call_len);
-		tmp = fw_dup(ev->raw, ev->len);
+		tmp = fz_dup(ev->raw, ev->len);
 		mqttp_ws_unmask(tmp, tmp, ev->len, ws->key, ev->off);
 		FW_CHECK(memcmp(tmp, ev->data, ev->len) == 0);
 		if (!ws->masked)
@@ -274,7 +264,7 @@ static inline void fw_run(struct fw_trace *t, const uint8_t *body, size_t len,
 			FW_CHECK(memcmp(&ws, &before, sizeof(ws)) == 0);
 			continue;
 		}
-		chunk = fw_dup(body + pos, sz);
+		chunk = fz_dup(body + pos, sz);
 		while (used < sz) {
 			size_t c = 99, n = sz - used;
 			uint32_t frames = ws.frames;

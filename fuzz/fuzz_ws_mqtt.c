@@ -97,7 +97,7 @@ static void mq_run(struct mq_run *r, const uint8_t *body, size_t len, const stru
 			FW_CHECK(memcmp(&m, &before, sizeof(m)) == 0);
 			continue;
 		}
-		chunk = fw_dup(body + pos, sz);
+		chunk = fz_dup(body + pos, sz);
 		while (used < sz) {
 			size_t c = 9, made = 9, n = sz - used;
 			uint8_t *b = plan ? scratch : acc + acc_len;
@@ -193,7 +193,7 @@ static void bare_run(struct bare *r, const uint8_t *b, size_t n, const struct mq
 	struct mqttp_parser p;
 	size_t pos = 0, used;
 	enum mqttp_status st = MQTTP_NEED_MORE;
-	uint8_t *copy = fw_dup(b, n);
+	uint8_t *copy = fz_dup(b, n);
 
 	memset(r, 0, sizeof(*r));
 	mqttp_init(&p, opt);
@@ -353,7 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *buf;
 
 	fw_parse_input(data, size, &in);
-	buf = fw_dup(in.body, in.body_len);
+	buf = fz_dup(in.body, in.body_len);
 	if (in.mode & 1) {
 		in.body = buf;
 		wrap_mode(&in);

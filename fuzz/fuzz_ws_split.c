@@ -206,7 +206,7 @@ static void ref_run(struct fw_trace *t, const uint8_t *b, size_t n, const struct
 		if (avail > plen)
 			avail = plen;
 		{
-			uint8_t *pl = fw_dup(b + fs + hl, (size_t)avail);
+			uint8_t *pl = fz_dup(b + fs + hl, (size_t)avail);
 			uint16_t code = 0;
 			uint8_t have = MQTTP_WS_HAVE_HEADER;
 
@@ -263,7 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *buf;
 
 	fw_parse_input(data, size, &in);
-	buf = fw_dup(in.body, in.body_len);
+	buf = fz_dup(in.body, in.body_len);
 	fw_run(&one, buf, in.body_len, &in.wopt, FW_ONESHOT, NULL, 0);
 	fw_run(&bytes, buf, in.body_len, &in.wopt, FW_BYTES, NULL, 0);
 	fw_run(&plan, buf, in.body_len, &in.wopt, FW_PLAN, in.plan, in.plan_len);

@@ -21,30 +21,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from mqtttest import (Env, Suite, broker_env, check, connect_packet, free_port, main,  # noqa: E402
+from mqtttest import (SanitizerSuite, add_asan_option, broker_env, check,  # noqa: E402
+                      connect_packet, free_port, main, matrix_argv,
                       publish_packet, raw_session, read_packet, recv_all)
 
 
-class RewriteSuite(Suite):
-    """--asan: children get ASAN_OPTIONS with report files in the test dir, and
-    any sanitizer report fails the test (for HAProxy's ASan build)."""
-    asan = False
-
-    def configure(self, args):
-        self.asan = bool(getattr(args, "asan", False))
-
-    def make_env(self, binary, info):
-        return Env(binary, prefix="mqtt-rewrite-", version=info["version"], asan=self.asan)
-
-    def post_check(self, env, ok, detail):
-        if self.asan:
-            reports = env.sanitizer_reports()
-            if reports:
-                return False, (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:3])
-        return ok, detail
-
-
-SUITE = RewriteSuite("rewrite")
+SUITE = SanitizerSuite("rewrite")
 SUITE.name_width = 30
 
 
@@ -529,18 +511,5 @@ def through_data_filters(env):
         cap.close()
 
 
-def matrix_argv(argv):
-    """tests/lib/matrix.sh calls a runner as RUNNER BIN -- [--smoke] OPTIONS:
-    leading binaries become --haproxy BIN, the '--' goes."""
-    out, i = [], 0
-    while i < len(argv) and not argv[i].startswith("-"):
-        out += ["--haproxy", argv[i]]
-        i += 1
-    return out + [a for a in argv[i:] if a != "--"]
-
-
 if __name__ == "__main__":
-    sys.exit(main(SUITE, __doc__, matrix_argv(sys.argv[1:]),
-                  extra_args=lambda ap: ap.add_argument(
-                      "--asan", action="store_true",
-                      help="HAProxy is an ASan build: fail on any sanitizer report")))
+    sys.exit(main(SUITE, __doc__, matrix_argv(sys.argv[1:]), extra_args=add_asan_option))

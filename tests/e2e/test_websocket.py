@@ -25,10 +25,21 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from mqtttest import (TOP, Env, Suite, broker_env, check, connect_packet, free_port,  # noqa: E402
-                      main, publish_payload, raw_session, recipe, subscribe_packet, wait_port)
+from mqtttest import (TOP, SanitizerSuite, add_asan_option, broker_env, check,  # noqa: E402
+                      connect_packet, free_port, main, matrix_argv, publish_payload, raw_session,
+                      recipe, recv_all, subscribe_packet, wait_port)
 
-SUITE = Suite("websocket")
+
+class WsSuite(SanitizerSuite):
+    """--node-modules: where aedes and ws are; --asan as SanitizerSuite."""
+
+    def configure(self, args):
+        if args.node_modules:
+            NODE_MODULES[0] = os.path.abspath(args.node_modules)
+        SanitizerSuite.configure(self, args)
+
+
+SUITE = WsSuite("websocket")
 SUITE.name_width = 30
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROKER_JS = os.path.join(HERE, "ws-broker", "ws_broker.js")
@@ -191,22 +202,6 @@ def read_head(sock, timeout=5.0):
         buf += d
     head, _, rest = buf.partition(b"\r\n\r\n")
     return head.decode(errors="replace"), rest
-
-
-def read_all(sock, first=b"", timeout=3.0):
-    """Everything until the peer closes (or timeout); (bytes, closed)."""
-    sock.settimeout(timeout)
-    out = first
-    try:
-        while True:
-            d = sock.recv(4096)
-            if not d:
-                return out, True
-            out += d
-    except socket.timeout:
-        return out, False
-    except ConnectionResetError:
-        return out, True
 
 
 def server_frames(data):
@@ -572,7 +567,7 @@ def same_id_simultaneous(env):
             barrier.wait(10)
             s.sendall(handshake() + frame(connect_packet(cid, clean=False)))
             head, rest = read_head(s)
-            out, _ = read_all(s, rest, timeout=1.5)
+            out, _ = recv_all(s, timeout=1.5, first=rest)
             s.close()
             if not head.startswith("HTTP/1.1 101"):
                 errors.append("%s: %r" % (cid, head))
@@ -597,7 +592,7 @@ def handshake_timeout(env):
     s = socket.create_connection(("127.0.0.1", lp), timeout=5)
     try:
         s.sendall(handshake()[:40])
-        data, closed = read_all(s, timeout=4)
+        data, closed = recv_all(s, timeout=4)
     finally:
         s.close()
     check(data.startswith(b"HTTP/1.1 408 "), "got %r" % data[:80])
@@ -606,7 +601,7 @@ def handshake_timeout(env):
     try:
         s.sendall(handshake()[:40])
         s.shutdown(socket.SHUT_WR)
-        data, closed = read_all(s, timeout=4)
+        data, closed = recv_all(s, timeout=4)
     finally:
         s.close()
     check(data.startswith(b"HTTP/1.1 400 ") and b"incomplete request head" in data,
@@ -646,7 +641,7 @@ def bad_handshakes(env):
                 s.sendall(req)
             except OSError:
                 pass
-            data, closed = read_all(s)
+            data, closed = recv_all(s)
         finally:
             s.close()
         text = data.decode(errors="replace")
@@ -681,7 +676,7 @@ def bad_frames(env):
         try:
             check(head.startswith("HTTP/1.1 101"), "%s: %r" % (name, head))
             s.sendall(data)
-            out, closed = read_all(s, rest)
+            out, closed = recv_all(s, first=rest)
         finally:
             s.close()
         frames = server_frames(out)
@@ -706,7 +701,7 @@ def refusal_in_frames(env):
         s, head, rest = ws_open(lp)
         try:
             s.sendall(frame(pkt))
-            out, closed = read_all(s, rest)
+            out, closed = recv_all(s, first=rest)
         finally:
             s.close()
         frames = server_frames(out)
@@ -733,7 +728,7 @@ def broker_sees_client_handshake(env):
             check("xtensions" not in head, "extension accepted: %r" % head)
             frames = frame(connect_packet("cap-1")) + frame(b"\xc0\x00")  # CONNECT, PINGREQ
             s.sendall(frames)
-            out, _ = read_all(s, rest, timeout=2)
+            out, _ = recv_all(s, timeout=2, first=rest)
         finally:
             s.close()
         check(out == b"\x82\x04\x20\x02\x00\x00",
@@ -768,7 +763,7 @@ def broker_refusals(env):
             s, head, rest = ws_open(lp)
             try:
                 s.sendall(frame(connect_packet("refused-%s" % name.replace(" ", "-"))))
-                out, closed = read_all(s, rest)
+                out, closed = recv_all(s, first=rest)
             finally:
                 s.close()
             frames = server_frames(out)
@@ -788,40 +783,8 @@ def broker_refusals(env):
 
 def extra_args(ap):
     ap.add_argument("--node-modules", help="directory holding aedes and ws")
-    ap.add_argument("--asan", action="store_true",
-                    help="HAProxy is an ASan build: fail on any sanitizer report")
-
-
-class WsSuite(Suite):
-    """--asan: HAProxy gets ASAN_OPTIONS with report files in the test dir, and
-    any sanitizer report fails the test."""
-    asan = False
-
-    def configure(self, args):
-        if args.node_modules:
-            NODE_MODULES[0] = os.path.abspath(args.node_modules)
-        self.asan = bool(args.asan)
-
-    def make_env(self, binary, info):
-        return Env(binary, prefix="mqtt-websocket-", version=info["version"], asan=self.asan)
-
-    def post_check(self, env, ok, detail):
-        if self.asan:
-            reports = env.sanitizer_reports()
-            if reports:
-                return False, (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:3])
-        return ok, detail
-
-
-def runner_argv(argv):
-    """tests/lib/matrix.sh runs a suite as RUNNER BIN -- [--smoke] OPTIONS: a
-    leading binary becomes --haproxy BIN, the '--' goes."""
-    out = []
-    while argv and not argv[0].startswith("-"):
-        out += ["--haproxy", argv.pop(0)]
-    return out + [a for a in argv if a != "--"]
+    add_asan_option(ap)
 
 
 if __name__ == "__main__":
-    SUITE.__class__ = WsSuite
-    sys.exit(main(SUITE, __doc__, runner_argv(sys.argv[1:]), extra_args=extra_args))
+    sys.exit(main(SUITE, __doc__, matrix_argv(sys.argv[1:]), extra_args=extra_args))

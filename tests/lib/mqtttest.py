@@ -193,11 +193,11 @@ def read_packet(sock):
     return h[0], body
 
 
-def recv_all(sock, timeout=3.0):
-    """Everything the peer sends until it closes, or until timeout:
-    returns (bytes, closed)."""
+def recv_all(sock, timeout=3.0, first=b""):
+    """Everything the peer sends until it closes, or until timeout, after the
+    bytes <first> already read: returns (bytes, closed)."""
     sock.settimeout(timeout)
-    out = b""
+    out = first
     try:
         while True:
             d = sock.recv(4096)
@@ -783,6 +783,41 @@ class Suite:
             print("      kept: %s" % env.dir)
         env.cleanup(keep=args.keep)
         return 0
+
+
+class SanitizerSuite(Suite):
+    """A Suite with --asan (add it with add_asan_option): HAProxy gets
+    ASAN_OPTIONS with report files in the test dir, and any sanitizer report
+    fails the test (for HAProxy's ASan build)."""
+    asan = False
+
+    def configure(self, args):
+        self.asan = bool(getattr(args, "asan", False))
+
+    def make_env(self, binary, info):
+        return Env(binary, prefix="mqtt-%s-" % self.name, version=info["version"], asan=self.asan)
+
+    def post_check(self, env, ok, detail):
+        if self.asan:
+            reports = env.sanitizer_reports()
+            if reports:
+                return False, (detail + "; " if detail else "") + "sanitizer: " + "; ".join(reports[:3])
+        return ok, detail
+
+
+def add_asan_option(ap):
+    ap.add_argument("--asan", action="store_true",
+                    help="HAProxy is an ASan build: fail on any sanitizer report")
+
+
+def matrix_argv(argv):
+    """tests/lib/matrix.sh runs a suite as RUNNER BIN... -- [--smoke] OPTIONS:
+    leading binaries become --haproxy BIN, the '--' goes."""
+    out, i = [], 0
+    while i < len(argv) and not argv[i].startswith("-"):
+        out += ["--haproxy", argv[i]]
+        i += 1
+    return out + [a for a in argv[i:] if a != "--"]
 
 
 def main(suite, doc, argv=None, extra_args=None):
