@@ -327,9 +327,9 @@ def paho_same_id_one_broker(env):
         check(per == {int(marker[-1])}, "%s: broker logs say %s, marker %s" % (cid, per, marker))
 
 
-@SUITE.test(smoke=True)
-def paho_wss_same_broker(env):
-    """wss:// (TLS at HAProxy, openssl-made certificate): paho reconnecting with one id reaches one broker, the one its id gets over ws://"""
+def server_pem(env):
+    """A self-signed certificate for 127.0.0.1/localhost in env.dir (cert.pem,
+    key.pem); returns the path of cert+key in one file, for HAProxy."""
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-keyout", "key.pem", "-out", "cert.pem", "-subj", "/CN=localhost",
                     "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
@@ -339,6 +339,23 @@ def paho_wss_same_broker(env):
         for n in ("cert.pem", "key.pem"):
             with open(os.path.join(env.dir, n)) as g:
                 f.write(g.read())
+    return pem
+
+
+def spki_hash(cert):
+    """base64 SHA-256 of the certificate's public key: what Chromium's
+    --ignore-certificate-errors-spki-list trusts (that one key, nothing else)."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
+                         check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@SUITE.test(smoke=True)
+def paho_wss_same_broker(env):
+    """wss:// (TLS at HAProxy, openssl-made certificate): paho reconnecting with one id reaches one broker, the one its id gets over ws://"""
+    pem = server_pem(env)
     tp = free_port()
     lp = start(env, extra_env={"MQTT_WSS_BIND": "127.0.0.1:%d" % tp, "MQTT_WSS_CERT": pem},
                ports=[tp])
@@ -375,10 +392,10 @@ def same_port_plain_and_ws(env):
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><script src="%(mqttjs)s"></script></head>
 <body><script>
-// mqtt.js in a real browser page: connect over ws://, read the whoami marker,
+// mqtt.js in a real browser page: connect over ws:// or wss://, read the whoami marker,
 // report it (or the error) to the test's HTTP listener.
 function report(what) { new Image().src = "http://127.0.0.1:%(report)d/r?" + encodeURIComponent(what); }
-const c = mqtt.connect("ws://127.0.0.1:%(port)d/mqtt", { clientId: "%(cid)s", protocolVersion: 4,
+const c = mqtt.connect("%(scheme)s://127.0.0.1:%(port)d/mqtt", { clientId: "%(cid)s", protocolVersion: 4,
   reconnectPeriod: 0, connectTimeout: 10000 });
 c.on("connect", () => c.subscribe("whoami"));
 c.on("message", (t, m) => { report("marker:" + m.toString()); c.end(); });
@@ -387,8 +404,9 @@ c.on("error", (e) => report("error:" + e.message));
 """
 
 
-def browser_whoami(env, port, cid, timeout=20.0):
-    """Load a page running mqtt.js in headless Chromium; returns what it reported."""
+def browser_whoami(env, port, cid, timeout=20.0, scheme="ws", trust=None):
+    """Load a page running mqtt.js in headless Chromium; returns what it reported.
+    <trust>: a certificate the browser accepts for wss:// (by its public key)."""
     import http.server
     got = []
 
@@ -407,10 +425,14 @@ def browser_whoami(env, port, cid, timeout=20.0):
     page = os.path.join(env.dir, "page-%s.html" % cid)
     with open(page, "w") as f:
         f.write(PAGE % {"mqttjs": "file://" + os.path.join(NODE_MODULES[0], "mqtt", "dist", "mqtt.min.js"),
-                        "report": srv.server_address[1], "port": port, "cid": cid})
+                        "report": srv.server_address[1], "port": port, "cid": cid,
+                        "scheme": scheme})
+    extra = ["--ignore-certificate-errors-spki-list=" + spki_hash(trust)] if trust else []
     p = subprocess.Popen([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                          "--user-data-dir=" + os.path.join(env.dir, "chromium"),
-                          "file://" + page], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "--disable-background-networking", "--disable-component-update",
+                          "--disable-sync", "--no-first-run",
+                          "--user-data-dir=" + os.path.join(env.dir, "chromium")] + extra +
+                         ["file://" + page], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + timeout
         while not got and time.time() < deadline and p.poll() is None:
@@ -441,6 +463,22 @@ def browser_same_id_one_broker(env):
     logs = "".join(broker_log(env, "broker%d" % b) for b in (1, 2, 3))
     check(len(re.findall(r"^upgrade key=", logs, re.M)) >= 8, "upgrades: %s" % logs)
     check("permessage-deflate" not in logs, "an extension offer reached a broker: %s" % logs)
+
+
+@SUITE.test
+def browser_wss_same_broker(env):
+    """mqtt.js in headless Chromium over wss:// (TLS at HAProxy; the browser trusts exactly its key), reloaded twice per id: the broker paho reaches over ws://"""
+    check(CHROMIUM, "chromium is not installed (scripts/install-deps.sh installs it)")
+    pem = server_pem(env)
+    tp = free_port()
+    lp = start(env, extra_env={"MQTT_WSS_BIND": "127.0.0.1:%d" % tp, "MQTT_WSS_CERT": pem},
+               ports=[tp])
+    for cid in ("browser-wss-1", "browser-wss-2"):
+        rc, plain = paho_whoami(lp, cid)
+        check(rc == 0 and plain, "paho %s: %r %r" % (cid, rc, plain))
+        for _ in range(2):
+            r = browser_whoami(env, tp, cid, scheme="wss", trust=os.path.join(env.dir, "cert.pem"))
+            check(r == "marker:" + plain, "%s over wss: the page reported %r, paho reached %s" % (cid, r, plain))
 
 
 @SUITE.test
