@@ -5,7 +5,9 @@
 #                       arrival in pieces, PUBLISH framing
 #   make bench-lb       balancer: handshakes/s, p50/p99, RSS (needs `make haproxy`,
 #                       mosquitto); a few minutes
-#   make bench          both; output also in build/bench/results.txt
+#   make bench-ws       MQTT over WebSocket: websocket.cfg vs plain TCP pass-through of
+#                       the same WebSocket traffic (needs Node.js for the aedes brokers)
+#   make bench          all three; output also in build/bench/results.txt
 #
 # Variables: BENCH_HAP_SERIES=3.0 (HAProxy tree whose src/mqtt.c is measured;
 # HAPROXY_SRC=<dir> overrides it), BENCH_RUNS / BENCH_RUN_MS (parser runs),
@@ -53,8 +55,13 @@ bench-lb: haproxy $(BENCH_OBJ)/mqtt-loadgen
 	HAPROXY=$(HAPROXY_BIN) LOADGEN=$(BENCH_OBJ)/mqtt-loadgen WORK=$(BENCH_OBJ)/lb \
 		bash -o pipefail -c '$(BENCH_DIR)/lb-bench.sh | tee $(BENCH_OBJ)/lb.txt'
 
-bench: bench-parser bench-lb
-	cat $(BENCH_OBJ)/parser.txt $(BENCH_OBJ)/lb.txt > $(BENCH_OBJ)/results.txt
+bench-ws: haproxy ws-broker-deps $(BENCH_OBJ)/mqtt-loadgen
+	HAPROXY=$(HAPROXY_BIN) LOADGEN=$(BENCH_OBJ)/mqtt-loadgen WORK=$(BENCH_OBJ)/ws \
+		NODE_MODULES=$(BUILD)/ws-broker/node_modules \
+		bash -o pipefail -c '$(BENCH_DIR)/ws-bench.sh | tee $(BENCH_OBJ)/ws.txt'
+
+bench: bench-parser bench-lb bench-ws
+	cat $(BENCH_OBJ)/parser.txt $(BENCH_OBJ)/lb.txt $(BENCH_OBJ)/ws.txt > $(BENCH_OBJ)/results.txt
 	@echo "bench: results in $(BENCH_OBJ)/results.txt"
 
-.PHONY: bench bench-parser bench-lb bench-hap-tree-force
+.PHONY: bench bench-parser bench-lb bench-ws bench-hap-tree-force

@@ -3,7 +3,13 @@
  *
  *   mqtt-loadgen [-a addr] [-p port] [-c conc] [-n count] [-V 4|5]
  *                [-P id-prefix] [-F] [-k keepalive] [-t conn-timeout-ms]
- *                [-T total-timeout-s] [-I idle-seconds]
+ *                [-T total-timeout-s] [-I idle-seconds] [-W]
+ *
+ * -W: MQTT over WebSocket, as a browser does it: the HTTP/1.1 upgrade
+ * request (subprotocol mqtt), wait for the whole 101 head, then the CONNECT
+ * in one masked binary frame; the CONNACK is read from the server's binary
+ * frame, DISCONNECT goes in a masked frame too. Latency is still connect()
+ * to the CONNACK's last byte.
  *
  * Rate mode (default): keeps `conc` connections in flight until `count`
  * handshakes were attempted. Each connection: connect, send a CONNECT with
@@ -38,15 +44,18 @@
 #include <time.h>
 #include <unistd.h>
 
-enum cstate { C_FREE = 0, C_CONNECTING, C_WAIT_CONNACK, C_IDLE };
+enum cstate { C_FREE = 0, C_CONNECTING, C_WAIT_101, C_WAIT_CONNACK, C_IDLE };
 
 struct conn {
 	int fd;
 	enum cstate st;
 	uint32_t seq;
 	uint64_t t0;        /* ns, connect() call */
-	uint8_t in[64];
+	uint8_t in[512];
 	size_t nin;
+	size_t skip;        /* -W: bytes of the 101 head and frames read so far */
+	uint8_t mq[64];     /* -W: the MQTT bytes from the server's frames */
+	size_t nmq;
 };
 
 static struct sockaddr_in dst;
@@ -57,6 +66,13 @@ static double total_timeout_s = 120;
 static double idle_s = -1;
 static const char *prefix = "lg-";
 static int fixed_id;
+static int websocket;
+
+/* -W: the opening handshake (the key is RFC 6455's sample) */
+static const char ws_request[] =
+	"GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	"Sec-WebSocket-Protocol: mqtt\r\n\r\n";
 
 static long started, ok, errors;
 static uint32_t *lat_us;
@@ -103,6 +119,38 @@ static size_t build_connect(uint8_t *buf, uint32_t seq)
 	return n;
 }
 
+/* Wraps <n> bytes at <src> into a masked binary frame at <f> (n < 126);
+ * returns the frame's length. */
+static size_t ws_frame(uint8_t *f, const uint8_t *src, size_t n, uint32_t seq)
+{
+	uint8_t mask[4] = { (uint8_t)seq, (uint8_t)(seq >> 8), 0x5a, 0xa5 };
+	size_t i;
+
+	f[0] = 0x82;
+	f[1] = (uint8_t)(0x80 | n);
+	memcpy(f + 2, mask, 4);
+	for (i = 0; i < n; i++)
+		f[6 + i] = src[i] ^ mask[i & 3];
+	return 6 + n;
+}
+
+/* Sends the CONNECT (in a frame with -W) and waits for the CONNACK. */
+static int send_connect(struct conn *c)
+{
+	uint8_t pkt[128], buf[160];
+	size_t n = build_connect(pkt, c->seq);
+	const uint8_t *out = pkt;
+
+	if (websocket) {
+		n = ws_frame(buf, pkt, n, c->seq);
+		out = buf;
+	}
+	if (send(c->fd, out, n, MSG_NOSIGNAL) != (ssize_t)n)
+		return -1;
+	c->st = C_WAIT_CONNACK;
+	return 0;
+}
+
 /* Close c's socket and mark the slot free. */
 static void conn_close(struct conn *c)
 {
@@ -122,6 +170,8 @@ static int conn_start(struct conn *c)
 		return -1;
 	c->seq = (uint32_t)started++;
 	c->nin = 0;
+	c->skip = 0;
+	c->nmq = 0;
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		errors++;
@@ -145,27 +195,31 @@ static int conn_start(struct conn *c)
 	return 0;
 }
 
-/* The connection is up: send the CONNECT and wait for the CONNACK. */
+/* The connection is up: send the CONNECT (-W: the upgrade request) and
+ * wait for the answer. */
 static void on_writable(struct conn *c)
 {
-	uint8_t buf[128];
 	struct epoll_event ev;
 	int err = 0;
 	socklen_t el = sizeof(err);
-	size_t n;
+	int rc;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
 		errors++;
 		conn_close(c);
 		return;
 	}
-	n = build_connect(buf, c->seq);
-	if (send(c->fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n) {
+	if (websocket) {
+		rc = send(c->fd, ws_request, sizeof(ws_request) - 1, MSG_NOSIGNAL) ==
+		     (ssize_t)(sizeof(ws_request) - 1) ? 0 : -1;
+		c->st = C_WAIT_101;
+	} else
+		rc = send_connect(c);
+	if (rc < 0) {
 		errors++;
 		conn_close(c);
 		return;
 	}
-	c->st = C_WAIT_CONNACK;
 	ev.events = EPOLLIN;
 	ev.data.ptr = c;
 	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -195,17 +249,58 @@ static int on_readable(struct conn *c)
 		return 1;
 	}
 	c->nin += (size_t)r;
-	if (c->nin < 2)
-		return 0;
-	if (c->in[0] != 0x20 || (c->in[1] & 0x80)) {
-		errors++;
-		conn_close(c);
-		return 1;
+	if (c->st == C_WAIT_101) {
+		uint8_t *end = memmem(c->in, c->nin, "\r\n\r\n", 4);
+
+		if (!end) {
+			if (c->nin == sizeof(c->in)) {
+				errors++;
+				conn_close(c);
+				return 1;
+			}
+			return 0;
+		}
+		if (c->nin < 13 || memcmp(c->in, "HTTP/1.1 101 ", 13) != 0 || send_connect(c) < 0) {
+			errors++;
+			conn_close(c);
+			return 1;
+		}
+		c->skip = (size_t)(end + 4 - c->in);
 	}
-	need = 2 + (size_t)c->in[1];
-	if (c->nin < need)
-		return 0;
-	rc = need >= 4 ? c->in[3] : 0xFF;
+	if (c->skip) {
+		/* the server's frames carry the CONNACK in any split (aedes sends
+		 * one byte a frame): collect their payloads */
+		while (c->nin >= c->skip + 2) {
+			uint8_t op = c->in[c->skip] & 0x0f, len = c->in[c->skip + 1];
+
+			if ((op != 0 && op != 2) || len > 125 || c->nmq + len > sizeof(c->mq)) {
+				errors++;
+				conn_close(c);
+				return 1;
+			}
+			if (c->nin < c->skip + 2 + len)
+				break;
+			memcpy(c->mq + c->nmq, c->in + c->skip + 2, len);
+			c->nmq += len;
+			c->skip += 2 + (size_t)len;
+		}
+	}
+	{
+		const uint8_t *m = websocket ? c->mq : c->in;
+		size_t have = websocket ? c->nmq : c->nin;
+
+		if (have < 2)
+			return 0;
+		if (m[0] != 0x20 || (m[1] & 0x80)) {
+			errors++;
+			conn_close(c);
+			return 1;
+		}
+		need = 2 + (size_t)m[1];
+		if (have < need)
+			return 0;
+		rc = m[1] >= 2 ? m[3] : 0xFF;
+	}
 	if (rc != 0) {
 		errors++;
 		conn_close(c);
@@ -217,7 +312,12 @@ static int on_readable(struct conn *c)
 		return 1;
 	}
 	/* DISCONNECT, then close: a clean end, no will, no broker warning. */
-	(void)send(c->fd, "\xe0\x00", 2, MSG_NOSIGNAL);
+	if (websocket) {
+		uint8_t f[8];
+
+		(void)send(c->fd, f, ws_frame(f, (const uint8_t *)"\xe0\x00", 2, c->seq), MSG_NOSIGNAL);
+	} else
+		(void)send(c->fd, "\xe0\x00", 2, MSG_NOSIGNAL);
 	conn_close(c);
 	return 1;
 }
@@ -247,7 +347,7 @@ static uint32_t pct(double q)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mqtt-loadgen [-a addr] [-p port] [-c conc] [-n count] [-V 4|5]\n"
-	        "       [-P prefix] [-F] [-k keepalive] [-t conn-timeout-ms] [-T total-timeout-s] [-I idle-s]\n");
+	        "       [-P prefix] [-F] [-k keepalive] [-t conn-timeout-ms] [-T total-timeout-s] [-I idle-s] [-W]\n");
 	exit(2);
 }
 
@@ -261,7 +361,7 @@ int main(int argc, char **argv)
 	uint64_t t_start, deadline;
 	double el;
 
-	while ((opt = getopt(argc, argv, "a:p:c:n:V:P:Fk:t:T:I:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:c:n:V:P:Fk:t:T:I:W")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -274,6 +374,7 @@ int main(int argc, char **argv)
 		case 't': conn_timeout_ms = atol(optarg); break;
 		case 'T': total_timeout_s = atof(optarg); break;
 		case 'I': idle_s = atof(optarg); break;
+		case 'W': websocket = 1; break;
 		default: usage();
 		}
 	}
@@ -314,7 +415,7 @@ int main(int argc, char **argv)
 			for (i = 0; i < conc; i++) {
 				struct conn *c = &cs[i];
 
-				if (c->st != C_CONNECTING && c->st != C_WAIT_CONNACK)
+				if (c->st != C_CONNECTING && c->st != C_WAIT_101 && c->st != C_WAIT_CONNACK)
 					continue;
 				if (t - c->t0 > (uint64_t)conn_timeout_ms * 1000000u) {
 					errors++;
@@ -348,7 +449,7 @@ int main(int argc, char **argv)
 
 				if (c->st == C_CONNECTING)
 					on_writable(c);
-				else if (c->st == C_WAIT_CONNACK || c->st == C_IDLE)
+				else if (c->st == C_WAIT_101 || c->st == C_WAIT_CONNACK || c->st == C_IDLE)
 					on_readable(c);
 				/* rate mode: reuse the slot at once */
 				if (idle_s < 0 && c->st == C_FREE && started < count)
