@@ -248,6 +248,24 @@ def mqtt_frames_in(data):
     return b"".join(p for op, p in server_frames(data) if op in (0, 2))
 
 
+def recv_until_publish(sock, data, timeout=5.0):
+    """Reads server frames after <data> until their MQTT bytes hold a PUBLISH
+    (the whoami marker), the peer closes, or <timeout>; returns all bytes."""
+    deadline = time.time() + timeout
+    sock.settimeout(1)
+    while time.time() < deadline:
+        if any(t >> 4 == 3 for t, _ in mqtt_packets(mqtt_frames_in(data))):
+            break
+        try:
+            d = sock.recv(4096)
+        except socket.timeout:
+            continue
+        if not d:
+            break
+        data += d
+    return data
+
+
 # ---------------------------------------------------------------------------
 # Capture backend: plays the broker's side of the handshake
 # ---------------------------------------------------------------------------
@@ -518,18 +536,7 @@ def raw_frames_split_ping(env):
         time.sleep(0.1)
         # the rest of the CONNECT and the SUBSCRIBE in the last frame
         s.sendall(frame(pkt[9:] + subscribe_packet("whoami"), opcode=0))
-        data, deadline = rest, time.time() + 5
-        s.settimeout(1)
-        while time.time() < deadline:
-            if any(t >> 4 == 3 for t, _ in mqtt_packets(mqtt_frames_in(data))):
-                break
-            try:
-                d = s.recv(4096)
-            except socket.timeout:
-                continue
-            if not d:
-                break
-            data += d
+        data = recv_until_publish(s, rest)
         frames = server_frames(data)
         check(any(op == 10 and p == b"hi" for op, p in frames), "no pong for the ping: %r" % frames)
         pkts = mqtt_packets(mqtt_frames_in(data))
@@ -572,18 +579,7 @@ def dribbled_byte_by_byte(env):
             s.sendall(data[i:i + 1])
             time.sleep(0.002)
         s.sendall(frame(subscribe_packet("whoami")))
-        out, deadline = rest, time.time() + 5
-        s.settimeout(1)
-        while time.time() < deadline:
-            if any(t >> 4 == 3 for t, _ in mqtt_packets(mqtt_frames_in(out))):
-                break
-            try:
-                d = s.recv(4096)
-            except socket.timeout:
-                continue
-            if not d:
-                break
-            out += d
+        out = recv_until_publish(s, rest)
         pubs = [(t, b) for t, b in mqtt_packets(mqtt_frames_in(out)) if t >> 4 == 3]
         check(pubs, "no marker: %r" % out)
         check(publish_payload(*pubs[0]).decode() == marker, "raw on %r, paho on %s" % (pubs, marker))
