@@ -23,7 +23,8 @@
 #
 # Environment (defaults): LB_ROUNDS=11 LB_CONC=50 LB_COUNT=10000 LB_IDLE=2000
 # LB_CONFIGS="plain native ours hash canon" LB_PORT_BASE=28800 (brokers
-# base+1..3, frontends base+11..15)
+# base+1..3, frontends base+11..15), LB_CG_OPTS (extra valgrind options for
+# the callgrind step, e.g. --dump-instr=yes to annotate lines)
 # WORK=/tmp/mqtt-lb-bench (configs, logs, sockets). Every process started here
 # is stopped by its PID on exit; every step has a time limit.
 set -euo pipefail
@@ -166,8 +167,7 @@ gen_ours() {
 frontend fe_ours
     bind 127.0.0.1:$(fe_port ours)
     tcp-request inspect-delay 5s
-    tcp-request content mqtt-refuse if { req.mqtt_error -m found }
-    tcp-request content reject unless { req.mqtt_client_id -m found }
+    tcp-request content mqtt-validate
     default_backend be_ours
 
 backend be_ours
@@ -185,8 +185,7 @@ gen_hash() {
 frontend fe_hash
     bind 127.0.0.1:$(fe_port hash)
     tcp-request inspect-delay 5s
-    tcp-request content mqtt-refuse if { req.mqtt_error -m found }
-    tcp-request content reject unless { req.mqtt_client_id -m found }
+    tcp-request content mqtt-validate
     default_backend be_hash
 
 backend be_hash
@@ -202,8 +201,7 @@ gen_canon() {
 frontend fe_canon
     bind 127.0.0.1:$(fe_port canon)
     tcp-request inspect-delay 5s
-    tcp-request content mqtt-refuse if { req.mqtt_error -m found }
-    tcp-request content reject unless { req.mqtt_client_id -m found }
+    tcp-request content mqtt-validate
     default_backend be_canon
 
 backend be_canon
@@ -211,11 +209,11 @@ backend be_canon
     option redispatch
     balance hash req.mqtt_client_id(nonempty)
     hash-type consistent
-    stick-table type binary len 32 size 1m expire 24h
-    stick on req.mqtt_client_id(nonempty),sha2(256)
+    stick-table type binary len 64 size 1m expire 24h
+    stick on req.mqtt_client_id(nonempty),mqtt_key(64)
     tcp-response inspect-delay 5s
     tcp-response content accept if { res.mqtt_connack_code -m found }
-    stick store-response res.mqtt_assigned_client_id,sha2(256)
+    stick store-response res.mqtt_assigned_client_id,mqtt_key(64)
 $(servers)
 EOF
 }
@@ -359,7 +357,8 @@ if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v 
 	declare -A vpid
 	for c in $CONFIGS; do
 		rm -f "$WORK/cg-$c.out"*
-		valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$WORK/cg-$c.out" \
+		# shellcheck disable=SC2086 # LB_CG_OPTS: extra valgrind options, word-split
+		valgrind --tool=callgrind --dump-instr=no ${LB_CG_OPTS:-} --callgrind-out-file="$WORK/cg-$c.out" \
 			"$HAPROXY" -db -f "$WORK/$c.cfg" >"$WORK/cg-$c.log" 2>&1 &
 		vpid[$c]=$!
 		pids+=($!)
@@ -420,6 +419,9 @@ ratio lb_ir_efficiency_vs_plain_tcp "${irhs[plain]:-}" "${irhs[ours]:-}"
 ratio lb_hash_rate_vs_plain_tcp "${rate[hash]:-}" "${rate[plain]:-}"
 ratio lb_hash_rate_vs_native "${rate[hash]:-}" "${rate[native]:-}"
 ratio lb_hash_ir_efficiency_vs_native "${irhs[native]:-}" "${irhs[hash]:-}"
+# issue 12's balancer targets: plain TCP instructions per handshake / ours
+ratio lb_ir_hash_vs_plain_tcp "${irhs[plain]:-}" "${irhs[hash]:-}"
+ratio lb_ir_canon_vs_plain_tcp "${irhs[plain]:-}" "${irhs[canon]:-}"
 ratio lb_canon_rate_vs_plain_tcp "${rate[canon]:-}" "${rate[plain]:-}"
 ratio lb_canon_rate_vs_native "${rate[canon]:-}" "${rate[native]:-}"
 ratio lb_rss_idle_vs_native "${rss1[ours]:-}" "${rss1[native]:-}"

@@ -78,6 +78,7 @@ struct mqa_state {
 	uint8_t props_done;          /* property block complete (next field seen) */
 	uint8_t will_props_done;
 	uint8_t need_version;        /* response: client version unknown yet */
+	uint8_t fields;              /* field events recorded in f[] (see mqa_get) */
 	struct mqttp_parser p;
 	struct mqa_span f[MQA_FLD__COUNT];
 	struct mqws_stream ws;       /* request: WebSocket transport (mqttp_ws.c) */
@@ -88,8 +89,13 @@ static THREAD_LOCAL unsigned int mqa_clock;
 /* The slot the last lookup returned. For speed: the rules of one stream
  * evaluate several fetches in a row, and they hit it without a set walk. */
 static THREAD_LOCAL struct mqa_state *mqa_last;
-/* Answers for a direction that has not received a byte yet (see mqa_get). */
-static THREAD_LOCAL struct mqa_state mqa_blank;
+/* Answers for a direction that has not received a byte yet (see mqa_get),
+ * per direction, made once per thread: callers only read them. */
+static THREAD_LOCAL struct mqa_state mqa_blank[2];
+static THREAD_LOCAL uint8_t mqa_blank_ready[2];
+
+/* Set once a request field was asked for (see mqa_get_f). */
+static int mqa_fields_wanted;
 
 /* Counters shown by the mqtt_parse_bytes / mqtt_parse_states fetches. */
 static unsigned long long mqa_bytes_fed;
@@ -154,12 +160,25 @@ static void mqa_parser_reset(struct mqa_state *st, unsigned int dir, unsigned in
 {
 	struct mqttp_options opt;
 
-	memset(st, 0, sizeof(*st));
+	/* for speed, not a memset of the whole slot: f[] is cleared only when
+	 * fields are recorded (mqa_fields_on), the WebSocket reader when a
+	 * stream turns out to be one, and mqttp_init sets the parser */
+	st->strm = NULL;
+	st->pos = 0;
+	st->lost = st->props_done = st->will_props_done = st->need_version = st->fields = 0;
+	st->ws.mode = MQWS_PLAIN;
 	st->dir = dir;
 	mqa_options_get(&opt); /* global mqtt-lenient, mqtt-max-* (mqttp_options.c) */
 	opt.checks = dir ? MQTTP_CHECK_FROM_SERVER : MQTTP_CHECK_FROM_CLIENT;
 	opt.version = (uint8_t)version;
 	mqttp_init(&st->p, &opt);
+}
+
+/* Makes <st> record field offsets from now on (none recorded yet). */
+static void mqa_fields_on(struct mqa_state *st)
+{
+	memset(st->f, 0, sizeof(st->f));
+	st->fields = 1;
 }
 
 /* Initialises cache slot <st> for stream <s>, direction <dir>, and counts
@@ -168,6 +187,8 @@ static void mqa_state_init(struct mqa_state *st, const struct stream *s,
                            unsigned int dir, unsigned int version)
 {
 	mqa_parser_reset(st, dir, version);
+	if (!dir)
+		mqws_stream_init(&st->ws, s);
 	st->strm = s;
 	st->uniq_id = s->uniq_id;
 	_HA_ATOMIC_INC(&mqa_states_created);
@@ -225,6 +246,13 @@ static struct mqa_state *mqa_lookup(const struct stream *s, unsigned int dir)
 	return victim;
 }
 
+/* The field callback of <st>: none while only what the parser keeps itself
+ * (verdict, version, flags, keep alive, client id) was asked for. */
+static inline mqttp_field_cb mqa_cb(const struct mqa_state *st)
+{
+	return st->fields ? mqa_field_cb : NULL;
+}
+
 /* Feeds <len> bytes at <data> to the parser of <st>. */
 static void mqa_feed(struct mqa_state *st, const char *data, size_t len)
 {
@@ -232,7 +260,7 @@ static void mqa_feed(struct mqa_state *st, const char *data, size_t len)
 
 	while (len && st->p.status == MQTTP_NEED_MORE) {
 		used = 0;
-		mqttp_feed(&st->p, data, len, &used, mqa_field_cb, st);
+		mqttp_feed(&st->p, data, len, &used, mqa_cb(st), st);
 		st->pos += used;
 		_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)used);
 		data += used;
@@ -240,6 +268,49 @@ static void mqa_feed(struct mqa_state *st, const char *data, size_t len)
 		if (!used)
 			break;
 	}
+}
+
+static int mqa_bytes(const struct mqa_state *st, struct stream *s, unsigned int dir,
+                     uint32_t off, uint32_t len, const char **ptr);
+
+/* Records the field offsets of the complete, valid CONNECT of request state
+ * <st>, parsed without field events, from its bytes in the buffer (see
+ * mqa_get_f). Leaves st->fields at 0 when they are not there. */
+static void mqa_locate(struct stream *s, struct mqa_state *st)
+{
+	uint32_t len = (uint32_t)st->p.header_len + st->p.remaining_length;
+	struct mqttp_options opt;
+	struct mqttp_connect c;
+	struct mqttp_result r;
+	const char *pkt;
+	int i;
+	struct { int idx; const struct mqttp_bytes *b; } map[] = {
+		{ MQA_PROTO_NAME, &c.protocol_name }, { MQA_CLIENT_ID, &c.client_id },
+		{ MQA_WILL_TOPIC, &c.will_topic }, { MQA_WILL_PAYLOAD, &c.will_payload },
+		{ MQA_USERNAME, &c.username }, { MQA_PASSWORD, &c.password },
+	};
+
+	if (!mqa_bytes(st, s, 0, 0, len, &pkt))
+		return;
+	mqa_options_get(&opt);
+	opt.checks = MQTTP_CHECK_FROM_CLIENT;
+	if (mqttp_decode_connect(pkt, len, &opt, &c, &r) != MQTTP_DONE)
+		return; /* cannot be: the parser accepted these bytes */
+	mqa_fields_on(st);
+	for (i = 0; i < (int)(sizeof(map) / sizeof(map[0])); i++) {
+		st->f[map[i].idx].off = map[i].b->off;
+		st->f[map[i].idx].len = map[i].b->len;
+		st->f[map[i].idx].done = map[i].b->present;
+	}
+	if (c.version == MQTTP_V5) {
+		st->f[MQA_PROPS].off = c.props.block.off;
+		st->f[MQA_PROPS].len = c.props.block.len;
+		st->f[MQA_PROPS].done = 1;
+		st->f[MQA_WILL_PROPS].off = c.will_props.block.off;
+		st->f[MQA_WILL_PROPS].len = c.will_props.block.len;
+		st->f[MQA_WILL_PROPS].done = !!(c.flags & MQTTP_CF_WILL);
+	}
+	st->props_done = st->will_props_done = 1;
 }
 
 /* The client's protocol version if the request parser knows it, else 0.
@@ -262,8 +333,20 @@ static unsigned int mqa_req_version(const struct stream *s)
  * were forwarded before they could be parsed. Only the first packet of the
  * direction (CONNECT / CONNACK) is parsed. Before the channel's first byte
  * the answer is a blank parser (nothing known, more may come) that takes
- * no cache slot. */
-static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
+ * no cache slot.
+ *
+ * Field offsets (st->f[], props_done) are recorded when <fields> is set,
+ * for every response, and for every request once any field was asked for
+ * in this process (mqa_fields_wanted). For speed: the verdict, the numeric
+ * fields and the client id are kept by the parser itself, and field events
+ * cost about 200 instructions per CONNECT that the usual configuration
+ * (balance / stick on the client id) never reads. When a field is asked
+ * of a request state parsed without them, a complete CONNECT is located
+ * (mqa_locate) and one still arriving is parsed again from the channel's
+ * first byte with them; neither works once bytes were forwarded, but then
+ * the field's bytes are gone anyway and the fetch says "not found", as it
+ * would have. */
+static struct mqa_state *mqa_get_f(struct stream *s, unsigned int dir, int fields)
 {
 	struct channel *chn;
 	struct mqa_state *st;
@@ -287,13 +370,21 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 	 * handshakes in progress nor count as parser states. The blank state
 	 * is reset on every use: callers only read it. */
 	if (!end) {
-		mqa_parser_reset(&mqa_blank, dir, 0);
-		return &mqa_blank;
+		if (!mqa_blank_ready[dir]) {
+			mqa_parser_reset(&mqa_blank[dir], dir, 0);
+			mqa_fields_on(&mqa_blank[dir]); /* nothing to locate: fields may come */
+			mqa_blank_ready[dir] = 1;
+		}
+		return &mqa_blank[dir];
 	}
 
+	fields |= dir;
+	if (fields && !dir && !mqa_fields_wanted)
+		HA_ATOMIC_STORE(&mqa_fields_wanted, 1);
 	st = mqa_lookup(s, dir);
 	if (!st->strm || st->pos > end ||
-	    (st->need_version && !base && c_data(chn) >= 2)) {
+	    (st->need_version && !base && c_data(chn) >= 2) ||
+	    (fields && !st->fields && !base && !st->lost && st->p.status == MQTTP_NEED_MORE)) {
 		unsigned int version = 0;
 		int need_version = 0;
 
@@ -308,11 +399,15 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 		}
 		mqa_state_init(st, s, dir, version);
 		st->need_version = need_version;
+		if (fields || HA_ATOMIC_LOAD(&mqa_fields_wanted))
+			mqa_fields_on(st);
 		if (base)
 			st->lost = 1;
 	}
 	if (st->lost)
 		return NULL;
+	if (fields && !st->fields && st->p.status == MQTTP_DONE && !base)
+		mqa_locate(s, st);
 	/* A finished parse needs no more bytes: its verdict and numeric fields
 	 * stay valid after the packet left the buffer (string fields are
 	 * looked up in the buffer and are "not found" once gone). */
@@ -324,8 +419,10 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 		return NULL;
 	}
 
-	/* MQTT over WebSocket: the frames' payload is the MQTT stream */
-	if (!dir && (n = mqws_req_feed(s, &st->ws, &st->p, &st->pos, base, end, mqa_field_cb, st))) {
+	/* MQTT over WebSocket: the frames' payload is the MQTT stream (the
+	 * mode test is for speed: a plain stream skips the call) */
+	if (!dir && st->ws.mode != MQWS_PLAIN &&
+	    (n = mqws_req_feed(s, &st->ws, &st->p, &st->pos, base, end, mqa_cb(st), st))) {
 		if (n < 0)
 			st->lost = 1;
 		return n < 0 ? NULL : st;
@@ -336,6 +433,12 @@ static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
 	if (n >= 2 && st->p.status == MQTTP_NEED_MORE)
 		mqa_feed(st, b2, l2);
 	return st;
+}
+
+/* mqa_get_f() for what the parser keeps itself (no field offsets). */
+static struct mqa_state *mqa_get(struct stream *s, unsigned int dir)
+{
+	return mqa_get_f(s, dir, 0);
 }
 
 /* Returns true when more bytes may still arrive on the channel of <dir>. */
@@ -361,8 +464,8 @@ static int mqa_missing(struct sample *smp, const struct mqa_state *st, unsigned 
  * into *ptr: zero-copy when they are contiguous in the channel buffer,
  * else copied into a trash chunk (a field split by the buffer wrap).
  * Returns 0 when they are no longer in the buffer. */
-static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t len,
-                     const char **ptr)
+static int mqa_bytes(const struct mqa_state *st, struct stream *s, unsigned int dir,
+                     uint32_t off, uint32_t len, const char **ptr)
 {
 	struct channel *chn = dir ? &s->res : &s->req;
 	unsigned long long total = mqa_chn_total(s, dir);
@@ -376,8 +479,10 @@ static int mqa_bytes(struct stream *s, unsigned int dir, uint32_t off, uint32_t 
 		*ptr = "";
 		return 1;
 	}
-	if (!dir && (n = mqws_req_bytes(s, off, len, ptr)) >= 0)
-		return n;   /* a WebSocket client's (unmasked) MQTT bytes */
+	/* a WebSocket client's (unmasked) MQTT bytes; a stream known to be
+	 * plain skips the lookup, for speed */
+	if (!dir && st->ws.mode != MQWS_PLAIN && (n = mqws_req_bytes(s, off, len, ptr)) >= 0)
+		return n;
 	if (off < base || off + (unsigned long long)len > total)
 		return 0;
 	/* for speed: a value that does not cross the buffer's wrap (nearly
@@ -424,7 +529,7 @@ static int mqa_smp_span(struct sample *smp, const struct mqa_state *st, unsigned
 {
 	const char *ptr;
 
-	if (!mqa_bytes(smp->strm, dir, sp->off, sp->len, &ptr)) {
+	if (!mqa_bytes(st, smp->strm, dir, sp->off, sp->len, &ptr)) {
 		smp->flags &= ~SMP_F_MAY_CHANGE;
 		return 0;
 	}
@@ -457,13 +562,25 @@ static int smp_fetch_mqtt_str(const struct arg *args, struct sample *smp,
                               const char *kw, void *private)
 {
 	int idx = (int)(long)private;
-	struct mqa_state *st = mqa_get(smp->strm, 0);
+	struct mqa_state *st = mqa_get_f(smp->strm, 0, idx != MQA_CLIENT_ID);
 	uint8_t flag = mqa_fld_flag(idx);
 	int type = (idx == MQA_PASSWORD || idx == MQA_WILL_PAYLOAD) ? SMP_T_BIN : SMP_T_STR;
 	int nonempty = args && args[0].type == ARGT_SINT && args[0].data.sint == MQA_OPT_NONEMPTY;
+	struct mqa_span id;
 
 	if (!st || st->p.status == MQTTP_ERROR)
 		return mqa_missing(smp, NULL, 0);
+	if (idx == MQA_CLIENT_ID && (st->p.have & MQTTP_HAVE_CLIENT_ID)) {
+		/* kept by the parser, with or without field events */
+		id.off = st->p.client_id_off;
+		id.len = st->p.client_id_len;
+		id.done = 1;
+		if (nonempty && !id.len)
+			return mqa_missing(smp, NULL, 0);
+		return mqa_smp_span(smp, st, 0, &id, type);
+	}
+	if (idx != MQA_CLIENT_ID && !st->fields)
+		return mqa_missing(smp, NULL, 0); /* asked for after forwarding */
 	if (st->f[idx].done) {
 		/* "balance hash" falls back to round robin on "no sample"
 		 * (get_server_expr()), which spreads empty ids instead of
@@ -624,7 +741,7 @@ static int mqa_block(struct sample *smp, struct mqa_state *st, unsigned int dir,
 	const char *ptr;
 	int done;
 
-	if (st->p.status == MQTTP_ERROR)
+	if (st->p.status == MQTTP_ERROR || !st->fields)
 		return 0;
 	if (st->p.version != MQTTP_V5 && (st->p.have & MQTTP_HAVE_VERSION))
 		return 0; /* no properties before 5.0 */
@@ -636,7 +753,7 @@ static int mqa_block(struct sample *smp, struct mqa_state *st, unsigned int dir,
 		done = st->props_done && st->f[idx].done;
 	if (!done)
 		return 0;
-	if (!mqa_bytes(smp->strm, dir, st->f[idx].off, st->f[idx].len, &ptr))
+	if (!mqa_bytes(st, smp->strm, dir, st->f[idx].off, st->f[idx].len, &ptr))
 		return 0;
 	*blk = (const uint8_t *)ptr;
 	*len = st->f[idx].len;
@@ -646,7 +763,7 @@ static int mqa_block(struct sample *smp, struct mqa_state *st, unsigned int dir,
 /* Tells whether the property block <idx> can still come. */
 static int mqa_block_may_come(const struct mqa_state *st, unsigned int dir, int idx)
 {
-	if (st->p.status != MQTTP_NEED_MORE)
+	if (st->p.status != MQTTP_NEED_MORE || !st->fields)
 		return 0;
 	if (st->p.have & MQTTP_HAVE_VERSION) {
 		if (st->p.version != MQTTP_V5)
@@ -667,7 +784,7 @@ static int smp_fetch_mqtt_prop(const struct arg *args, struct sample *smp,
 	unsigned int dir = (unsigned int)(long)private;
 	unsigned int id = (unsigned int)args[0].data.sint & 0xff;
 	int idx = (args[0].data.sint & 0x100) ? MQA_WILL_PROPS : MQA_PROPS;
-	struct mqa_state *st = mqa_get(smp->strm, dir);
+	struct mqa_state *st = mqa_get_f(smp->strm, dir, 1);
 	const uint8_t *blk;
 	size_t len;
 
@@ -683,7 +800,7 @@ static int smp_fetch_mqtt_prop(const struct arg *args, struct sample *smp,
 static int smp_fetch_mqtt_user_prop(const struct arg *args, struct sample *smp,
                                     const char *kw, void *private)
 {
-	struct mqa_state *st = mqa_get(smp->strm, 0);
+	struct mqa_state *st = mqa_get_f(smp->strm, 0, 1);
 	const uint8_t *blk;
 	size_t len;
 
@@ -842,23 +959,20 @@ static const char *mqa_reason_kw(unsigned int code)
  * authorized. Before the protocol level is known the only answer is to
  * close, so in tcp-request content the action waits for it (yields) while
  * bytes may still come. */
-static enum act_return mqa_act_refuse(struct act_rule *rule, struct proxy *px,
-                                      struct session *sess, struct stream *s, int flags)
+/* Answers the client of <s> with what a broker would send for the
+ * request state <st> (see mqa_act_refuse), or closes when <close> is set or
+ * no answer fits, then counts the denial as "reject" does. */
+static enum act_return mqa_refuse(struct act_rule *rule, struct session *sess, struct stream *s,
+                                  const struct mqa_state *st, unsigned int reason,
+                                  const char *sref, int close)
 {
-	unsigned int reason = (unsigned int)(long)rule->arg.act.p[0];
-	const char *sref = rule->arg.act.p[1];
-	struct mqa_state *st = mqa_get(s, 0);
-	unsigned int version = st ? mqttp_connack_version(&st->p) : 0;
+	unsigned int version = st && !close ? mqttp_connack_version(&st->p) : 0;
 	int rc311;
 	uint8_t pkt[512];
 	size_t len = 0;
 	struct buffer msg;
 
-	if (!version && st && st->p.status == MQTTP_NEED_MORE && rule->from == ACT_F_TCP_REQ_CNT &&
-	    !(flags & ACT_OPT_FINAL) && mqa_may_grow(s, 0))
-		return ACT_RET_YIELD;
-
-	if (!reason && st && st->p.status == MQTTP_ERROR)
+	if (!close && !reason && st && st->p.status == MQTTP_ERROR)
 		len = mqttp_encode_refusal(&st->p, pkt, sizeof(pkt));
 	else if (version) {
 		if (!reason)
@@ -882,6 +996,59 @@ static enum act_return mqa_act_refuse(struct act_rule *rule, struct proxy *px,
 	if (!(s->flags & SF_ERR_MASK))
 		s->flags |= SF_ERR_PRXCOND;
 	return ACT_RET_ABRT;
+}
+
+static enum act_return mqa_act_refuse(struct act_rule *rule, struct proxy *px,
+                                      struct session *sess, struct stream *s, int flags)
+{
+	struct mqa_state *st = mqa_get(s, 0);
+
+	if (st && st->p.status == MQTTP_NEED_MORE && !mqttp_connack_version(&st->p) &&
+	    rule->from == ACT_F_TCP_REQ_CNT && !(flags & ACT_OPT_FINAL) && mqa_may_grow(s, 0))
+		return ACT_RET_YIELD;
+	return mqa_refuse(rule, sess, s, st, (unsigned int)(long)rule->arg.act.p[0],
+	                  rule->arg.act.p[1], 0);
+}
+
+/* "tcp-request content mqtt-validate": the canonical frontend rules in one
+ * action, for speed (one rule and no ACL instead of two, ~300 instructions
+ * per connection): waits for the whole CONNECT (until the inspect delay
+ * expires or the buffer is full); refuses an invalid one as mqtt-refuse
+ * does (the CONNACK a broker would send, or a close); closes when the
+ * client id is still unknown at the end of the wait (nothing to route on);
+ * else goes on with the next rule: a valid CONNECT, or a CONNECT larger
+ * than the buffer whose client id is known. Same as
+ *   tcp-request content mqtt-refuse if { req.mqtt_error -m found }
+ *   tcp-request content reject unless { req.mqtt_client_id -m found } */
+static enum act_return mqa_act_validate(struct act_rule *rule, struct proxy *px,
+                                        struct session *sess, struct stream *s, int flags)
+{
+	struct mqa_state *st = mqa_get(s, 0);
+
+	if (st && st->p.status == MQTTP_DONE)
+		return ACT_RET_CONT;
+	if (st && st->p.status == MQTTP_ERROR)
+		return mqa_refuse(rule, sess, s, st, 0, NULL, 0);
+	if (!(flags & ACT_OPT_FINAL) && mqa_may_grow(s, 0) && st)
+		return ACT_RET_YIELD;
+	if (st && (st->p.have & MQTTP_HAVE_CLIENT_ID))
+		return ACT_RET_CONT;
+	return mqa_refuse(rule, sess, s, st, 0, NULL, 1);
+}
+
+/* Parses "mqtt-validate" (no argument). */
+static enum act_parse_ret mqa_parse_validate(const char **args, int *orig_arg, struct proxy *px,
+                                             struct act_rule *rule, char **err)
+{
+	const char *a = args[*orig_arg];
+
+	if (*a && strcmp(a, "if") != 0 && strcmp(a, "unless") != 0) {
+		memprintf(err, "'mqtt-validate' takes no argument (got '%s')", a);
+		return ACT_RET_PRS_ERR;
+	}
+	rule->action = ACT_CUSTOM;
+	rule->action_ptr = mqa_act_validate;
+	return ACT_RET_PRS_OK;
 }
 
 /* Frees the rule's server reference. */
@@ -992,6 +1159,7 @@ INITCALL1(STG_REGISTER, sample_register_fetches, &mqa_fetch_kws);
 
 static struct action_kw_list mqa_tcp_req_actions = {ILH, {
 	{ "mqtt-refuse", mqa_parse_refuse },
+	{ "mqtt-validate", mqa_parse_validate },
 	{ /* END */ }
 }};
 

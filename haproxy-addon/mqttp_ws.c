@@ -402,6 +402,11 @@ static int mqws_is_ws(struct stream *s)
 	return (unsigned char)*b_peek(&chn->buf, 0) != 0x10;
 }
 
+void mqws_stream_init(struct mqws_stream *w, const struct stream *s)
+{
+	w->mode = mqws_enabled(strm_fe(s)) ? MQWS_UNKNOWN : MQWS_PLAIN;
+}
+
 int mqws_req_feed(struct stream *s, struct mqws_stream *w, struct mqttp_parser *p,
                   unsigned long long *pos, unsigned long long base, unsigned long long end,
                   mqttp_field_cb cb, void *ctx)

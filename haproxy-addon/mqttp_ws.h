@@ -20,6 +20,11 @@ struct mqws_stream {
 	struct mqttp_ws rd;   /* the client's frames after the opening handshake */
 };
 
+/* Sets <w> up for a new request parse of stream <s>: plain at once when
+ * the stream's frontend has no mqtt-ws-handshake rule (so the other hooks
+ * are skipped), else unknown until the first bytes tell. */
+void mqws_stream_init(struct mqws_stream *w, const struct stream *s);
+
 /*
  * Feeds the request bytes [*pos, end) of stream <s> to <p> when the stream
  * is MQTT over WebSocket: the opening handshake is skipped (once it is
