@@ -182,16 +182,20 @@ static void mqa_fields_on(struct mqa_state *st)
 }
 
 /* Initialises cache slot <st> for stream <s>, direction <dir>, and counts
- * it in mqtt_parse_states. */
+ * it in mqtt_parse_states unless it already was this stream's (a parse
+ * started again). */
 static void mqa_state_init(struct mqa_state *st, const struct stream *s,
                            unsigned int dir, unsigned int version)
 {
+	int again = st->strm == s;
+
 	mqa_parser_reset(st, dir, version);
 	if (!dir)
 		mqws_stream_init(&st->ws, s);
 	st->strm = s;
 	st->uniq_id = s->uniq_id;
-	_HA_ATOMIC_INC(&mqa_states_created);
+	if (!again)
+		_HA_ATOMIC_INC(&mqa_states_created);
 }
 
 /* The cache set of stream <s> (both directions share it). */

@@ -20,6 +20,7 @@ subscribes to "whoami" through the balancer and reads it. The helpers
 tests/lib/mqtttest.py, shared with the other suites.
 """
 
+import hashlib
 import os
 import re
 import socket
@@ -33,7 +34,7 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from mqtttest import (DISCONNECT, RECIPES, TOP, Suite, addon_line, broker_env,  # noqa: E402
                       check, haproxy_vv, connack_of, connect_packet, free_port, main, mstr, publish_packet,
-                      raw_exchange, raw_session, read_packet, recv_all, show_stat,
+                      raw_exchange, raw_session, read_packet, recv_all, show_stat, show_table,
                       subscribe_packet, v5_props, vbi)
 
 VERBOSE = False
@@ -212,7 +213,7 @@ backend b
 
 @test(smoke=True)
 def stick_basic_recipe(env):
-    """basic.cfg: hash + sha2 stick table, 3.1 / 3.1.1 / 5.0 clients"""
+    """basic.cfg: hash + mqtt_key stick table, 3.1 / 3.1.1 / 5.0 clients"""
     ports = env.brokers()
     lp = free_port()
     env.haproxy_run(recipe="basic.cfg", env=broker_env(ports, lp), ports=[lp])
@@ -711,6 +712,12 @@ backend b
          ["req.mqtt_client_id", "non_empty", "nonempty"]),
         ("tcp-request content reject unless { req.mqtt_client_id(nonempty,x) -m found }",
          ["req.mqtt_client_id"]),
+        ("tcp-request content track-sc0 req.mqtt_client_id,mqtt_key(7)",
+         ["mqtt_key", "8 to 255", "got 7"]),
+        ("tcp-request content track-sc0 req.mqtt_client_id,mqtt_key(256)",
+         ["mqtt_key", "8 to 255", "got 256"]),
+        ("tcp-request content mqtt-validate strict",
+         ["mqtt-validate", "no argument", "strict"]),
     ]
     bad = []
     for i, (line, words) in enumerate(cases):
@@ -728,6 +735,218 @@ backend b
     r = subprocess.run([env.haproxy, "-c", "-f", good], capture_output=True, text=True)
     if r.returncode != 0:
         bad.append("valid config refused: " + r.stdout + r.stderr)
+    check(not bad, "\n      ".join(bad))
+
+
+def mqtt_key(cid, size):
+    """What the mqtt_key(<size>) converter gives for client id <cid> (bytes):
+    the length and the id for up to size - 1 bytes, else 0xFF and the
+    SHA-256 (cut to size - 1 bytes), zero-padded to size."""
+    if len(cid) < size:
+        k = bytes([len(cid)]) + cid
+    else:
+        k = b"\xff" + hashlib.sha256(cid).digest()[:size - 1]
+    return k + b"\0" * (size - len(k))
+
+
+@test(smoke=True)
+def stick_key_exact(env):
+    """mqtt_key: exact keys up to size - 1 bytes, SHA-256 beyond; ids sharing a long prefix stay apart"""
+    ports = env.brokers()
+    lp, lq = free_port(), free_port()
+    sock = os.path.join(env.dir, "stats.sock")
+    servers = "".join("    server b%d 127.0.0.1:%d\n" % (i, p) for i, p in enumerate(ports))
+    # round robin under the table: only the table keeps an id on its broker
+    cfg = """
+global
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend f64
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content mqtt-validate
+    default_backend b64
+backend b64
+    balance roundrobin
+    stick-table type binary len 64 size 10k expire 1h
+    stick on req.mqtt_client_id(nonempty),mqtt_key(64)
+%sfrontend f32
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content mqtt-validate
+    default_backend b32
+backend b32
+    balance roundrobin
+    stick-table type binary len 32 size 10k expire 1h
+    stick on req.mqtt_client_id(nonempty),mqtt_key
+%s""" % (sock, lp, servers, lq, servers)
+    env.haproxy_run(cfg, ports=[lp, lq])
+    long_a = "p" * 64 + "-a" * 20   # 104 bytes, the first 64 shared
+    long_b = "p" * 64 + "-b" * 20
+    cases = [(lp, "b64", 64, ["k", "é-ü-" + "x" * 56, "y" * 63, "z" * 64, long_a, long_b]),
+             (lq, "b32", 32, ["x" * 31, "x" * 32, long_a, long_b])]
+    bad = []
+    for port, table, size, ids in cases:
+        first = {}
+        for rnd in range(3):
+            for cid in ids:
+                r = raw_session(port, connect_packet(cid))
+                if not r["marker"]:
+                    bad.append("%s: %r got no marker: %r" % (table, cid[:20], r))
+                first.setdefault(cid, r["marker"])
+                if r["marker"] != first[cid]:
+                    bad.append("%s: %r moved %s -> %s" % (table, cid[:20], first[cid], r["marker"]))
+        keys = show_table(sock, table)
+        want = {mqtt_key(cid.encode(), size).hex().upper() for cid in ids}
+        got = {k.upper() for k in keys}
+        if got != want:
+            bad.append("%s keys: extra %s, missing %s" % (table, sorted(got - want), sorted(want - got)))
+    check(not bad, "\n      ".join(bad))
+
+
+@test
+def validate_action(env):
+    """mqtt-validate: waits, refuses like mqtt-refuse, closes (counted as reject) when no client id came in time"""
+    ports = env.brokers(1)
+    la, lb = free_port(), free_port()
+    sock = os.path.join(env.dir, "stats.sock")
+    pair = """
+frontend fe_%(n)s
+    bind 127.0.0.1:%(port)d name l_%(n)s
+    option socket-stats
+    tcp-request inspect-delay 1s
+%(rules)s    default_backend be
+"""
+    cfg = """
+global
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+backend be
+    server s 127.0.0.1:%d
+""" % (sock, ports[0])
+    cfg += pair % {"n": "va", "port": la, "rules": "    tcp-request content mqtt-validate\n"}
+    cfg += pair % {"n": "two", "port": lb, "rules":
+                   "    tcp-request content mqtt-refuse if { req.mqtt_error -m found }\n"
+                   "    tcp-request content reject unless { req.mqtt_client_id -m found }\n"}
+    env.haproxy_run(cfg, ports=[la, lb])
+
+    def dreq(n):
+        time.sleep(0.3)
+        row = show_stat(sock).get(("fe_%s" % n, "FRONTEND"))
+        check(row is not None, "no stats row for fe_%s" % n)
+        return int(row.get("dreq") or 0)
+    pkt = connect_packet("slow-id-" + "s" * 40, user="u", password=b"p")
+    cases = [(name, data) for name, data, _ in INVALID] + [
+        ("valid", connect_packet("ok-1")),
+        ("valid 5.0", connect_packet("ok-5", version=5)),
+        ("first bytes, then nothing", pkt[:9]),
+        ("up to the client id, then nothing", pkt[:30]),
+        ("not MQTT", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ]
+    bad = []
+    d0 = {n: dreq(n) for n in ("va", "two")}
+    for name, data in cases:
+        t0 = time.time()
+        ans = {}
+        for n, port in (("va", la), ("two", lb)):
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(data)
+            got, closed = recv_all(s, 1.6)
+            s.close()
+            ans[n] = (got[:4], closed)
+        if ans["va"] != ans["two"]:
+            bad.append("%s: mqtt-validate %r, the two rules %r" % (name, ans["va"], ans["two"]))
+        if name.endswith("then nothing") and (ans["va"][0] or time.time() - t0 < 1.5):
+            bad.append("%s: answered %r after %.1f s (want a close after the 1 s delay)"
+                       % (name, ans["va"], time.time() - t0))
+    d1 = {n: dreq(n) for n in ("va", "two")}
+    refused = len(cases) - 2
+    if d1["va"] - d0["va"] != d1["two"] - d0["two"] or d1["va"] - d0["va"] < refused:
+        bad.append("denied requests: mqtt-validate %d, the two rules %d (%d refusals sent)"
+                   % (d1["va"] - d0["va"], d1["two"] - d0["two"], refused))
+    INFO.append("mqtt-validate vs mqtt-refuse + reject: %d inputs, same answers; dreq %d / %d"
+                % (len(cases), d1["va"] - d0["va"], d1["two"] - d0["two"]))
+    check(not bad, "\n      ".join(bad))
+
+
+@test
+def fields_on_demand(env):
+    """a field asked for after a client-id-only parse (CONNECT complete or still arriving) has its value"""
+    ports = env.brokers(2)
+    la, lb, ls = free_port(), free_port(), free_port()
+    # la: mqtt-validate first (the CONNECT is whole when the user name is
+    # asked for); lb: the protocol version first, the user name while the
+    # CONNECT still arrives. Each frontend in its own process, so that no
+    # earlier field fetch of the process changed how requests are parsed.
+    tmpl = """
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+%(stats)sfrontend f
+    bind 127.0.0.1:%(port)d
+    tcp-request inspect-delay 5s
+%(first)s    tcp-request content reject unless { req.mqtt_username -m found }
+    use_backend alice if { req.mqtt_username -m str alice } { req.mqtt_password -m bin 7077 }
+    default_backend other
+backend alice
+    server a 127.0.0.1:%(a)d
+backend other
+    server o 127.0.0.1:%(o)d
+"""
+    stats = """frontend stats
+    mode http
+    bind 127.0.0.1:%d
+    http-request return status 200 content-type text/plain lf-string "%%[mqtt_parse_bytes] %%[mqtt_parse_states]"
+""" % ls
+    env.haproxy_run(tmpl % {"stats": "", "port": la, "a": ports[0], "o": ports[1],
+                            "first": "    tcp-request content mqtt-validate\n"}, name="hap-a", ports=[la])
+    env.haproxy_run(tmpl % {"stats": stats, "port": lb, "a": ports[0], "o": ports[1],
+                            "first": "    tcp-request content reject if { req.mqtt_proto_version 9 }\n"},
+                    name="hap-b", ports=[lb, ls])
+    want = {}
+    for user in ("alice", "bob"):
+        want[user] = raw_session(la, connect_packet("fod-" + user, user=user, password=b"pw"))["marker"]
+    check(want["alice"] and want["bob"] and want["alice"] != want["bob"],
+          "user names not routed apart: %r" % want)
+
+    def counters():
+        s = socket.create_connection(("127.0.0.1", ls), timeout=3)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        data, _ = recv_all(s, 3)
+        s.close()
+        b, st = data.split(b"\r\n\r\n", 1)[1].split()
+        return int(b), int(st)
+    bad = []
+    # lb first: its first CONNECT is parsed again when the user name is
+    # asked for (nothing asked for fields in that process before); the
+    # next ones record them from the start
+    for port in (lb, la):
+        for user in ("alice", "bob", "alice"):
+            pkt = connect_packet("fod-" + user + "-" + "q" * 30, user=user, password=b"pw",
+                                 version=5, props=b"\x11\x00\x00\x00\x10")
+            # cut after the protocol level, then after the client id
+            c0 = counters() if port == lb else None
+            r = raw_session(port, pkt, chunks=[12, 60], delay=0.1, version=5)
+            c1 = counters() if port == lb else None
+            if r["marker"] != want[user]:
+                bad.append("port %d user %s: went to %r, not %r" % (port, user, r["marker"], want[user]))
+            if c0 and (c1[0] - c0[0] > 2 * len(pkt) or c1[1] - c0[1] != 1):
+                bad.append("user %s: %d bytes fed, %d states for a %d-byte CONNECT"
+                           % (user, c1[0] - c0[0], c1[1] - c0[1], len(pkt)))
+    for user in ("alice", "bob"):
+        r = raw_session(lb, connect_packet("fod-" + user, user=user, password=b"pw"))
+        if r["marker"] != want[user]:
+            bad.append("whole CONNECT, user %s: went to %r, not %r" % (user, r["marker"], want[user]))
     check(not bad, "\n      ".join(bad))
 
 
