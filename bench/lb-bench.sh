@@ -4,13 +4,13 @@
 #   plain   plain TCP round robin, no inspection
 #   native  HAProxy's own converters: wait for mqtt_is_valid, set-var the
 #           client id with mqtt_field_value, balance hash var(txn.cid)
-#   ours    the addon: mqtt-refuse an invalid CONNECT, reject unless the
-#           client id is known, balance hash req.mqtt_client_id, stick on
-#           its SHA-256
+#   ours    the addon: mqtt-validate (refuse an invalid CONNECT, never route
+#           before the client id is known), balance hash req.mqtt_client_id,
+#           stick on its mqtt_key
 #   hash    ours without the stick table (balance hash only): the same work
 #           as native, for a like-for-like comparison
 #   canon   examples/haproxy/basic.cfg (consistent hash on the client id + stick table + CONNACK
-#           inspection for MQTT 5 assigned ids), for information
+#           inspection for MQTT 5 assigned ids)
 # Each configuration runs in its own HAProxy process (nbthread 1), all three
 # up at once. First each process's VmRSS is read before and with LB_IDLE idle
 # MQTT connections open (each sent CONNECT and got CONNACK). Then the load runs
@@ -24,7 +24,8 @@
 # Environment (defaults): LB_ROUNDS=11 LB_CONC=50 LB_COUNT=10000 LB_IDLE=2000
 # LB_CONFIGS="plain native ours hash canon" LB_PORT_BASE=28800 (brokers
 # base+1..3, frontends base+11..15), LB_CG_OPTS (extra valgrind options for
-# the callgrind step, e.g. --dump-instr=yes to annotate lines)
+# the callgrind step, e.g. --dump-instr=yes to annotate lines), LB_CG_COUNT=1000
+# LB_CG_REPEAT=5 LB_CG_WARM=200 (callgrind: handshakes per measurement, measurements)
 # WORK=/tmp/mqtt-lb-bench (configs, logs, sockets). Every process started here
 # is stopped by its PID on exit; every step has a time limit.
 set -euo pipefail
@@ -159,8 +160,9 @@ $(servers)
 EOF
 }
 # The addon: the canonical frontend rules of examples/haproxy/basic.cfg
-# (refuse an invalid CONNECT, never route before the client id is known),
-# balance hash on the client id plus a stick table keyed by its SHA-256.
+# (mqtt-validate: refuse an invalid CONNECT, never route before the client
+# id is known), balance hash on the client id plus a stick table keyed by
+# its mqtt_key.
 gen_ours() {
 	hap_common ours
 	cat <<EOF
@@ -172,8 +174,8 @@ frontend fe_ours
 
 backend be_ours
     balance hash req.mqtt_client_id
-    stick-table type binary len 32 size 1m expire 24h
-    stick on req.mqtt_client_id,sha2(256) if !{ req.mqtt_client_id -m len 0 }
+    stick-table type binary len 64 size 1m expire 24h
+    stick on req.mqtt_client_id(nonempty),mqtt_key(64)
 $(servers)
 EOF
 }
@@ -344,11 +346,13 @@ col() { local c=$1 k=$2 r; for r in $(seq "$ROUNDS"); do echo "${res[$c.$r]}" | 
 # ------------------------------------- instructions per handshake (callgrind)
 # HAProxy's user-space instructions per handshake do not depend on what else
 # runs on the machine. Each configuration's HAProxy is restarted under
-# callgrind; after LB_CG_WARM handshakes the counters are zeroed, then
-# LB_CG_COUNT handshakes run and the counters are dumped.
+# callgrind; after LB_CG_WARM handshakes, LB_CG_REPEAT times: the counters
+# are zeroed, LB_CG_COUNT handshakes run, the counters are dumped; the
+# median of the repeats is reported.
 declare -A irhs
 CG_COUNT=${LB_CG_COUNT:-1000}
 CG_WARM=${LB_CG_WARM:-200}
+CG_REPEAT=${LB_CG_REPEAT:-5}
 if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
 	for c in $CONFIGS; do
 		kill "${hpid[$c]}" 2>/dev/null || true
@@ -369,15 +373,26 @@ if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v 
 	for c in $CONFIGS; do
 		timeout 300 "$LOADGEN" -p "$(fe_port "$c")" -c 10 -n "$CG_WARM" -P "cgw$c-" -T 240 >/dev/null ||
 			die "callgrind warm-up failed for '$c'"
-		timeout 60 callgrind_control -z "${vpid[$c]}" >/dev/null 2>&1 || die "callgrind_control -z failed for '$c'"
-		line=$(timeout 300 "$LOADGEN" -p "$(fe_port "$c")" -c 10 -n "$CG_COUNT" -P "cgm$c-" -T 240) ||
-			die "callgrind run failed for '$c': $line"
-		timeout 60 callgrind_control -d "${vpid[$c]}" >/dev/null 2>&1 || die "callgrind_control -d failed for '$c'"
-		okn=$(echo "$line" | sed -E 's/.*ok=([0-9]+).*/\1/')
-		ir=$(awk '/^summary:/ {print $2}' "$WORK/cg-$c.out.1" 2>/dev/null || true)
-		[ -n "$ir" ] && [ "$okn" -gt 0 ] || die "no callgrind dump for '$c'"
-		irhs[$c]=$(awk -v i="$ir" -v n="$okn" 'BEGIN {printf "%.0f", i / n}')
-		say "$c: $ir instructions for $okn handshakes under callgrind"
+	done
+	# LB_CG_REPEAT measurements per configuration, interleaved, median: one
+	# measurement moves by 1-2% (how many events each poll loop batches).
+	declare -A irrun
+	for r in $(seq "$CG_REPEAT"); do
+		for c in $CONFIGS; do
+			timeout 60 callgrind_control -z "${vpid[$c]}" >/dev/null 2>&1 || die "callgrind_control -z failed for '$c'"
+			line=$(timeout 300 "$LOADGEN" -p "$(fe_port "$c")" -c 10 -n "$CG_COUNT" -P "cgm$r$c-" -T 240) ||
+				die "callgrind run failed for '$c': $line"
+			timeout 60 callgrind_control -d "${vpid[$c]}" >/dev/null 2>&1 || die "callgrind_control -d failed for '$c'"
+			okn=$(echo "$line" | sed -E 's/.*ok=([0-9]+).*/\1/')
+			ir=$(awk '/^summary:/ {print $2}' "$WORK/cg-$c.out.$r" 2>/dev/null || true)
+			[ -n "$ir" ] && [ "$okn" -gt 0 ] || die "no callgrind dump for '$c'"
+			irrun[$c]="${irrun[$c]:-} $(awk -v i="$ir" -v n="$okn" 'BEGIN {printf "%.0f", i / n}')"
+			say "$c: $ir instructions for $okn handshakes under callgrind (measurement $r)"
+		done
+	done
+	for c in $CONFIGS; do
+		irhs[$c]=$(printf '%s\n' ${irrun[$c]} | median)
+		say "$c: instructions per handshake${irrun[$c]}: median ${irhs[$c]}"
 		kill "${vpid[$c]}" 2>/dev/null || true
 	done
 fi
@@ -398,7 +413,7 @@ for c in $CONFIGS; do
 done
 echo "cpu_us/hs: HAProxy's own CPU time (user+system) per handshake, median; steadier than the rate"
 echo "when other work shares the machine."
-[ ${#irhs[@]} -gt 0 ] && echo "Ir/hs: HAProxy's user-space instructions per handshake under callgrind ($CG_COUNT handshakes,
+[ ${#irhs[@]} -gt 0 ] && echo "Ir/hs: HAProxy's user-space instructions per handshake under callgrind (median of $CG_REPEAT x $CG_COUNT handshakes,
 10 at a time), independent of the machine's load."
 echo "Per round (rate p50 p99 errors cpu_us/hs):"
 for r in $(seq "$ROUNDS"); do
