@@ -19,9 +19,6 @@
 
 #include "internal.h"
 
-const size_t mqttp__connect_size = sizeof(struct mqttp_connect);
-const size_t mqttp__connack_size = sizeof(struct mqttp_connack);
-
 /* Grammar steps. */
 enum {
 	ST_TYPE = 0, ST_LEN, ST_SKIP,
@@ -1832,38 +1829,40 @@ FAST_INLINE void fast_options(struct mqttp_parser *q, const struct mqttp_options
 	q->packets = 0;
 }
 
-int mqttp__decode_connect_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
-                               struct mqttp_connect *out, struct mqttp_result *res)
+enum mqttp_status mqttp__decode_connect_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                             struct mqttp_connect *out, struct mqttp_result *res)
 {
 	struct mqttp_parser q;
 	uint32_t end;
 
+	memset(out, 0, mqttp__connect_size);
 	if (len == 0 || d[0] != 0x10)
-		return 0;
+		return mqttp__decode_connect_slow(d, len, opt, out, res);
 	fast_options(&q, opt, MQTTP_CHECK_FROM_CLIENT, MQTTP_CHECK_FROM_SERVER, 0);
 	end = connect_fast(&q, NULL, d, len, NULL, NULL, out);
 	if (!end)
-		return 0;
+		return mqttp__decode_connect_slow(d, len, opt, out, res);
 	res->type = MQTTP_CONNECT;
 	res->error = MQTTP_E_NONE;
 	res->error_offset = 0;
 	res->length = end;
-	return 1;
+	return MQTTP_DONE;
 }
 
-int mqttp__decode_connack_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
-                               struct mqttp_connack *out, struct mqttp_result *res)
+enum mqttp_status mqttp__decode_connack_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                             struct mqttp_connack *out, struct mqttp_result *res)
 {
 	struct mqttp_parser q;
 	unsigned users, version;
 	uint32_t end;
 
+	memset(out, 0, mqttp__connack_size);
 	if (len == 0 || d[0] != 0x20)
-		return 0;
+		return mqttp__decode_connack_slow(d, len, opt, out, res);
 	fast_options(&q, opt, MQTTP_CHECK_FROM_SERVER, MQTTP_CHECK_FROM_CLIENT, 1);
 	end = connack_check(&q, d, len, &users, &version, &out->props);
 	if (!end)
-		return 0;
+		return mqttp__decode_connack_slow(d, len, opt, out, res);
 	out->flags = d[2];
 	out->session_present = d[2] & 1;
 	out->reason_code = d[3];
@@ -1871,7 +1870,7 @@ int mqttp__decode_connack_fast(const uint8_t *d, size_t len, const struct mqttp_
 	res->error = MQTTP_E_NONE;
 	res->error_offset = 0;
 	res->length = end;
-	return 1;
+	return MQTTP_DONE;
 }
 
 /* The state machine over d[0, len) (len >= 1), from wherever the parser
