@@ -1182,17 +1182,18 @@ FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const
 FAST_INLINE int fast_bin(const uint8_t **q, const uint8_t *e, const uint8_t **v, uint32_t *n)
 {
 	const uint8_t *s = *q;
+	size_t room = (size_t)(e - s), end;
 	uint32_t len;
 
-	if (e - s < 2)
+	if (room < 2)
 		return 0;
 	len = load_be16(s);
-	s += 2;
-	if ((size_t)(e - s) < len)
+	end = (size_t)len + 2; /* speed only: one bound for the value's end */
+	if (end > room)
 		return 0;
-	*v = s;
+	*v = s + 2;
 	*n = len;
-	*q = s + len;
+	*q = s + end;
 	return 1;
 }
 
