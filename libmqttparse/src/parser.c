@@ -1351,6 +1351,72 @@ static const uint8_t fast_slot[MQTTP_PROP_MAX + 1] = {
 /* Every slot fits in a byte. */
 typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
 
+/* One property at `at` inside a block ending at bend, for fast_props():
+ * where it ends, or NULL. Without `checked`, the caller saw that 5 bytes (the
+ * id and the widest integer) lie before bend (speed only: no bounds test
+ * for the integers then). */
+FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const uint8_t *kinds,
+                          uint64_t *seen, unsigned *users, struct mqttp_properties *pr, int checked)
+{
+	const uint8_t *v;
+	unsigned id = *at++, kind = kinds[id];
+	uint32_t x, n;
+
+	if (kind - 1u < FK_U32NZ) { /* FK_FLAG .. FK_U32NZ (FK_NONE wraps) */
+		/* id <= MQTTP_PROP_MAX here; bit test and set (speed only) */
+		if ((*seen >> id) & 1)
+			return NULL; /* a single-valued property repeated */
+		*seen |= 1ull << id;
+		if (kind == FK_FLAG) {
+			if ((checked && at >= bend) || at[0] > 1)
+				return NULL;
+			if (pr)
+				*((uint8_t *)pr + fast_slot[id]) = at[0];
+			at += 1;
+		} else if (kind <= FK_U16NZ) {
+			uint16_t x16;
+
+			if (checked && bend - at < 2)
+				return NULL;
+			x = load_be16(at);
+			at += 2;
+			if (x == 0 && kind == FK_U16NZ)
+				return NULL;
+			x16 = (uint16_t)x;
+			if (pr)
+				memcpy((uint8_t *)pr + fast_slot[id], &x16, 2);
+		} else {
+			if (checked && bend - at < 4)
+				return NULL;
+			x = load_be32(at);
+			at += 4;
+			if (x == 0 && kind == FK_U32NZ)
+				return NULL;
+			if (pr)
+				memcpy((uint8_t *)pr + fast_slot[id], &x, 4);
+		}
+		return at;
+	}
+	if (kind == FK_PAIR) {
+		if (!fast_str(d, &at, bend, &v, &n, 0) || !fast_str(d, &at, bend, &v, &n, 0))
+			return NULL;
+		++*users;
+		return at;
+	}
+	if (kind == FK_NONE || ((*seen >> id) & 1))
+		return NULL;
+	*seen |= 1ull << id;
+	if (kind == FK_BIN) {
+		if (!fast_bin(&at, bend, &v, &n))
+			return NULL;
+	} else if (!fast_str(d, &at, bend, &v, &n, kind == FK_TOPIC) || (kind == FK_TOPIC && n == 0)) {
+		return NULL;
+	}
+	if (pr)
+		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + fast_slot[id]), d, v, n);
+	return at;
+}
+
 /*
  * A property block at *q (its length first), for a packet part `where`
  * (FW_*): returns 1 and moves *q past it when every property is valid and
@@ -1363,72 +1429,27 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
                            const uint8_t *e, unsigned where, unsigned *nuser,
                            struct mqttp_properties *pr)
 {
-	const uint8_t *kinds = fast_kind[where], *at, *bend, *v;
+	const uint8_t *kinds = fast_kind[where], *at, *bend;
 	uint64_t seen = 0;
-	uint32_t bl, x, n;
+	uint32_t bl;
 	unsigned users = 0;
 
 	if (!fast_vbi(q, e, &bl) || bl > (size_t)(e - *q))
 		return 0;
 	at = *q;
 	bend = at + bl;
-	while (at < bend) {
-		unsigned id = *at++, kind = kinds[id];
+	if (bl > 4) {
+		/* speed only: the properties that start 5 bytes or more
+		 * before the end, without bounds tests for their integers */
+		const uint8_t *safe = bend - 4;
 
-		if (kind - 1u < FK_U32NZ) { /* FK_FLAG .. FK_U32NZ (FK_NONE wraps) */
-			uint64_t bit = 1ull << (id & 63);
-
-			if (seen & bit)
-				return 0; /* a single-valued property repeated */
-			seen |= bit;
-			if (kind == FK_FLAG) {
-				if (at >= bend || at[0] > 1)
-					return 0;
-				if (pr)
-					*((uint8_t *)pr + fast_slot[id]) = at[0];
-				at += 1;
-			} else if (kind <= FK_U16NZ) {
-				uint16_t x16;
-
-				if (bend - at < 2)
-					return 0;
-				x = load_be16(at);
-				at += 2;
-				if (x == 0 && kind == FK_U16NZ)
-					return 0;
-				x16 = (uint16_t)x;
-				if (pr)
-					memcpy((uint8_t *)pr + fast_slot[id], &x16, 2);
-			} else {
-				if (bend - at < 4)
-					return 0;
-				x = load_be32(at);
-				at += 4;
-				if (x == 0 && kind == FK_U32NZ)
-					return 0;
-				if (pr)
-					memcpy((uint8_t *)pr + fast_slot[id], &x, 4);
-			}
-			continue;
-		}
-		if (kind == FK_PAIR) {
-			if (!fast_str(d, &at, bend, &v, &n, 0) || !fast_str(d, &at, bend, &v, &n, 0))
+		while (at < safe)
+			if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 0)))
 				return 0;
-			users++;
-			continue;
-		}
-		if (kind == FK_NONE || (seen & (1ull << (id & 63))))
-			return 0;
-		seen |= 1ull << (id & 63);
-		if (kind == FK_BIN) {
-			if (!fast_bin(&at, bend, &v, &n))
-				return 0;
-		} else if (!fast_str(d, &at, bend, &v, &n, kind == FK_TOPIC) || (kind == FK_TOPIC && n == 0)) {
-			return 0;
-		}
-		if (pr)
-			fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + fast_slot[id]), d, v, n);
 	}
+	while (at < bend)
+		if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 1)))
+			return 0;
 	if (((seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
 	    users > p->max_user_properties)
 		return 0;
