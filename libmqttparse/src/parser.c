@@ -1352,9 +1352,9 @@ static const uint8_t fast_slot[MQTTP_PROP_MAX + 1] = {
 typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
 
 /* One property at `at` inside a block ending at bend, for fast_props():
- * where it ends, or NULL. Without `checked`, the caller saw that 5 bytes (the
- * id and the widest integer) lie before bend (speed only: no bounds test
- * for the integers then). */
+ * where it ends, or NULL. Without `checked`, the caller saw that the 3
+ * bytes after bend are the packet's (speed only: an integer is then read
+ * without a bounds test, and may end past bend, which the caller tests). */
 FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const uint8_t *kinds,
                           uint64_t *seen, unsigned *users, struct mqttp_properties *pr, int checked)
 {
@@ -1438,18 +1438,21 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		return 0;
 	at = *q;
 	bend = at + bl;
-	if (bl > 4) {
-		/* speed only: the properties that start 5 bytes or more
-		 * before the end, without bounds tests for their integers */
-		const uint8_t *safe = bend - 4;
-
-		while (at < safe)
+	if (where != FW_CONNACK && e - bend >= 3) {
+		/* speed only: an integer read past bend stays in the packet,
+		 * so the integers need no bounds tests; one that ends past
+		 * bend makes at overshoot it (a CONNACK's block ends its
+		 * packet: never for it) */
+		while (at < bend)
 			if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 0)))
 				return 0;
-	}
-	while (at < bend)
-		if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 1)))
+		if (at != bend)
 			return 0;
+	} else {
+		while (at < bend)
+			if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 1)))
+				return 0;
+	}
 	if (((seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
 	    users > p->max_user_properties)
 		return 0;
@@ -2128,8 +2131,8 @@ static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, con
 	return MQTTP_DONE;
 }
 
-static FAST_NOINLINE enum mqttp_status connect_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+FAST_INLINE enum mqttp_status connect_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                            size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
 	uint32_t n = connect_fast(p, p, d, len, cb, ctx, NULL);
 
@@ -2142,8 +2145,8 @@ static FAST_NOINLINE enum mqttp_status connect_start(struct mqttp_parser *p, con
 	return MQTTP_DONE;
 }
 
-static FAST_NOINLINE enum mqttp_status connack_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+FAST_INLINE enum mqttp_status connack_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                            size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
 	uint32_t n = connack_fast(p, d, len, cb, ctx);
 
@@ -2153,6 +2156,33 @@ static FAST_NOINLINE enum mqttp_status connack_start(struct mqttp_parser *p, con
 	p->packets++;
 	p->status = MQTTP_DONE;
 	return MQTTP_DONE;
+}
+
+/* Each with and without a callback (speed only: without one, two fewer
+ * arguments stay live through the checks, which keep more values in
+ * registers). */
+static FAST_NOINLINE enum mqttp_status connect_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	return connect_begin(p, d, len, consumed, cb, ctx);
+}
+
+static FAST_NOINLINE enum mqttp_status connect_start_bare(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                          size_t *consumed)
+{
+	return connect_begin(p, d, len, consumed, NULL, NULL);
+}
+
+static FAST_NOINLINE enum mqttp_status connack_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	return connack_begin(p, d, len, consumed, cb, ctx);
+}
+
+static FAST_NOINLINE enum mqttp_status connack_start_bare(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                          size_t *consumed)
+{
+	return connack_begin(p, d, len, consumed, NULL, NULL);
 }
 
 /* Bytes d[0, len) inside a string or binary value that do not end it:
@@ -2201,9 +2231,9 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		if ((d[0] >> 4) == MQTTP_PUBLISH)
 			return publish_start(p, d, len, consumed, cb, ctx);
 		if (d[0] == 0x10)
-			return connect_start(p, d, len, consumed, cb, ctx);
+			return cb ? connect_start(p, d, len, consumed, cb, ctx) : connect_start_bare(p, d, len, consumed);
 		if (d[0] == 0x20)
-			return connack_start(p, d, len, consumed, cb, ctx);
+			return cb ? connack_start(p, d, len, consumed, cb, ctx) : connack_start_bare(p, d, len, consumed);
 	}
 	if (p->sub == R_BYTES && len < p->left) {
 		uint8_t b = d[0];
