@@ -1352,9 +1352,10 @@ static const uint8_t fast_slot[MQTTP_PROP_MAX + 1] = {
 typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
 
 /* One property at `at` inside a block ending at bend, for fast_props():
- * where it ends, or NULL. Without `checked`, the caller saw that the 3
- * bytes after bend are the packet's (speed only: an integer is then read
- * without a bounds test, and may end past bend, which the caller tests). */
+ * where it ends, or NULL. Without `checked`, the caller saw that the 4
+ * bytes after bend are the packet's (speed only: an integer, which starts
+ * at bend at the latest, is then read without a bounds test, and may end
+ * past bend, which the caller tests). */
 FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const uint8_t *kinds,
                           uint64_t *seen, unsigned *users, struct mqttp_properties *pr, int checked)
 {
@@ -1438,7 +1439,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		return 0;
 	at = *q;
 	bend = at + bl;
-	if (where != FW_CONNACK && e - bend >= 3) {
+	if (where != FW_CONNACK && e - bend >= 4) {
 		/* speed only: an integer read past bend stays in the packet,
 		 * so the integers need no bounds tests; one that ends past
 		 * bend makes at overshoot it (a CONNACK's block ends its
