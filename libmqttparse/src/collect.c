@@ -184,17 +184,25 @@ static enum mqttp_status one_shot(struct mqttp_parser *p, const void *buf, size_
 	return st;
 }
 
+/* Speed only: the public decoders go straight to parser.c's fast path
+ * (no frame here), which clears *out, and comes back to the _slow
+ * function below for anything it does not take. */
 enum mqttp_status mqttp_decode_connect(const void *buf, size_t len,
                                        const struct mqttp_options *opt,
                                        struct mqttp_connect *out,
                                        struct mqttp_result *res)
 {
+	return mqttp__decode_connect_fast((const uint8_t *)buf, len, opt, out, res);
+}
+
+enum mqttp_status mqttp__decode_connect_slow(const uint8_t *buf, size_t len,
+                                            const struct mqttp_options *opt,
+                                            struct mqttp_connect *out,
+                                            struct mqttp_result *res)
+{
 	struct mqttp_parser p;
 	enum mqttp_status st;
 
-	memset(out, 0, mqttp__connect_size);
-	if (mqttp__decode_connect_fast((const uint8_t *)buf, len, opt, out, res))
-		return MQTTP_DONE;
 	memset(out, 0, mqttp__connect_size);
 	one_shot_init(&p, opt, MQTTP_CHECK_FROM_CLIENT, MQTTP_CHECK_FROM_SERVER, 0);
 	st = one_shot(&p, buf, len, mqttp_connect_collect, out, res);
@@ -217,12 +225,17 @@ enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
                                        struct mqttp_connack *out,
                                        struct mqttp_result *res)
 {
+	return mqttp__decode_connack_fast((const uint8_t *)buf, len, opt, out, res);
+}
+
+enum mqttp_status mqttp__decode_connack_slow(const uint8_t *buf, size_t len,
+                                            const struct mqttp_options *opt,
+                                            struct mqttp_connack *out,
+                                            struct mqttp_result *res)
+{
 	struct mqttp_parser p;
 	enum mqttp_status st;
 
-	memset(out, 0, mqttp__connack_size);
-	if (mqttp__decode_connack_fast((const uint8_t *)buf, len, opt, out, res))
-		return MQTTP_DONE;
 	memset(out, 0, mqttp__connack_size);
 	one_shot_init(&p, opt, MQTTP_CHECK_FROM_SERVER, MQTTP_CHECK_FROM_CLIENT, 1);
 	/* A first packet from a server may also be AUTH; here only CONNACK. */

@@ -15,7 +15,7 @@
 #endif
 
 /* sizeof(struct mqttp_connect) and sizeof(struct mqttp_connack), defined in
- * parser.c. Speed only: memset() with a size the compiler cannot see is a
+ * tables.c (not where they are used). Speed only: memset() with a size the compiler cannot see is a
  * call to the C library's vectorised memset; with a known size compilers
  * expand it into a `rep stos`, slow to start. */
 extern MQTTP_HIDDEN const size_t mqttp__connect_size, mqttp__connack_size;
@@ -68,13 +68,25 @@ static inline MQTTP_ALWAYS_INLINE void mqttp__prop_store_int(struct mqttp_proper
 	}
 }
 
-/* One-shot decoding of a whole CONNECT / CONNACK in its common form
- * (parser.c's fast path) into *out, which must be zeroed: 1 when done
- * (*out and *res filled as mqttp_decode_* would), 0 when the state
- * machine must decide (*out may then hold some values: zero it again). */
-MQTTP_HIDDEN int mqttp__decode_connect_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
-                                            struct mqttp_connect *out, struct mqttp_result *res);
-MQTTP_HIDDEN int mqttp__decode_connack_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
-                                            struct mqttp_connack *out, struct mqttp_result *res);
+/* The one-shot decoders (mqttp_decode_connect / _connack are these):
+ * *out cleared, a whole CONNECT / CONNACK in its common form decoded by
+ * parser.c's fast path, anything else handed to the _slow function
+ * (collect.c: the state machine, *out cleared again). */
+MQTTP_HIDDEN enum mqttp_status mqttp__decode_connect_fast(const uint8_t *d, size_t len,
+                                                          const struct mqttp_options *opt,
+                                                          struct mqttp_connect *out,
+                                                          struct mqttp_result *res);
+MQTTP_HIDDEN enum mqttp_status mqttp__decode_connack_fast(const uint8_t *d, size_t len,
+                                                          const struct mqttp_options *opt,
+                                                          struct mqttp_connack *out,
+                                                          struct mqttp_result *res);
+MQTTP_HIDDEN enum mqttp_status mqttp__decode_connect_slow(const uint8_t *d, size_t len,
+                                                          const struct mqttp_options *opt,
+                                                          struct mqttp_connect *out,
+                                                          struct mqttp_result *res);
+MQTTP_HIDDEN enum mqttp_status mqttp__decode_connack_slow(const uint8_t *d, size_t len,
+                                                          const struct mqttp_options *opt,
+                                                          struct mqttp_connack *out,
+                                                          struct mqttp_result *res);
 
 #endif
