@@ -153,6 +153,12 @@ static void mqa_field_cb(void *ctx, const struct mqttp_field *f)
 	}
 }
 
+/* For speed: a request parser starts as a copy of this one, made by
+ * mqttp_init() once per thread (the options are fixed once the
+ * configuration is read; the parser holds no pointer). */
+static THREAD_LOCAL struct mqttp_parser mqa_req_tpl;
+static THREAD_LOCAL uint8_t mqa_req_tpl_ready;
+
 /* Resets <st> to a fresh parser for direction <dir>, owned by no stream.
  * <version> is the client's protocol version for the response direction
  * (0 if unknown). */
@@ -168,10 +174,18 @@ static void mqa_parser_reset(struct mqa_state *st, unsigned int dir, unsigned in
 	st->lost = st->props_done = st->will_props_done = st->need_version = st->fields = 0;
 	st->ws.mode = MQWS_PLAIN;
 	st->dir = dir;
+	if (!dir && mqa_req_tpl_ready) {
+		st->p = mqa_req_tpl;
+		return;
+	}
 	mqa_options_get(&opt); /* global mqtt-lenient, mqtt-max-* (mqttp_options.c) */
 	opt.checks = dir ? MQTTP_CHECK_FROM_SERVER : MQTTP_CHECK_FROM_CLIENT;
 	opt.version = (uint8_t)version;
 	mqttp_init(&st->p, &opt);
+	if (!dir) {
+		mqa_req_tpl = st->p;
+		mqa_req_tpl_ready = 1;
+	}
 }
 
 /* Makes <st> record field offsets from now on (none recorded yet). */
@@ -350,7 +364,7 @@ static unsigned int mqa_req_version(const struct stream *s)
  * first byte with them; neither works once bytes were forwarded, but then
  * the field's bytes are gone anyway and the fetch says "not found", as it
  * would have. */
-static struct mqa_state *mqa_get_f(struct stream *s, unsigned int dir, int fields)
+static struct mqa_state *mqa_get_slow(struct stream *s, unsigned int dir, int fields)
 {
 	struct channel *chn;
 	struct mqa_state *st;
@@ -437,6 +451,22 @@ static struct mqa_state *mqa_get_f(struct stream *s, unsigned int dir, int field
 	if (n >= 2 && st->p.status == MQTTP_NEED_MORE)
 		mqa_feed(st, b2, l2);
 	return st;
+}
+
+/* mqa_get_slow(), for speed first the case of nearly every fetch after the
+ * first of a stream: the last slot used holds this stream's finished parse
+ * (nothing to feed, nothing to locate). */
+static inline struct mqa_state *mqa_get_f(struct stream *s, unsigned int dir, int fields)
+{
+	struct mqa_state *st = mqa_last;
+
+	if (st && s && st->strm == s && st->uniq_id == s->uniq_id && st->dir == dir && !IS_HTX_STRM(s) &&
+	    st->p.status != MQTTP_NEED_MORE && !st->lost && !st->need_version &&
+	    (st->fields || !fields) && st->pos <= mqa_chn_total(s, dir)) {
+		st->stamp = ++mqa_clock;
+		return st;
+	}
+	return mqa_get_slow(s, dir, fields);
 }
 
 /* mqa_get_f() for what the parser keeps itself (no field offsets). */
@@ -557,42 +587,48 @@ static uint8_t mqa_fld_flag(int idx)
  * as an integer argument. */
 #define MQA_OPT_NONEMPTY 1
 
-/* req.mqtt_client_id, req.mqtt_username, req.mqtt_password,
- * req.mqtt_proto_name, req.mqtt_will_topic, req.mqtt_will_payload: a
- * string or binary field of the CONNECT, as soon as it is complete and
- * checked. <private> is the enum mqa_fld index. With the "nonempty" option
- * (client id only) an empty value is a final "not found". */
-static int smp_fetch_mqtt_str(const struct arg *args, struct sample *smp,
-                              const char *kw, void *private)
+/* req.mqtt_client_id([nonempty]): the client id, kept by the parser itself
+ * (no field events needed). A fetch of its own, for speed: balance, stick
+ * and the rules evaluate it several times per connection. With "nonempty"
+ * an empty id is a final "not found": "balance hash" then falls back to
+ * round robin (get_server_expr()), which spreads empty ids instead of
+ * hashing them all to one server. */
+static int smp_fetch_mqtt_client_id(const struct arg *args, struct sample *smp,
+                                    const char *kw, void *private)
 {
-	int idx = (int)(long)private;
-	struct mqa_state *st = mqa_get_f(smp->strm, 0, idx != MQA_CLIENT_ID);
-	uint8_t flag = mqa_fld_flag(idx);
-	int type = (idx == MQA_PASSWORD || idx == MQA_WILL_PAYLOAD) ? SMP_T_BIN : SMP_T_STR;
-	int nonempty = args && args[0].type == ARGT_SINT && args[0].data.sint == MQA_OPT_NONEMPTY;
+	struct mqa_state *st = mqa_get(smp->strm, 0);
 	struct mqa_span id;
 
 	if (!st || st->p.status == MQTTP_ERROR)
 		return mqa_missing(smp, NULL, 0);
-	if (idx == MQA_CLIENT_ID && (st->p.have & MQTTP_HAVE_CLIENT_ID)) {
-		/* kept by the parser, with or without field events */
-		id.off = st->p.client_id_off;
-		id.len = st->p.client_id_len;
-		id.done = 1;
-		if (nonempty && !id.len)
-			return mqa_missing(smp, NULL, 0);
-		return mqa_smp_span(smp, st, 0, &id, type);
-	}
-	if (idx != MQA_CLIENT_ID && !st->fields)
+	if (!(st->p.have & MQTTP_HAVE_CLIENT_ID))
+		return mqa_missing(smp, st->p.status == MQTTP_DONE ? NULL : st, 0);
+	id.off = st->p.client_id_off;
+	id.len = st->p.client_id_len;
+	id.done = 1;
+	if (!id.len && args && args[0].type == ARGT_SINT && args[0].data.sint == MQA_OPT_NONEMPTY)
+		return mqa_missing(smp, NULL, 0);
+	return mqa_smp_span(smp, st, 0, &id, SMP_T_STR);
+}
+
+/* req.mqtt_username, req.mqtt_password, req.mqtt_proto_name,
+ * req.mqtt_will_topic, req.mqtt_will_payload: a string or binary field of
+ * the CONNECT, as soon as it is complete and checked. <private> is the enum
+ * mqa_fld index. */
+static int smp_fetch_mqtt_str(const struct arg *args, struct sample *smp,
+                              const char *kw, void *private)
+{
+	int idx = (int)(long)private;
+	struct mqa_state *st = mqa_get_f(smp->strm, 0, 1);
+	uint8_t flag = mqa_fld_flag(idx);
+	int type = (idx == MQA_PASSWORD || idx == MQA_WILL_PAYLOAD) ? SMP_T_BIN : SMP_T_STR;
+
+	if (!st || st->p.status == MQTTP_ERROR)
+		return mqa_missing(smp, NULL, 0);
+	if (!st->fields)
 		return mqa_missing(smp, NULL, 0); /* asked for after forwarding */
-	if (st->f[idx].done) {
-		/* "balance hash" falls back to round robin on "no sample"
-		 * (get_server_expr()), which spreads empty ids instead of
-		 * hashing them all to one server. */
-		if (nonempty && !st->f[idx].len)
-			return mqa_missing(smp, NULL, 0);
+	if (st->f[idx].done)
 		return mqa_smp_span(smp, st, 0, &st->f[idx], type);
-	}
 	/* absent: the connect flags say it will not come */
 	if (flag && (st->p.have & MQTTP_HAVE_FLAGS) && !(st->p.connect_flags & flag))
 		return mqa_missing(smp, NULL, 0);
@@ -1133,7 +1169,7 @@ static enum act_parse_ret mqa_parse_refuse(const char **args, int *orig_arg, str
 #define MQA_L6RES SMP_USE_L6RES
 
 static struct sample_fetch_kw_list mqa_fetch_kws = {ILH, {
-	{ "req.mqtt_client_id",    smp_fetch_mqtt_str,  ARG1(0,STR), mqa_val_client_id, SMP_T_STR, MQA_L6REQ, 0, (void *)(long)MQA_CLIENT_ID },
+	{ "req.mqtt_client_id",    smp_fetch_mqtt_client_id, ARG1(0,STR), mqa_val_client_id, SMP_T_STR, MQA_L6REQ, 0, NULL },
 	{ "req.mqtt_username",     smp_fetch_mqtt_str,  0, NULL, SMP_T_STR,  MQA_L6REQ, 0, (void *)(long)MQA_USERNAME },
 	{ "req.mqtt_password",     smp_fetch_mqtt_str,  0, NULL, SMP_T_BIN,  MQA_L6REQ, 0, (void *)(long)MQA_PASSWORD },
 	{ "req.mqtt_proto_name",   smp_fetch_mqtt_str,  0, NULL, SMP_T_STR,  MQA_L6REQ, 0, (void *)(long)MQA_PROTO_NAME },
