@@ -214,7 +214,7 @@ backend be_canon
     stick-table type binary len 64 size 1m expire 24h
     stick on req.mqtt_client_id(nonempty),mqtt_key(64)
     tcp-response inspect-delay 5s
-    tcp-response content accept if { res.mqtt_connack_code -m found }
+    tcp-response content accept if { res.mqtt_assigned_client_id -m found }
     stick store-response res.mqtt_assigned_client_id,mqtt_key(64)
 $(servers)
 EOF
@@ -449,4 +449,19 @@ for c in $CONFIGS; do
 	[ -n "${irhs[$c]:-}" ] && echo "metric lb_ir_per_hs_$c ${irhs[$c]}"
 	echo "metric lb_rss_base_kb_$c ${rss0[$c]}"
 	echo "metric lb_rss_idle_kb_$c ${rss1[$c]}"
+done
+
+# Issue 12's targets side by side: the handshake rate, HAProxy's CPU time
+# and its instructions per handshake of each configuration against plain TCP
+# (>1 = better than plain TCP); the targets are on instructions, the figure
+# that does not move with the machine's load.
+q() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}' || printf -- "-"; }
+echo
+echo "== Balancer against plain TCP, side by side (>1 = better than plain TCP) =="
+printf '%-28s %8s %8s %8s  %s\n' name rate cpu instr. target
+for c in hash canon ours native; do
+	case " $CONFIGS " in *" $c "*) ;; *) continue ;; esac
+	case $c in hash) t=">= 0.97" ;; canon) t=">= 0.87" ;; *) t="" ;; esac
+	printf '%-28s %8s %8s %8s  %s\n' "${c}_vs_plain_tcp" "$(q "${rate[$c]:-}" "${rate[plain]:-}")" \
+		"$(q "${cpu[plain]:-}" "${cpu[$c]:-}")" "$(q "${irhs[plain]:-}" "${irhs[$c]:-}")" "$t"
 done

@@ -37,6 +37,7 @@
 #include <haproxy/tcp_rules.h>
 #include <haproxy/tools.h>
 
+#include "mqttp_cache.h"
 #include "mqttp_compat.h"
 #include "mqttp_options.h"
 #include "mqttp_ws.h"
@@ -386,7 +387,7 @@ static struct mqa_state *mqa_get_slow(struct stream *s, unsigned int dir, int fi
 	 * that connections which never send a byte (port probes, TCP health
 	 * checks of a balancer in front, idle sockets) neither evict the
 	 * handshakes in progress nor count as parser states. The blank state
-	 * is reset on every use: callers only read it. */
+	 * of each direction is made once per thread: callers only read it. */
 	if (!end) {
 		if (!mqa_blank_ready[dir]) {
 			mqa_parser_reset(&mqa_blank[dir], dir, 0);
@@ -860,10 +861,19 @@ static int smp_fetch_mqtt_connack(const struct arg *args, struct sample *smp,
                                   const char *kw, void *private)
 {
 	int which = (int)(long)private;
-	struct mqa_state *st = mqa_get(smp->strm, 1);
+	struct mqa_state *st;
 	const uint8_t *blk;
 	size_t len;
 
+	/* A broker assigns an id only to a client that sent an empty one (5.0,
+	 * 3.2.2.3.7): for the others the answer is known without the CONNACK,
+	 * so a response rule waiting on it does not wait (basic.cfg), and
+	 * their CONNACK is not parsed (res.mqtt_prop still reads the raw
+	 * property) */
+	if (which == MQA_C_ASSIGNED_ID && (st = mqa_get(smp->strm, 0)) &&
+	    (st->p.have & MQTTP_HAVE_CLIENT_ID) && st->p.client_id_len)
+		return mqa_missing(smp, NULL, 1);
+	st = mqa_get(smp->strm, 1);
 	if (!st || st->p.status == MQTTP_ERROR)
 		return mqa_missing(smp, NULL, 1);
 	if (which == MQA_C_ASSIGNED_ID) {

@@ -7,16 +7,18 @@
  *
  * mqtt_key([<size>]) (default 32, 8 to 255; give the table's "len") turns
  * its input into exactly <size> bytes:
- *   - an input of n <= size - 1 bytes: the byte n, the input, zeros. Exact:
- *     two different inputs never give the same key (the length comes first,
- *     so "a" and "a\0" differ too, whatever mqtt-lenient allows);
- *   - a longer input: 0xFF, then the first min(size - 1, 32) bytes of its
- *     SHA-256, then zeros. 0xFF is never a length, so a long input never
- *     meets a short one; two long inputs share a key only on a collision of
- *     that SHA-256 prefix (248 bits at size 32).
+ *   - an input of n <= size - 3 bytes: two bytes of a hash of it, the byte
+ *     n, the input, zeros. Exact: two different inputs never give the same
+ *     key, whatever the hash bytes (the length and every byte are there, so
+ *     "a" and "a\0" differ too, whatever mqtt-lenient allows);
+ *   - a longer input: the first two bytes of its SHA-256, 0xFF, the next
+ *     bytes of the SHA-256 up to min(size - 1, 32) of them, zeros. 0xFF is
+ *     never a length, so a long input never meets a short one; two long
+ *     inputs share a key only on a collision of that SHA-256 prefix (248
+ *     bits at size 32, all 256 from size 33).
  * A "type string len N" table silently merges every id sharing an N-byte
  * prefix, and "sha2(256)" (which needs an OpenSSL build) costs ~5,700
- * instructions per key through OpenSSL 3's EVP: this costs ~60 for the ids
+ * instructions per key through OpenSSL 3's EVP: this costs ~80 for the ids
  * nearly all clients send (MQTT 3.1.1 servers must accept 1-23 bytes; a
  * UUID is 36), and keeps the guarantee for the rest.
  *
@@ -35,7 +37,7 @@
 #define MQK_DEFAULT_SIZE 32
 #define MQK_MIN_SIZE 8
 #define MQK_MAX_SIZE 255
-#define MQK_LONG 0xFF /* first byte of the key of an input of size bytes or more */
+#define MQK_LONG 0xFF /* third byte of the key of an input of more than size - 3 bytes */
 
 /* FIPS 180-4, 4.2.2: the first 32 bits of the fractional parts of the cube
  * roots of the first 64 primes. */
@@ -117,6 +119,29 @@ static void mqk_sha256(const uint8_t *in, size_t len, uint8_t out[32])
 	}
 }
 
+/* 16 bits of a multiplicative hash of <len> bytes at <p>, the same on every
+ * machine (little-endian words). Only for speed: keys that differ in their
+ * first bytes keep HAProxy's tree walks short (ids often share long
+ * prefixes); the key stays exact whatever these bits are. */
+static unsigned int mqk_scatter(const uint8_t *p, size_t len)
+{
+	const uint64_t k = 0x9E3779B97F4A7C15ULL;
+	uint64_t h = (len + 1) * k, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
+#endif
+		h = (h ^ w) * k;
+	}
+	for (w = 0; i < len; i++)
+		w |= (uint64_t)p[i] << (8 * (i & 7));
+	h = (h ^ w) * k;
+	return (unsigned int)(h >> 48);
+}
+
 /* mqtt_key([<size>]): see the top of this file. */
 static int sample_conv_mqtt_key(const struct arg *args, struct sample *smp, void *private)
 {
@@ -125,19 +150,25 @@ static int sample_conv_mqtt_key(const struct arg *args, struct sample *smp, void
 	struct buffer *trash = get_trash_chunk();
 	uint8_t *key = (uint8_t *)trash->area;
 	uint8_t digest[32];
+	unsigned int h;
 	size_t dl;
 
 	if (trash->size < size)
 		return 0;
-	if (n < size) {
-		key[0] = (uint8_t)n;
-		memcpy(key + 1, smp->data.u.str.area, n);
-		memset(key + 1 + n, 0, size - 1 - n);
+	if (n + 3 <= size) {
+		h = mqk_scatter((const uint8_t *)smp->data.u.str.area, n);
+		key[0] = (uint8_t)(h >> 8);
+		key[1] = (uint8_t)h;
+		key[2] = (uint8_t)n;
+		memcpy(key + 3, smp->data.u.str.area, n);
+		memset(key + 3 + n, 0, size - 3 - n);
 	} else {
 		mqk_sha256((const uint8_t *)smp->data.u.str.area, n, digest);
 		dl = size - 1 < sizeof(digest) ? size - 1 : sizeof(digest);
-		key[0] = MQK_LONG;
-		memcpy(key + 1, digest, dl);
+		key[0] = digest[0];
+		key[1] = digest[1];
+		key[2] = MQK_LONG;
+		memcpy(key + 3, digest + 2, dl - 2);
 		memset(key + 1 + dl, 0, size - 1 - dl);
 	}
 	trash->data = size;

@@ -14,10 +14,4 @@
  * when the global section set none); checks and version are 0. */
 void mqa_options_get(struct mqttp_options *opt);
 
-struct stream;
-/* Forgets the parse state of stream <s> for direction <dir> (0: request):
- * the next fetch parses the channel again from its first byte
- * (mqttp_addon.c; called by mqttp_rewrite.c after a rewrite in place). */
-void mqa_cache_forget(const struct stream *s, unsigned int dir);
-
 #endif /* MQTTP_OPTIONS_H */

@@ -59,6 +59,7 @@
 #include <haproxy/tools.h>
 #include <haproxy/vars.h>
 
+#include "mqttp_cache.h"
 #include "mqttp_compat.h"
 #include "mqttp_options.h"
 #include "mqttp_ws.h"

@@ -71,6 +71,34 @@ class E2E(Suite):
 SUITE = E2E("e2e")
 test = SUITE.test
 
+# A configuration's head with a stats socket at %s.
+STATS_HEAD = """
+global
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+"""
+
+# An HTTP frontend on port %d that answers the parse counters.
+COUNTERS_FRONTEND = """frontend stats
+    mode http
+    bind 127.0.0.1:%d
+    http-request return status 200 content-type text/plain lf-string "%%[mqtt_parse_bytes] %%[mqtt_parse_states]"
+"""
+
+
+def parse_counters(port):
+    """(mqtt_parse_bytes, mqtt_parse_states) from a COUNTERS_FRONTEND."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data, _ = recv_all(s, 3)
+    s.close()
+    b, st = data.split(b"\r\n\r\n", 1)[1].split()
+    return int(b), int(st)
+
 
 # ---------------------------------------------------------------------------
 # paho (1.6 in bookworm, 2.x elsewhere)
@@ -586,15 +614,7 @@ backend be_%(n)s
     tcp-response content %(resp)s if { res.mqtt_connack_code eq 0 } { var(txn.drain) -m bool }
     server s_%(n)s 127.0.0.1:%(broker)d
 """
-    cfg = """
-global
-    stats socket %s mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-""" % sock
+    cfg = STATS_HEAD % sock
     cfg += pair % {"n": "mq", "port": la, "req": "mqtt-refuse banned",
                    "resp": "mqtt-refuse server-moved", "broker": ports[0]}
     cfg += pair % {"n": "hr", "port": lb, "req": "reject", "resp": "reject", "broker": ports[0]}
@@ -740,31 +760,31 @@ backend b
 
 def mqtt_key(cid, size):
     """What the mqtt_key(<size>) converter gives for client id <cid> (bytes):
-    the length and the id for up to size - 1 bytes, else 0xFF and the
-    SHA-256 (cut to size - 1 bytes), zero-padded to size."""
-    if len(cid) < size:
-        k = bytes([len(cid)]) + cid
+    for up to size - 3 bytes, 16 bits of a multiplicative hash over its
+    little-endian 64-bit words, its length, the id; else two bytes of its
+    SHA-256, 0xFF, the next ones (up to size - 1 digest bytes in all); then
+    zeros up to size."""
+    m, k64 = (1 << 64) - 1, 0x9E3779B97F4A7C15
+    if len(cid) + 3 <= size:
+        h = (len(cid) + 1) * k64 & m
+        for i in range(0, len(cid) // 8 * 8 + 8, 8):
+            h = (h ^ int.from_bytes(cid[i:i + 8], "little")) * k64 & m
+        k = (h >> 48).to_bytes(2, "big") + bytes([len(cid)]) + cid
     else:
-        k = b"\xff" + hashlib.sha256(cid).digest()[:size - 1]
+        d = hashlib.sha256(cid).digest()[:size - 1]
+        k = d[:2] + b"\xff" + d[2:]
     return k + b"\0" * (size - len(k))
 
 
 @test(smoke=True)
 def stick_key_exact(env):
-    """mqtt_key: exact keys up to size - 1 bytes, SHA-256 beyond; ids sharing a long prefix stay apart"""
+    """mqtt_key: exact keys up to size - 3 bytes, SHA-256 beyond; ids sharing a long prefix stay apart"""
     ports = env.brokers()
     lp, lq = free_port(), free_port()
     sock = os.path.join(env.dir, "stats.sock")
     servers = "".join("    server b%d 127.0.0.1:%d\n" % (i, p) for i, p in enumerate(ports))
     # round robin under the table: only the table keeps an id on its broker
-    cfg = """
-global
-    stats socket %s mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
+    cfg = STATS_HEAD % sock + """
 frontend f64
     bind 127.0.0.1:%d
     tcp-request inspect-delay 5s
@@ -783,12 +803,12 @@ backend b32
     balance roundrobin
     stick-table type binary len 32 size 10k expire 1h
     stick on req.mqtt_client_id(nonempty),mqtt_key
-%s""" % (sock, lp, servers, lq, servers)
+%s""" % (lp, servers, lq, servers)
     env.haproxy_run(cfg, ports=[lp, lq])
     long_a = "p" * 64 + "-a" * 20   # 104 bytes, the first 64 shared
     long_b = "p" * 64 + "-b" * 20
-    cases = [(lp, "b64", 64, ["k", "é-ü-" + "x" * 56, "y" * 63, "z" * 64, long_a, long_b]),
-             (lq, "b32", 32, ["x" * 31, "x" * 32, long_a, long_b])]
+    cases = [(lp, "b64", 64, ["k", "é-ü-" + "x" * 54, "y" * 61, "z" * 62, "w" * 63, long_a, long_b]),
+             (lq, "b32", 32, ["x" * 8, "x" * 29, "x" * 30, long_a, long_b])]
     bad = []
     for port, table, size, ids in cases:
         first = {}
@@ -821,17 +841,9 @@ frontend fe_%(n)s
     tcp-request inspect-delay 1s
 %(rules)s    default_backend be
 """
-    cfg = """
-global
-    stats socket %s mode 600 level admin
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-backend be
+    cfg = STATS_HEAD % sock + """backend be
     server s 127.0.0.1:%d
-""" % (sock, ports[0])
+""" % ports[0]
     cfg += pair % {"n": "va", "port": la, "rules": "    tcp-request content mqtt-validate\n"}
     cfg += pair % {"n": "two", "port": lb, "rules":
                    "    tcp-request content mqtt-refuse if { req.mqtt_error -m found }\n"
@@ -903,11 +915,7 @@ backend alice
 backend other
     server o 127.0.0.1:%(o)d
 """
-    stats = """frontend stats
-    mode http
-    bind 127.0.0.1:%d
-    http-request return status 200 content-type text/plain lf-string "%%[mqtt_parse_bytes] %%[mqtt_parse_states]"
-""" % ls
+    stats = COUNTERS_FRONTEND % ls
     env.haproxy_run(tmpl % {"stats": "", "port": la, "a": ports[0], "o": ports[1],
                             "first": "    tcp-request content mqtt-validate\n"}, name="hap-a", ports=[la])
     env.haproxy_run(tmpl % {"stats": stats, "port": lb, "a": ports[0], "o": ports[1],
@@ -920,12 +928,7 @@ backend other
           "user names not routed apart: %r" % want)
 
     def counters():
-        s = socket.create_connection(("127.0.0.1", ls), timeout=3)
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data, _ = recv_all(s, 3)
-        s.close()
-        b, st = data.split(b"\r\n\r\n", 1)[1].split()
-        return int(b), int(st)
+        return parse_counters(ls)
     bad = []
     # lb first: its first CONNECT is parsed again when the user name is
     # asked for (nothing asked for fields in that process before); the
@@ -1044,11 +1047,7 @@ defaults
     timeout connect 5s
     timeout client 30s
     timeout server 30s
-frontend stats
-    mode http
-    bind 127.0.0.1:%d
-    http-request return status 200 content-type text/plain lf-string "%%[mqtt_parse_bytes] %%[mqtt_parse_states]"
-frontend mqtt
+%sfrontend mqtt
     mode tcp
     bind 127.0.0.1:%d
     tcp-request inspect-delay 5s
@@ -1058,16 +1057,11 @@ frontend mqtt
 backend b
     mode tcp
     server b1 127.0.0.1:%d
-""" % (sp, lp, rules, ports[0])
+""" % (COUNTERS_FRONTEND % sp, lp, rules, ports[0])
     env.haproxy_run(cfg, ports=[lp, sp])
 
     def counters():
-        s = socket.create_connection(("127.0.0.1", sp), timeout=3)
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data, _ = recv_all(s, 3)
-        s.close()
-        b, st = data.split(b"\r\n\r\n", 1)[1].split()
-        return int(b), int(st)
+        return parse_counters(sp)
 
     pkt = connect_packet("inc-" + "z" * 300, version=5, user="u" * 100, password=b"p" * 400,
                          props=b"\x11\x00\x00\x00\x10" + (b"\x26" + mstr("a") + mstr("b")) * 20)
@@ -1165,29 +1159,32 @@ def bridged_message_flows(local_port, remote_ports, timeout=15):
 
 @test
 def mqtt5_assigned_id(env):
-    """MQTT 5: empty id, then reconnect with the assigned id -> same broker"""
+    """MQTT 5: empty id, then reconnect with the assigned id -> same broker (mqtt5-assigned-id.cfg, basic.cfg)"""
     import paho.mqtt.client as mqtt
     ports = env.brokers()
-    lp = free_port()
-    env.haproxy_run(recipe="mqtt5-assigned-id.cfg", env=broker_env(ports, lp), ports=[lp])
     bad = []
-    brokers_used = set()
-    for i in range(8):
-        first = raw_session(lp, connect_packet("", version=5), version=5)
-        check(first["connack"] and first["connack"][1] == 0, "empty id refused: %r" % first)
-        assigned = v5_props(first["connack"][2][1:]).get(0x12)
-        check(assigned, "no assigned client id in %r" % (first,))
-        brokers_used.add(first["marker"])
-        again = raw_session(lp, connect_packet(assigned.decode(), version=5, clean=False), version=5)
-        if again["marker"] != first["marker"]:
-            bad.append("%s: first %s, then %s" % (assigned, first["marker"], again["marker"]))
-    a = paho_whoami(lp, "", mqtt.MQTTv5)
-    check(a["rc"] == 0 and a["assigned"], "paho: %r" % a)
-    b = paho_whoami(lp, a["assigned"], mqtt.MQTTv5, clean=False)
-    if a["marker"] != b["marker"]:
-        bad.append("paho %s: %s then %s" % (a["assigned"], a["marker"], b["marker"]))
+    for recipe in ("mqtt5-assigned-id.cfg", "basic.cfg"):
+        lp = free_port()
+        env.haproxy_run(recipe=recipe, env=broker_env(ports, lp), ports=[lp],
+                        name="hap-" + recipe.split(".")[0])
+        brokers_used = set()
+        for i in range(8):
+            first = raw_session(lp, connect_packet("", version=5), version=5)
+            check(first["connack"] and first["connack"][1] == 0, "%s: empty id refused: %r" % (recipe, first))
+            assigned = v5_props(first["connack"][2][1:]).get(0x12)
+            check(assigned, "%s: no assigned client id in %r" % (recipe, first))
+            brokers_used.add(first["marker"])
+            again = raw_session(lp, connect_packet(assigned.decode(), version=5, clean=False), version=5)
+            if again["marker"] != first["marker"]:
+                bad.append("%s %s: first %s, then %s" % (recipe, assigned, first["marker"], again["marker"]))
+        a = paho_whoami(lp, "", mqtt.MQTTv5)
+        check(a["rc"] == 0 and a["assigned"], "%s: paho: %r" % (recipe, a))
+        b = paho_whoami(lp, a["assigned"], mqtt.MQTTv5, clean=False)
+        if a["marker"] != b["marker"]:
+            bad.append("%s paho %s: %s then %s" % (recipe, a["assigned"], a["marker"], b["marker"]))
+        check(len(brokers_used) >= 2, "%s: all first connections on %r: test proves nothing"
+              % (recipe, brokers_used))
     check(not bad, "; ".join(bad))
-    check(len(brokers_used) >= 2, "all first connections on %r: test proves nothing" % brokers_used)
 
 
 def make_pki(d):
