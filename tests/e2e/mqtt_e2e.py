@@ -953,6 +953,81 @@ backend other
     check(not bad, "\n      ".join(bad))
 
 
+def forcing_broker(prefix):
+    """A fake 5.0 broker on a free port: it answers every CONNECT with a
+    CONNACK that carries the Assigned Client Identifier <prefix><n> (n = 1,
+    2, ... per connection), whatever the client's id, sent in three pieces
+    50 ms apart. Returns (listening socket, port)."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    count = [0]
+
+    def serve(c, n):
+        props = b"\x12" + mstr("%s%d" % (prefix, n))
+        connack = b"\x20" + vbi(3 + len(props)) + b"\x00\x00" + vbi(len(props)) + props
+        try:
+            if read_packet(c) is None:
+                return
+            for a, b in ((0, 2), (2, 6), (6, len(connack))):
+                c.sendall(connack[a:b])
+                time.sleep(0.05)
+            while c.recv(4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def accept():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            count[0] += 1
+            threading.Thread(target=serve, args=(c, count[0]), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
+    return srv, srv.getsockname()[1]
+
+
+@test
+def assigned_id_only_for_empty_ids(env):
+    """res.mqtt_assigned_client_id: read (and waited for) only for a client that sent an empty id"""
+    srv, bp = forcing_broker("forced-")
+    try:
+        lp = free_port()
+        sock = os.path.join(env.dir, "stats.sock")
+        cfg = STATS_HEAD % sock + """frontend mqtt
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 5s
+    tcp-request content mqtt-validate
+    default_backend b
+backend b
+    stick-table type binary len 64 size 1k expire 1h
+    stick on req.mqtt_client_id(nonempty),mqtt_key(64)
+    tcp-response inspect-delay 5s
+    tcp-response content accept if { res.mqtt_assigned_client_id -m found }
+    stick store-response res.mqtt_assigned_client_id,mqtt_key(64)
+    server fake 127.0.0.1:%d
+""" % (lp, bp)
+        env.haproxy_run(cfg, ports=[lp])   # its port probe is connection 1
+        got = {}
+        for cid in ("own-id", ""):
+            r = raw_session(lp, connect_packet(cid, version=5), version=5, whoami=False)
+            got[cid] = r["connack"] and v5_props(r["connack"][2][1:]).get(0x12)
+        check(got["own-id"] and got[""], "CONNACKs without an assigned id: %r" % got)
+        time.sleep(0.3)
+        keys = {k.upper() for k in show_table(sock, "b")}
+        want = {mqtt_key(b"own-id", 64).hex().upper(), mqtt_key(got[""], 64).hex().upper()}
+        # the id forced on own-id must not be stored: the client reconnects with its own
+        check(keys == want, "table keys %s, want own-id and %s only (not %s)"
+              % (sorted(keys), got[""], got["own-id"]))
+    finally:
+        srv.close()
+
+
 @test
 def fetch_values(env):
     """every request/response fetch, read back through set-var + log"""
