@@ -223,14 +223,34 @@ static struct mqa_state *mqa_set(const struct stream *s)
 
 /* Drops the cache slot of (s, dir), if any, so that the next fetch parses
  * the channel's bytes again (after a rewrite in place). */
-void mqa_cache_forget(const struct stream *s, unsigned int dir)
+/* Tells whether cache slot <st> is the one of (s, dir). */
+static inline int mqa_is(const struct mqa_state *st, const struct stream *s, unsigned int dir)
 {
-	struct mqa_state *set = mqa_set(s);
+	return st->strm == s && st->uniq_id == s->uniq_id && st->dir == dir;
+}
+
+/* The cache slot of (s, dir) if there is one, else NULL; changes nothing
+ * (mqa_lookup() takes a slot when there is none). */
+static struct mqa_state *mqa_find(const struct stream *s, unsigned int dir)
+{
+	struct mqa_state *set;
 	int i;
 
+	if (mqa_last && mqa_is(mqa_last, s, dir))
+		return mqa_last;
+	set = mqa_set(s);
 	for (i = 0; i < MQA_CACHE_WAYS; i++)
-		if (set[i].strm == s && set[i].uniq_id == s->uniq_id && set[i].dir == dir)
-			set[i].strm = NULL;
+		if (mqa_is(&set[i], s, dir))
+			return &set[i];
+	return NULL;
+}
+
+void mqa_cache_forget(const struct stream *s, unsigned int dir)
+{
+	struct mqa_state *st = mqa_find(s, dir);
+
+	if (st)
+		st->strm = NULL;
 }
 
 /* Returns the cache slot of (s, dir): the existing one, or a fresh one
@@ -242,14 +262,14 @@ static struct mqa_state *mqa_lookup(const struct stream *s, unsigned int dir)
 
 	mqa_clock++;
 	victim = mqa_last;
-	if (victim && victim->strm == s && victim->uniq_id == s->uniq_id && victim->dir == dir) {
+	if (victim && mqa_is(victim, s, dir)) {
 		victim->stamp = mqa_clock;
 		return victim;
 	}
 	set = mqa_set(s);
 	victim = set;
 	for (i = 0; i < MQA_CACHE_WAYS; i++) {
-		if (set[i].strm == s && set[i].uniq_id == s->uniq_id && set[i].dir == dir) {
+		if (mqa_is(&set[i], s, dir)) {
 			set[i].stamp = mqa_clock;
 			mqa_last = &set[i];
 			return &set[i];
@@ -336,14 +356,9 @@ static void mqa_locate(struct stream *s, struct mqa_state *st)
  * Does not feed anything. */
 static unsigned int mqa_req_version(const struct stream *s)
 {
-	struct mqa_state *set = mqa_set(s);
-	int i;
+	const struct mqa_state *st = mqa_find(s, 0);
 
-	for (i = 0; i < MQA_CACHE_WAYS; i++)
-		if (set[i].strm == s && set[i].uniq_id == s->uniq_id && !set[i].dir &&
-		    (set[i].p.have & MQTTP_HAVE_VERSION))
-			return set[i].p.version;
-	return 0;
+	return st && (st->p.have & MQTTP_HAVE_VERSION) ? st->p.version : 0;
 }
 
 /* Returns the parse state of stream <s> for direction <dir> (0: request,
@@ -461,7 +476,7 @@ static inline struct mqa_state *mqa_get_f(struct stream *s, unsigned int dir, in
 {
 	struct mqa_state *st = mqa_last;
 
-	if (st && s && st->strm == s && st->uniq_id == s->uniq_id && st->dir == dir && !IS_HTX_STRM(s) &&
+	if (st && s && mqa_is(st, s, dir) && !IS_HTX_STRM(s) &&
 	    st->p.status != MQTTP_NEED_MORE && !st->lost && !st->need_version &&
 	    (st->fields || !fields) && st->pos <= mqa_chn_total(s, dir)) {
 		st->stamp = ++mqa_clock;
@@ -870,7 +885,7 @@ static int smp_fetch_mqtt_connack(const struct arg *args, struct sample *smp,
 	 * so a response rule waiting on it does not wait (basic.cfg), and
 	 * their CONNACK is not parsed (res.mqtt_prop still reads the raw
 	 * property) */
-	if (which == MQA_C_ASSIGNED_ID && (st = mqa_get(smp->strm, 0)) &&
+	if (which == MQA_C_ASSIGNED_ID && smp->strm && (st = mqa_find(smp->strm, 0)) &&
 	    (st->p.have & MQTTP_HAVE_CLIENT_ID) && st->p.client_id_len)
 		return mqa_missing(smp, NULL, 1);
 	st = mqa_get(smp->strm, 1);

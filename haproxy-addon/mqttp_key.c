@@ -119,6 +119,18 @@ static void mqk_sha256(const uint8_t *in, size_t len, uint8_t out[32])
 	}
 }
 
+/* The little-endian 64-bit word at <p>. */
+static inline uint64_t mqk_le64(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
 /* 16 bits of a multiplicative hash of <len> bytes at <p>, the same on every
  * machine (little-endian words). Only for speed: keys that differ in their
  * first bytes keep HAProxy's tree walks short (ids often share long
@@ -126,18 +138,19 @@ static void mqk_sha256(const uint8_t *in, size_t len, uint8_t out[32])
 static unsigned int mqk_scatter(const uint8_t *p, size_t len)
 {
 	const uint64_t k = 0x9E3779B97F4A7C15ULL;
-	uint64_t h = (len + 1) * k, w;
+	uint64_t h = (len + 1) * k, w = 0;
 	size_t i;
 
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&w, p + i, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		w = __builtin_bswap64(w);
-#endif
-		h = (h ^ w) * k;
+	if (len >= 8) {
+		/* whole words, the last one ending at the last byte (it may
+		 * overlap the one before) */
+		for (i = 0; i + 8 < len; i += 8)
+			h = (h ^ mqk_le64(p + i)) * k;
+		w = mqk_le64(p + len - 8);
+	} else {
+		for (i = 0; i < len; i++)
+			w |= (uint64_t)p[i] << (8 * i);
 	}
-	for (w = 0; i < len; i++)
-		w |= (uint64_t)p[i] << (8 * (i & 7));
 	h = (h ^ w) * k;
 	return (unsigned int)(h >> 48);
 }

@@ -761,15 +761,16 @@ backend b
 def mqtt_key(cid, size):
     """What the mqtt_key(<size>) converter gives for client id <cid> (bytes):
     for up to size - 3 bytes, 16 bits of a multiplicative hash over its
-    little-endian 64-bit words, its length, the id; else two bytes of its
-    SHA-256, 0xFF, the next ones (up to size - 1 digest bytes in all); then
-    zeros up to size."""
-    m, k64 = (1 << 64) - 1, 0x9E3779B97F4A7C15
-    if len(cid) + 3 <= size:
-        h = (len(cid) + 1) * k64 & m
-        for i in range(0, len(cid) // 8 * 8 + 8, 8):
-            h = (h ^ int.from_bytes(cid[i:i + 8], "little")) * k64 & m
-        k = (h >> 48).to_bytes(2, "big") + bytes([len(cid)]) + cid
+    little-endian 64-bit words (the last one ending at its last byte), its
+    length, the id; else two bytes of its SHA-256, 0xFF, the next ones (up
+    to size - 1 digest bytes in all); then zeros up to size."""
+    m, k64, n = (1 << 64) - 1, 0x9E3779B97F4A7C15, len(cid)
+    if n + 3 <= size:
+        h = (n + 1) * k64 & m
+        words = [cid[i:i + 8] for i in range(0, n - 8, 8)] + [cid[-8:]] if n >= 8 else [cid]
+        for w in words:
+            h = (h ^ int.from_bytes(w, "little")) * k64 & m
+        k = (h >> 48).to_bytes(2, "big") + bytes([n]) + cid
     else:
         d = hashlib.sha256(cid).digest()[:size - 1]
         k = d[:2] + b"\xff" + d[2:]
@@ -808,7 +809,7 @@ backend b32
     long_a = "p" * 64 + "-a" * 20   # 104 bytes, the first 64 shared
     long_b = "p" * 64 + "-b" * 20
     cases = [(lp, "b64", 64, ["k", "é-ü-" + "x" * 54, "y" * 61, "z" * 62, "w" * 63, long_a, long_b]),
-             (lq, "b32", 32, ["x" * 8, "x" * 29, "x" * 30, long_a, long_b])]
+             (lq, "b32", 32, ["x" * 7, "x" * 8, "x" * 9, "ab" * 8, "x" * 29, "x" * 30, long_a, long_b])]
     bad = []
     for port, table, size, ids in cases:
         first = {}
