@@ -2090,8 +2090,8 @@ FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
  * non-empty topic, the same checks as publish_long() with few live values
  * (no callee-saved registers, no stack); anything else goes there.
  */
-static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                            size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
 	unsigned flags = d[0] & 0x0Fu;
 	uint32_t rl, pidlen = (flags & 6) ? 2u : 0u, n;
@@ -2162,6 +2162,18 @@ FAST_INLINE enum mqttp_status connack_begin(struct mqttp_parser *p, const uint8_
 /* Each with and without a callback (speed only: without one, two fewer
  * arguments stay live through the checks, which keep more values in
  * registers). */
+static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	return publish_begin(p, d, len, consumed, cb, ctx);
+}
+
+static FAST_NOINLINE enum mqttp_status publish_start_bare(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                          size_t *consumed)
+{
+	return publish_begin(p, d, len, consumed, NULL, NULL);
+}
+
 static FAST_NOINLINE enum mqttp_status connect_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                                      size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
@@ -2230,7 +2242,7 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 	}
 	if (p->st == ST_TYPE) {
 		if ((d[0] >> 4) == MQTTP_PUBLISH)
-			return publish_start(p, d, len, consumed, cb, ctx);
+			return cb ? publish_start(p, d, len, consumed, cb, ctx) : publish_start_bare(p, d, len, consumed);
 		if (d[0] == 0x10)
 			return cb ? connect_start(p, d, len, consumed, cb, ctx) : connect_start_bare(p, d, len, consumed);
 		if (d[0] == 0x20)
