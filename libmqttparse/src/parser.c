@@ -2090,8 +2090,8 @@ FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
  * non-empty topic, the same checks as publish_long() with few live values
  * (no callee-saved registers, no stack); anything else goes there.
  */
-static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
+FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                            size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
 	unsigned flags = d[0] & 0x0Fu;
 	uint32_t rl, pidlen = (flags & 6) ? 2u : 0u, n;
@@ -2132,59 +2132,52 @@ static FAST_NOINLINE enum mqttp_status publish_start(struct mqttp_parser *p, con
 	return MQTTP_DONE;
 }
 
-FAST_INLINE enum mqttp_status connect_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                            size_t *consumed, mqttp_field_cb cb, void *ctx)
+/* After a fast path's verdict n (the packet's length, or 0: the state
+ * machine decides): the stream's bookkeeping, `set` added to its checks. */
+FAST_INLINE enum mqttp_status fast_done(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                        size_t *consumed, mqttp_field_cb cb, void *ctx,
+                                        uint32_t n, uint8_t set)
 {
-	uint32_t n = connect_fast(p, p, d, len, cb, ctx, NULL);
-
 	if (!n)
 		return feed_machine(p, d, len, consumed, cb, ctx);
 	*consumed = n;
 	p->packets++;
-	p->checks |= K_VERSION_SET; /* the stream's version is now known */
+	p->checks |= set;
 	p->status = MQTTP_DONE;
 	return MQTTP_DONE;
+}
+
+FAST_INLINE enum mqttp_status connect_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                            size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	/* the stream's version is now known */
+	return fast_done(p, d, len, consumed, cb, ctx, connect_fast(p, p, d, len, cb, ctx, NULL), K_VERSION_SET);
 }
 
 FAST_INLINE enum mqttp_status connack_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                             size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
-	uint32_t n = connack_fast(p, d, len, cb, ctx);
-
-	if (!n)
-		return feed_machine(p, d, len, consumed, cb, ctx);
-	*consumed = n;
-	p->packets++;
-	p->status = MQTTP_DONE;
-	return MQTTP_DONE;
+	return fast_done(p, d, len, consumed, cb, ctx, connack_fast(p, d, len, cb, ctx), 0);
 }
 
-/* Each with and without a callback (speed only: without one, two fewer
- * arguments stay live through the checks, which keep more values in
- * registers). */
-static FAST_NOINLINE enum mqttp_status connect_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
-{
-	return connect_begin(p, d, len, consumed, cb, ctx);
-}
-
-static FAST_NOINLINE enum mqttp_status connect_start_bare(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                          size_t *consumed)
-{
-	return connect_begin(p, d, len, consumed, NULL, NULL);
-}
-
-static FAST_NOINLINE enum mqttp_status connack_start(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
-{
-	return connack_begin(p, d, len, consumed, cb, ctx);
-}
-
-static FAST_NOINLINE enum mqttp_status connack_start_bare(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                          size_t *consumed)
-{
-	return connack_begin(p, d, len, consumed, NULL, NULL);
-}
+/* Each fast path twice, with and without a callback (speed only: without
+ * one, two fewer arguments stay live through the checks, which keep more
+ * values in registers). */
+#define FAST_START(name, begin)                                                                   \
+	static FAST_NOINLINE enum mqttp_status name(struct mqttp_parser *p, const uint8_t *d,      \
+	                                            size_t len, size_t *consumed, mqttp_field_cb cb, \
+	                                            void *ctx)                                     \
+	{                                                                                          \
+		return begin(p, d, len, consumed, cb, ctx);                                        \
+	}                                                                                          \
+	static FAST_NOINLINE enum mqttp_status name##_bare(struct mqttp_parser *p, const uint8_t *d, \
+	                                                   size_t len, size_t *consumed)            \
+	{                                                                                          \
+		return begin(p, d, len, consumed, NULL, NULL);                                     \
+	}
+FAST_START(publish_start, publish_begin)
+FAST_START(connect_start, connect_begin)
+FAST_START(connack_start, connack_begin)
 
 /* Bytes d[0, len) inside a string or binary value that do not end it:
  * when they are plain ASCII (or binary), taken as bytes_run() would take
@@ -2230,7 +2223,7 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 	}
 	if (p->st == ST_TYPE) {
 		if ((d[0] >> 4) == MQTTP_PUBLISH)
-			return publish_start(p, d, len, consumed, cb, ctx);
+			return cb ? publish_start(p, d, len, consumed, cb, ctx) : publish_start_bare(p, d, len, consumed);
 		if (d[0] == 0x10)
 			return cb ? connect_start(p, d, len, consumed, cb, ctx) : connect_start_bare(p, d, len, consumed);
 		if (d[0] == 0x20)
