@@ -9,14 +9,14 @@
 #                       the same WebSocket traffic (needs Node.js for the aedes brokers)
 #   make bench          all three; output also in build/bench/results.txt
 #
-# Variables: BENCH_HAP_SERIES=3.0 (HAProxy tree whose src/mqtt.c is measured;
+# Variables: BENCH_HAP_SERIES (HAProxy tree whose src/mqtt.c is measured: 3.4
+# when ../shared/haproxy has it, else 3.0; any series of haproxy-addon/addon.mk;
 # HAPROXY_SRC=<dir> overrides it), BENCH_RUNS / BENCH_RUN_MS (parser runs),
 # LB_ROUNDS, LB_CONC, LB_COUNT, LB_IDLE (balancer; see bench/lb-bench.sh).
 
 BENCH_DIR := $(TOP)/bench
 BENCH_OBJ := $(BUILD)/bench
-BENCH_HAP_SERIES ?= 3.0
-HAPROXY_FETCH ?= HAPROXY_CACHE=$(BUILD)/cache $(TOP)/scripts/fetch-haproxy.sh
+BENCH_HAP_SERIES ?= $(if $(filter 3.4,$(HAP_SHARED_SERIES)),3.4,3.0)
 HAPROXY_BIN ?= $(BUILD)/bin/haproxy
 # HAProxy's src/mqtt.c is compiled as HAProxy compiles it (-O2 -fwrapv);
 # ours is built with the library's own OPT (-O2 by default).
@@ -26,7 +26,7 @@ BENCH_CFLAGS = -std=c99 $(WARN) $(OPT) -I$(LIB_INC) -I$(BENCH_DIR) \
 
 # The HAProxy tree: HAPROXY_SRC if given, else the one the build fetches.
 BENCH_HAP_TREE = if [ -n "$(HAPROXY_SRC)" ]; then cd "$(HAPROXY_SRC)" && pwd; \
-	else $(HAPROXY_FETCH) $(BENCH_HAP_SERIES) $(BUILD)/haproxy-$(BENCH_HAP_SERIES); fi
+	else $(call hap_fetch,$(BENCH_HAP_SERIES),$(BUILD)/haproxy-$(BENCH_HAP_SERIES)); fi
 
 # Rewritten only when the tree changes, so the objects below rebuild then.
 $(BENCH_OBJ)/hap-tree.txt: bench-hap-tree-force
