@@ -2017,28 +2017,12 @@ static FAST_NOINLINE enum mqttp_status feed_machine(struct mqttp_parser *p, cons
 	return MQTTP_NEED_MORE;
 }
 
-/* A packet's first byte: its fast path, else the state machine. One
- * function per type (speed only: each gets the registers it needs).
- * publish_long: any PUBLISH; publish_start below takes the short ones. */
-static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, const uint8_t *d, size_t len,
-                                                    size_t *consumed, mqttp_field_cb cb, void *ctx)
+/* A valid PUBLISH taken by a fast path: the parser as the state machine
+ * leaves it, then its events. */
+FAST_INLINE enum mqttp_status publish_done(struct mqttp_parser *p, const uint8_t *d, size_t *consumed,
+                                           mqttp_field_cb cb, void *ctx, unsigned flags, uint32_t hl,
+                                           uint32_t rl)
 {
-	unsigned flags = d[0] & 0x0Fu, pidlen = (flags & 6) ? 2u : 0u;
-	uint32_t rl, hl, n;
-
-	/* publish_fast() written out, its events last: only tail calls here.
-	 * 0x3C3F: the flag nibbles allowed (not QoS 3, no DUP with QoS 0). */
-	if (!((0x3C3Fu >> flags) & 1) ||
-	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
-	    !fast_header(d, len, &rl, &hl) ||
-	    (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
-	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
-		return feed_machine(p, d, len, consumed, cb, ctx);
-	n = load_be16(d + hl);
-	if (n > rl - 2u - pidlen || (n == 0 && p->version != MQTTP_V5) ||
-	    !fast_ascii(d, d + hl + 2, n, d + hl + rl, 1) ||
-	    (pidlen && load_be16(d + hl + 2 + n) == 0))
-		return feed_machine(p, d, len, consumed, cb, ctx);
 	/* packet_begin()'s public fields; its private ones only matter to the
 	 * state machine, which resets them on the next packet's first byte */
 	p->remaining_length = rl;
@@ -2062,6 +2046,31 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	if (cb)
 		return publish_emit(cb, ctx, d, p);
 	return MQTTP_DONE;
+}
+
+/* A packet's first byte: its fast path, else the state machine. One
+ * function per type (speed only: each gets the registers it needs).
+ * publish_long: any PUBLISH; publish_start below takes the short ones. */
+static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                    size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	unsigned flags = d[0] & 0x0Fu, pidlen = (flags & 6) ? 2u : 0u;
+	uint32_t rl, hl, n;
+
+	/* publish_fast() written out, its events last: only tail calls here.
+	 * 0x3C3F: the flag nibbles allowed (not QoS 3, no DUP with QoS 0). */
+	if (!((0x3C3Fu >> flags) & 1) ||
+	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
+	    !fast_header(d, len, &rl, &hl) ||
+	    (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
+	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
+		return feed_machine(p, d, len, consumed, cb, ctx);
+	n = load_be16(d + hl);
+	if (n > rl - 2u - pidlen || (n == 0 && p->version != MQTTP_V5) ||
+	    !fast_ascii(d, d + hl + 2, n, d + hl + rl, 1) ||
+	    (pidlen && load_be16(d + hl + 2 + n) == 0))
+		return feed_machine(p, d, len, consumed, cb, ctx);
+	return publish_done(p, d, consumed, cb, ctx, flags, hl, rl);
 }
 
 /* Is the topic d[4, 4 + n) (1 <= n, inside d[0, len)) printable ASCII
@@ -2109,27 +2118,7 @@ FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_
 	if (n == 0 || n > rl - 2u - pidlen || !publish_topic_ok(d, n, len) ||
 	    (pidlen && load_be16(d + 4 + n) == 0))
 		return publish_long(p, d, len, consumed, cb, ctx);
-	/* what publish_long() leaves */
-	p->remaining_length = rl;
-	p->offset = 2 + rl;
-	p->client_id_off = 0;
-	p->client_id_len = 0;
-	p->keep_alive = 0;
-	p->have = MQTTP_HAVE_HEADER;
-	p->user_properties = 0;
-	p->type = MQTTP_PUBLISH;
-	p->header_flags = (uint8_t)flags;
-	p->header_len = 2;
-	p->bridge = 0;
-	p->connect_flags = 0;
-	p->connack_flags = 0;
-	p->reason_code = 0;
-	*consumed = 2 + rl;
-	p->packets++;
-	p->status = MQTTP_DONE;
-	if (cb)
-		return publish_emit(cb, ctx, d, p);
-	return MQTTP_DONE;
+	return publish_done(p, d, consumed, cb, ctx, flags, 2, rl);
 }
 
 /* After a fast path's verdict n (the packet's length, or 0: the state
