@@ -683,6 +683,12 @@ static uint32_t rol(uint32_t x, unsigned n)
 	return (x << n) | (x >> (32 - n));
 }
 
+/* One round of FIPS 180-4 6.1.2 with f and K of its quarter. */
+#define SHA1_ROUND(f, k) do { \
+		t = rol(a, 5) + (f) + e + (k) + w[i]; \
+		e = d; d = c; c = rol(b, 30); b = a; a = t; \
+	} while (0)
+
 static void sha1_block(struct sha1 *s, const uint8_t *p)
 {
 	uint32_t w[80], a, b, c, d, e, t;
@@ -694,29 +700,15 @@ static void sha1_block(struct sha1 *s, const uint8_t *p)
 	for (i = 16; i < 80; i++)
 		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
 	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3]; e = s->h[4];
-	for (i = 0; i < 80; i++) {
-		uint32_t f, k;
-
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5A827999u;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ED9EBA1u;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8F1BBCDCu;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xCA62C1D6u;
-		}
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol(b, 30);
-		b = a;
-		a = t;
-	}
+	/* for speed: one loop per quarter, no test of the round number in each */
+	for (i = 0; i < 20; i++)
+		SHA1_ROUND((b & c) | (~b & d), 0x5A827999u);
+	for (; i < 40; i++)
+		SHA1_ROUND(b ^ c ^ d, 0x6ED9EBA1u);
+	for (; i < 60; i++)
+		SHA1_ROUND((b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+	for (; i < 80; i++)
+		SHA1_ROUND(b ^ c ^ d, 0xCA62C1D6u);
 	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
 }
 
