@@ -51,7 +51,6 @@
 /* Value fields remembered by offset once complete and checked. */
 enum mqa_fld {
 	MQA_PROTO_NAME = 0,
-	MQA_CLIENT_ID,
 	MQA_WILL_TOPIC,
 	MQA_WILL_PAYLOAD,
 	MQA_USERNAME,
@@ -123,10 +122,10 @@ static void mqa_field_cb(void *ctx, const struct mqttp_field *f)
 	switch (f->id) {
 	case MQTTP_F_PROTOCOL_NAME: idx = MQA_PROTO_NAME; break;
 	case MQTTP_F_CLIENT_ID:
-		/* the client id follows the CONNECT property block */
+		/* the client id follows the CONNECT property block; its own
+		 * offsets are kept by the parser (smp_fetch_mqtt_client_id) */
 		st->props_done = 1;
-		idx = MQA_CLIENT_ID;
-		break;
+		return;
 	case MQTTP_F_WILL_TOPIC:
 		st->will_props_done = 1;
 		idx = MQA_WILL_TOPIC;
@@ -324,7 +323,7 @@ static void mqa_locate(struct stream *s, struct mqa_state *st)
 	const char *pkt;
 	int i;
 	struct { int idx; const struct mqttp_bytes *b; } map[] = {
-		{ MQA_PROTO_NAME, &c.protocol_name }, { MQA_CLIENT_ID, &c.client_id },
+		{ MQA_PROTO_NAME, &c.protocol_name },
 		{ MQA_WILL_TOPIC, &c.will_topic }, { MQA_WILL_PAYLOAD, &c.will_payload },
 		{ MQA_USERNAME, &c.username }, { MQA_PASSWORD, &c.password },
 	};
