@@ -54,6 +54,7 @@
 
 #include "mqttp_cache.h"
 #include "mqttp_compat.h"
+#include "mqttp_log.h"
 #include "mqttp_options.h"
 
 #include <mqttparse.h>
@@ -131,15 +132,9 @@ static const char *mqr_field_name(unsigned int field)
 static void mqr_log(struct stream *s, struct act_rule *rule, const char *fmt, const char *detail,
                     const char *err_name)
 {
-	char addr[64] = "?";
-	const struct sockaddr_storage *src = sc_src(s->scf);
+	char addr[64];
+	int port = mqa_client_addr(s, addr, sizeof(addr));
 
-	int port = 0;
-
-	if (src) {
-		addr_to_str(src, addr, sizeof(addr));
-		port = get_host_port(src);
-	}
 	send_log(strm_fe(s), LOG_WARNING, "%s: client %s:%d refused: %s%s%s%s\n",
 	         mqr_kw[MQR_KIND(rule)], addr, port, fmt, detail ? detail : "",
 	         err_name ? " " : "", err_name ? err_name : "");

@@ -61,6 +61,7 @@
 
 #include "mqttp_cache.h"
 #include "mqttp_compat.h"
+#include "mqttp_log.h"
 #include "mqttp_options.h"
 #include "mqttp_ws.h"
 
@@ -532,14 +533,9 @@ static enum mqws_scan mqws_scan(struct stream *s, size_t head_len, struct mqttp_
 
 static void mqws_log(struct stream *s, const char *side, const char *fmt, const char *detail)
 {
-	char addr[64] = "?";
-	const struct sockaddr_storage *src = sc_src(s->scf);
-	int port = 0;
+	char addr[64];
+	int port = mqa_client_addr(s, addr, sizeof(addr));
 
-	if (src) {
-		addr_to_str(src, addr, sizeof(addr));
-		port = get_host_port(src);
-	}
 	send_log(strm_fe(s), LOG_WARNING, "mqtt-ws-handshake: client %s:%d %s: %s%s\n",
 	         addr, port, side, fmt, detail ? detail : "");
 }
