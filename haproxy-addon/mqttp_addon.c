@@ -1014,15 +1014,6 @@ static const char *mqa_reason_kw(unsigned int code)
 	return kwbuf;
 }
 
-/* Sends the CONNACK the rule asks for to the client, then closes both
- * sides. The CONNACK has the format the library picks for the client's
- * protocol level (mqttp_connack_version). Without a reason the parser's
- * verdict decides (mqttp_encode_refusal: unsupported level 1 / 0x84,
- * client id 2 / 0x85, 3.1.1 malformed: close without CONNACK
- * [MQTT-3.1.4-1], 5.0 malformed 0x81); a valid CONNECT is refused as not
- * authorized. Before the protocol level is known the only answer is to
- * close, so in tcp-request content the action waits for it (yields) while
- * bytes may still come. */
 /* Answers the client of <s> with what a broker would send for the
  * request state <st> (see mqa_act_refuse), or closes when <close> is set or
  * no answer fits, then counts the denial as "reject" does. */
@@ -1062,6 +1053,15 @@ static enum act_return mqa_refuse(struct act_rule *rule, struct session *sess, s
 	return ACT_RET_ABRT;
 }
 
+/* "mqtt-refuse": sends the CONNACK the rule asks for to the client, then
+ * closes both sides. The CONNACK has the format the library picks for the client's
+ * protocol level (mqttp_connack_version). Without a reason the parser's
+ * verdict decides (mqttp_encode_refusal: unsupported level 1 / 0x84,
+ * client id 2 / 0x85, 3.1.1 malformed: close without CONNACK
+ * [MQTT-3.1.4-1], 5.0 malformed 0x81); a valid CONNECT is refused as not
+ * authorized. Before the protocol level is known the only answer is to
+ * close, so in tcp-request content the action waits for it (yields) while
+ * bytes may still come. */
 static enum act_return mqa_act_refuse(struct act_rule *rule, struct proxy *px,
                                       struct session *sess, struct stream *s, int flags)
 {
@@ -1093,7 +1093,7 @@ static enum act_return mqa_act_validate(struct act_rule *rule, struct proxy *px,
 		return ACT_RET_CONT;
 	if (st && st->p.status == MQTTP_ERROR)
 		return mqa_refuse(rule, sess, s, st, 0, NULL, 0);
-	if (!(flags & ACT_OPT_FINAL) && mqa_may_grow(s, 0) && st)
+	if (st && !(flags & ACT_OPT_FINAL) && mqa_may_grow(s, 0))
 		return ACT_RET_YIELD;
 	if (st && (st->p.have & MQTTP_HAVE_CLIENT_ID))
 		return ACT_RET_CONT;
