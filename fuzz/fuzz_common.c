@@ -791,12 +791,38 @@ static void fz_snapshot(struct fz_trace *t, int status, size_t pkt_bytes, size_t
 	t->pk[t->npk++] = *pk;
 }
 
-/* Feed a body in chunks and record the trace (see header). */
-void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
-                   const struct mqttp_options *opt, enum fz_cut cut,
-                   const uint8_t *plan, size_t plan_len)
+/* With a twin q (fz_run_stream_bare): feed it the call p was just fed,
+ * without a callback, and abort unless it returns the same status, consumes
+ * as much and ends with the same parser, byte for byte. */
+static void fz_twin_feed(struct mqttp_parser *q, const struct mqttp_parser *p,
+                         const void *data, size_t n, enum mqttp_status r,
+                         size_t consumed, size_t call_off)
 {
-	struct mqttp_parser p, before;
+	size_t c = 54321, i;
+	enum mqttp_status rq;
+
+	if (q == NULL)
+		return;
+	rq = mqttp_feed(q, data, n, &c, NULL, NULL);
+	if (rq != r || c != consumed || memcmp(q, p, sizeof(*q)) != 0) {
+		for (i = 0; i < sizeof(*q) && ((const uint8_t *)q)[i] == ((const uint8_t *)p)[i]; i++)
+			;
+		fprintf(stderr, "fz: cb == NULL differs on the call of %zu bytes at body offset %zu: "
+		        "status %d/%d, consumed %zu/%zu (with cb / without), parser %s %zu of %zu\n",
+		        n, call_off, (int)r, (int)rq, consumed, c,
+		        i < sizeof(*q) ? "differs from byte" : "equal, bytes", i, sizeof(*q));
+	}
+	FZ_CHECK(rq == r);
+	FZ_CHECK(c == consumed);
+	FZ_CHECK(memcmp(q, p, sizeof(*q)) == 0);
+}
+
+/* fz_run_stream, and with bare the twin parser of fz_run_stream_bare. */
+static void fz_stream(struct fz_trace *t, const uint8_t *body, size_t len,
+                      const struct mqttp_options *opt, enum fz_cut cut,
+                      const uint8_t *plan, size_t plan_len, int bare)
+{
+	struct mqttp_parser p, before, twin, *q = bare ? &twin : NULL;
 	uint8_t **chunks = NULL;
 	size_t nchunks = 0, chunk_cap = 0;
 	size_t pos = 0, pi = 0, pkt_bytes = 0, i;
@@ -807,6 +833,8 @@ void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
 	memset(t, 0, sizeof(*t));
 	memset(&p, 0, sizeof(p));
 	mqttp_init(&p, opt);
+	memset(&twin, 0, sizeof(twin));
+	mqttp_init(&twin, opt);
 	t->p = &p;
 	t->body = body;
 	t->body_len = len;
@@ -841,6 +869,7 @@ void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
 			before = p;
 			r = mqttp_feed(&p, (pi & 1) ? NULL : &zero_byte, 0, &consumed,
 			               fz_trace_cb, t);
+			fz_twin_feed(q, &p, (pi & 1) ? NULL : &zero_byte, 0, r, consumed, pos);
 			FZ_CHECK(consumed == 0);
 			FZ_CHECK(r == (before.status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE));
 			FZ_CHECK(memcmp(&p, &before, sizeof(p)) == 0);
@@ -865,6 +894,7 @@ void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
 				memset(&t->cur, 0, sizeof(t->cur));
 			}
 			r = mqttp_feed(&p, chunk + used, n, &consumed, fz_trace_cb, t);
+			fz_twin_feed(q, &p, chunk + used, n, r, consumed, t->call_off);
 			FZ_CHECK(r == MQTTP_DONE || r == MQTTP_NEED_MORE || r == MQTTP_ERROR);
 			FZ_CHECK(r == p.status);
 			FZ_CHECK(consumed <= n);
@@ -923,6 +953,7 @@ void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
 				FZ_CHECK(mqttp_feed(&p, chunk, sz, &c2, fz_trace_cb, t) == MQTTP_ERROR);
 				FZ_CHECK(c2 == 0);
 				FZ_CHECK(memcmp(&p, &before, sizeof(p)) == 0);
+				fz_twin_feed(q, &p, chunk, sz, MQTTP_ERROR, 0, pos);
 			}
 			stop = 1;
 			break;
@@ -940,6 +971,22 @@ void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
 		free(chunks[i]);
 	free(chunks);
 	t->p = NULL;
+}
+
+/* Feed a body in chunks and record the trace (see header). */
+void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
+                   const struct mqttp_options *opt, enum fz_cut cut,
+                   const uint8_t *plan, size_t plan_len)
+{
+	fz_stream(t, body, len, opt, cut, plan, plan_len, 0);
+}
+
+/* The same, with a callback-free twin parser fed call for call (see header). */
+void fz_run_stream_bare(struct fz_trace *t, const uint8_t *body, size_t len,
+                        const struct mqttp_options *opt, enum fz_cut cut,
+                        const uint8_t *plan, size_t plan_len)
+{
+	fz_stream(t, body, len, opt, cut, plan, plan_len, 1);
 }
 
 /* Free a trace's memory. */

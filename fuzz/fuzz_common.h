@@ -150,6 +150,15 @@ enum fz_cut { FZ_CUT_ONESHOT, FZ_CUT_BYTES, FZ_CUT_PLAN };
 void fz_run_stream(struct fz_trace *t, const uint8_t *body, size_t len,
                    const struct mqttp_options *opt, enum fz_cut cut,
                    const uint8_t *plan, size_t plan_len);
+/* fz_run_stream, and every call (zero-length ones and the repeat after an
+ * error included) also fed, from the same buffer, to a second parser with
+ * cb == NULL: both must return the same status, consume as much and leave
+ * their struct mqttp_parser equal (memcmp) after every call. The callback-
+ * free fast paths (the FAST_START _bare twins) and the one-byte shortcut of
+ * mqttp_feed run only without a callback. */
+void fz_run_stream_bare(struct fz_trace *t, const uint8_t *body, size_t len,
+                        const struct mqttp_options *opt, enum fz_cut cut,
+                        const uint8_t *plan, size_t plan_len);
 void fz_trace_free(struct fz_trace *t);
 /* Abort unless two traces of the same body agree on everything. */
 void fz_trace_compare(const struct fz_trace *a, const struct fz_trace *b);
