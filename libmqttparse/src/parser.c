@@ -1182,26 +1182,44 @@ FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const
 FAST_INLINE int fast_bin(const uint8_t **q, const uint8_t *e, const uint8_t **v, uint32_t *n)
 {
 	const uint8_t *s = *q;
-	size_t room = (size_t)(e - s), end;
 	uint32_t len;
 
-	if (room < 2)
+	/* speed only: the bounds as address compares, which keep no length
+	 * live (integers: no pointer is formed past the packet) */
+	if ((uintptr_t)s + 2 > (uintptr_t)e)
 		return 0;
 	len = load_be16(s);
-	end = (size_t)len + 2; /* speed only: one bound for the value's end */
-	if (end > room)
+	if ((uintptr_t)s + 2 + len > (uintptr_t)e)
 		return 0;
 	*v = s + 2;
 	*n = len;
-	*q = s + end;
+	*q = s + 2 + len;
 	return 1;
 }
+
+#if defined(__SSE2__)
+/* Bits of the last i of 16 bytes, for fast_str(). */
+static const uint16_t fast_tail[17] = {
+	0x0000, 0x8000, 0xC000, 0xE000, 0xF000, 0xF800, 0xFC00, 0xFE00, 0xFF00,
+	0xFF80, 0xFFC0, 0xFFE0, 0xFFF0, 0xFFF8, 0xFFFC, 0xFFFE, 0xFFFF,
+};
+#endif
 
 /* The same for a printable-ASCII string (d: the packet's first byte). */
 FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
                          const uint8_t **v, uint32_t *n, int topic)
 {
-	return fast_bin(q, e, v, n) && fast_ascii(d, *v, *n, e, topic);
+	if (!fast_bin(q, e, v, n))
+		return 0;
+#if defined(__SSE2__)
+	/* speed only: a value of at most 16 bytes, 16 or more bytes into the
+	 * packet, is checked with the 16 bytes that end with it and a mask */
+	if (*n <= 16 && (uintptr_t)*q >= (uintptr_t)d + 16)
+		return !(~(unsigned)_mm_movemask_epi8(vec_good(_mm_loadu_si128((const __m128i *)(const void *)(*q - 16)),
+		                                               topic)) &
+		         fast_tail[*n]);
+#endif
+	return fast_ascii(d, *v, *n, e, topic);
 }
 
 /* The fixed header's remaining length (minimal) with the whole packet in
@@ -1640,9 +1658,10 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
                                   const uint8_t *d, size_t avail, mqttp_field_cb cb, void *ctx,
                                   struct mqttp_connect *out)
 {
-	const uint8_t *q, *e, *v, *cid;
-	uint32_t rl, hl, n, cid_len;
+	const uint8_t *q, *e, *v;
+	uint32_t rl, hl, n;
 	uint8_t lvl, cf, raw;
+	uint16_t keep_alive;
 	unsigned users = 0, wusers = 0;
 
 	if (avail < 14 || (cfg->checks & MQTTP_CHECK_FROM_SERVER) ||
@@ -1676,17 +1695,44 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 		return 0;
 	if (!(fast_cf_ok[cf] & (lvl == MQTTP_V5 ? 2 : 1)))
 		return 0;
+	keep_alive = (uint16_t)load_be16(q + 2);
+	/*
+	 * Speed only: what is known is stored now, so fewer values stay live
+	 * through the checks. A verdict of 0 may leave these in *out (the
+	 * slow decoder clears it again) and in *p: only fields that
+	 * packet_begin() resets, which the state machine calls first.
+	 */
+	if (out) {
+		out->bridge = raw >> 7;
+		out->flags = cf;
+		out->will_qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
+		out->keep_alive = keep_alive;
+	}
+	if (p) {
+		p->remaining_length = rl;
+		p->offset = hl + rl;
+		p->keep_alive = keep_alive;
+		p->header_len = (uint8_t)hl;
+		p->bridge = raw >> 7;
+		p->connect_flags = cf;
+	}
 	q += 4;
 	if (lvl == MQTTP_V5 &&
 	    !fast_props(cfg, d, &q, e, FW_CONNECT, &users, out ? &out->props : NULL))
 		return 0;
-	if (!fast_str(d, &q, e, &cid, &cid_len, 0))
+	if (!fast_str(d, &q, e, &v, &n, 0))
 		return 0;
-	if (cid_len == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
+	if (n == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
 		return 0;
-	if ((lvl == MQTTP_V31 && cid_len > 23 && !(cfg->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
-	    (cfg->max_client_id_len && cid_len > cfg->max_client_id_len))
+	if ((lvl == MQTTP_V31 && n > 23 && !(cfg->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
+	    (cfg->max_client_id_len && n > cfg->max_client_id_len))
 		return 0;
+	if (out)
+		fast_store(&out->client_id, d, v, n);
+	if (p) {
+		p->client_id_off = (uint32_t)(v - d);
+		p->client_id_len = (uint16_t)n;
+	}
 	if (cf & MQTTP_CF_WILL) {
 		if (lvl == MQTTP_V5 &&
 		    !fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
@@ -1715,47 +1761,32 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	users += wusers;
 	if (q != e || users > cfg->max_user_properties)
 		return 0;
-	q = d + hl + (lvl == MQTTP_V31 ? 8 : 6); /* the protocol level */
-	if (out) {
+	if (out)
 		out->version = lvl;
-		out->bridge = raw >> 7;
-		out->flags = cf;
-		out->will_qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
-		out->keep_alive = (uint16_t)load_be16(q + 2);
-		fast_store(&out->client_id, d, cid, cid_len);
-	}
 	if (p) {
-		/* Valid: leave the parser as the state machine would (the
-		 * public fields packet_begin() resets, then what the packet set). */
-		p->remaining_length = rl;
-		p->offset = hl + rl;
-		p->client_id_off = (uint32_t)(cid - d);
-		p->client_id_len = (uint16_t)cid_len;
-		p->keep_alive = (uint16_t)load_be16(q + 2);
+		/* Valid: the rest of what the state machine would leave (the
+		 * public fields packet_begin() resets, then what the packet set;
+		 * its private fields only matter to the state machine, which
+		 * resets them on the next packet's first byte). */
 		p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
 		          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
 		p->user_properties = (uint16_t)users;
 		p->type = MQTTP_CONNECT;
 		p->header_flags = 0;
-		p->header_len = (uint8_t)hl;
 		p->version = lvl;
-		p->bridge = raw >> 7;
-		p->connect_flags = cf;
 		p->connack_flags = 0;
 		p->reason_code = 0;
-		/* packet_begin()'s private fields only matter to the state
-		 * machine, which resets them on the next packet's first byte */
 		if (cb) {
 			struct fast_connect c;
 
-			c.hl = hl;
+			c.hl = p->header_len;
 			c.keep_alive = p->keep_alive;
-			c.raw = raw;
+			c.raw = (uint8_t)(lvl | p->bridge << 7);
 			c.cf = cf;
 			connect_emit(cb, ctx, d, &c);
 		}
 	}
-	return hl + rl;
+	return (uint32_t)(e - d);
 }
 
 /* A whole CONNACK in its common form; same contract as connect_fast(),
