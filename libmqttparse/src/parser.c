@@ -1139,6 +1139,12 @@ FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const
 			         ((1u << n) - 1));
 	} else if (n <= 32) { /* speed only: two blocks, no loop */
 		return vec_good2(s, s + n - 16, topic);
+	} else if (n <= 48) { /* speed only: three blocks, no loop (topics are often 33-48 bytes) */
+		__m128i g = _mm_and_si128(vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic),
+		                          vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + 16)), topic));
+
+		g = _mm_and_si128(g, vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic));
+		return _mm_movemask_epi8(g) == 0xFFFF;
 	} else {
 		const uint8_t *last = s + n - 16;
 		__m128i good = vec_good(_mm_loadu_si128((const __m128i *)(const void *)last), topic);
