@@ -1843,11 +1843,15 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 		p->header_len = (uint8_t)hl;
 		p->bridge = raw >> 7;
 		p->connect_flags = cf;
+		p->user_properties = 0;
 	}
 	q += 4;
-	if (lvl == MQTTP_V5 &&
-	    !fast_props(cfg, d, &q, e, FW_CONNECT, &users, out ? &out->props : NULL))
-		return 0;
+	if (lvl == MQTTP_V5) {
+		if (!fast_props(cfg, d, &q, e, FW_CONNECT, &users, out ? &out->props : NULL))
+			return 0;
+		if (p)
+			p->user_properties = (uint16_t)users;
+	}
 	if (!fast_str(d, &q, e, &v, &n, 0))
 		return 0;
 	if (n == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
@@ -1862,9 +1866,17 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 		p->client_id_len = (uint16_t)n;
 	}
 	if (cf & MQTTP_CF_WILL) {
-		if (lvl == MQTTP_V5 &&
-		    !fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
-			return 0;
+		if (lvl == MQTTP_V5) {
+			/* speed only: the users counted and checked here, so none
+			 * stay live through a 3.1.1 packet */
+			if (!fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
+				return 0;
+			users += wusers;
+			if (users > cfg->max_user_properties)
+				return 0;
+			if (p)
+				p->user_properties = (uint16_t)users;
+		}
 		if (!fast_str(d, &q, e, &v, &n, 1) || n == 0)
 			return 0;
 		if (out)
@@ -1886,8 +1898,7 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 		if (out)
 			fast_store(&out->password, d, v, n);
 	}
-	users += wusers;
-	if (q != e || users > cfg->max_user_properties)
+	if (q != e)
 		return 0;
 	if (out)
 		out->version = lvl;
@@ -1898,7 +1909,6 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 		 * resets them on the next packet's first byte). */
 		p->have = MQTTP_HAVE_HEADER | MQTTP_HAVE_VERSION | MQTTP_HAVE_FLAGS |
 		          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
-		p->user_properties = (uint16_t)users;
 		p->type = MQTTP_CONNECT;
 		p->header_flags = 0;
 		p->version = lvl;
