@@ -1110,21 +1110,23 @@ FAST_INLINE unsigned vec_bad(__m128i v, int topic)
 	return 0xFFFFu ^ (unsigned)_mm_movemask_epi8(vec_good(v, topic));
 }
 
-/* Are the 16 bytes at s and at t all good? (speed only: one mask for both) */
-FAST_INLINE int vec_good2(const uint8_t *s, const uint8_t *t, int topic)
+/* Non-zero unless the 16 bytes at s and at t are all good (speed only:
+ * one mask for both). */
+FAST_INLINE unsigned vec_bad2(const uint8_t *s, const uint8_t *t, int topic)
 {
 	__m128i a = vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic);
 	__m128i b = vec_good(_mm_loadu_si128((const __m128i *)(const void *)t), topic);
 
-	return _mm_movemask_epi8(_mm_and_si128(a, b)) == 0xFFFF;
+	return (unsigned)_mm_movemask_epi8(_mm_and_si128(a, b)) ^ 0xFFFFu;
 }
 #endif
 
-/* Are s[0, n) printable ASCII (without '+' and '#' with topic)?
- * d[0, e - d) are the packet's bytes, all readable: a short value is read
+/* Non-zero unless s[0, n) are printable ASCII (without '+' and '#' with
+ * topic). d[0, e - d) are the packet's bytes, all readable: a short value is read
  * as the 16 (or 8) bytes that end (or start) with it, the other bytes
- * masked off; longer ones in blocks, the last one overlapping. */
-FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const uint8_t *e, int topic)
+ * masked off; longer ones in blocks, the last one overlapping. (Speed
+ * only: "non-zero = bad" lets every caller branch on the mask itself.) */
+FAST_INLINE uint64_t fast_ascii_bad(const uint8_t *d, const uint8_t *s, uint32_t n, const uint8_t *e, int topic)
 {
 
 #if defined(__SSE2__)
@@ -1132,26 +1134,26 @@ FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const
 		/* speed only: the short values first; an empty one passes both
 		 * tests (shifted or masked to nothing) */
 		if ((size_t)(s - d) + n >= 16)
-			return !((vec_bad(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic)
-			          << n) >> 16);
+			return (vec_bad(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic)
+			        << n) >> 16;
 		if (e - s >= 16)
-			return !(vec_bad(_mm_loadu_si128((const __m128i *)(const void *)s), topic) &
-			         ((1u << n) - 1));
+			return vec_bad(_mm_loadu_si128((const __m128i *)(const void *)s), topic) &
+			       ((1u << n) - 1);
 	} else if (n <= 32) { /* speed only: two blocks, no loop */
-		return vec_good2(s, s + n - 16, topic);
+		return vec_bad2(s, s + n - 16, topic);
 	} else if (n <= 48) { /* speed only: three blocks, no loop (topics are often 33-48 bytes) */
 		__m128i g = _mm_and_si128(vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic),
 		                          vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + 16)), topic));
 
 		g = _mm_and_si128(g, vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic));
-		return _mm_movemask_epi8(g) == 0xFFFF;
+		return (unsigned)_mm_movemask_epi8(g) ^ 0xFFFFu;
 	} else {
 		const uint8_t *last = s + n - 16;
 		__m128i good = vec_good(_mm_loadu_si128((const __m128i *)(const void *)last), topic);
 
 		for (; s < last; s += 16)
 			good = _mm_and_si128(good, vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic));
-		return _mm_movemask_epi8(good) == 0xFFFF;
+		return (unsigned)_mm_movemask_epi8(good) ^ 0xFFFFu;
 	}
 #endif
 	if (n >= 8) {
@@ -1160,18 +1162,18 @@ FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const
 
 		for (; s < last; s += 8)
 			bad |= word_bad(load64(s), topic);
-		return !(bad | word_bad(load64(last), topic));
+		return bad | word_bad(load64(last), topic);
 	}
 	if (n == 0)
-		return 1;
+		return 0;
 #if FAST_LE
 	if ((size_t)(s - d) + n >= 8) {
 		uint64_t keep = ~0ull << (64 - 8 * n);
-		return !word_bad((load64(s + n - 8) & keep) | (0x41 * ONES & ~keep), topic);
+		return word_bad((load64(s + n - 8) & keep) | (0x41 * ONES & ~keep), topic);
 	}
 	if (e - s >= 8) {
 		uint64_t keep = ~0ull >> (64 - 8 * n);
-		return !word_bad((load64(s) & keep) | (0x41 * ONES & ~keep), topic);
+		return word_bad((load64(s) & keep) | (0x41 * ONES & ~keep), topic);
 	}
 #else
 	(void)d;
@@ -1179,8 +1181,8 @@ FAST_INLINE int fast_ascii(const uint8_t *d, const uint8_t *s, uint32_t n, const
 #endif
 	for (; n; n--, s++)
 		if ((uint8_t)(*s - 0x20) >= 0x5F || (topic && (*s == '+' || *s == '#')))
-			return 0;
-	return 1;
+			return 1;
+	return 0;
 }
 
 /* A 2-byte length and its bytes at *q, inside [*q, e): 1 with the value
@@ -1225,7 +1227,7 @@ FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
 		                                               topic)) &
 		         fast_tail[*n]);
 #endif
-	return fast_ascii(d, *v, *n, e, topic);
+	return !fast_ascii_bad(d, *v, *n, e, topic);
 }
 
 /* The fixed header's remaining length (minimal) with the whole packet in
@@ -2236,7 +2238,7 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 		return feed_machine(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
 	if (n > rl - 2u - pidlen || (n == 0 && p->version != MQTTP_V5) ||
-	    !fast_ascii(d, d + hl + 2, n, d + hl + rl, 1) ||
+	    fast_ascii_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return feed_machine(p, d, len, consumed, cb, ctx);
 	return publish_done(p, d, consumed, cb, ctx, flags, hl, rl);
@@ -2244,7 +2246,7 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 
 /* Is the topic d[4, 4 + n) (1 <= n, inside d[0, len)) printable ASCII
  * without '+' and '#'? 0 also when it is not the short common case (n >
- * 32, or fewer than 20 bytes in the buffer): then fast_ascii() decides.
+ * 32, or fewer than 20 bytes in the buffer): then fast_ascii_bad() decides.
  * Speed only: one or two 16-byte loads (inside the buffer), no loop. */
 FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 {
@@ -2259,7 +2261,7 @@ FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 	return (~(unsigned)_mm_movemask_epi8(g) & (0xFFFFu >> (n > 16 ? 0 : 16 - n))) == 0;
 #else
 	(void)len;
-	return fast_ascii(d, d + 4, n, d + 4 + n, 1);
+	return !fast_ascii_bad(d, d + 4, n, d + 4 + n, 1);
 #endif
 }
 
@@ -2345,7 +2347,7 @@ static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const ui
 {
 	if (p->elem == E_NAME ||
 	    (p->elem == E_STR && (p->utf8_need != 0 ||
-	                          !fast_ascii(d, d, (uint32_t)len, d + len, (p->hflags & H_TOPIC) != 0))))
+	                          fast_ascii_bad(d, d, (uint32_t)len, d + len, (p->hflags & H_TOPIC) != 0))))
 		return feed_machine(p, d, len, consumed, cb, ctx);
 	if (cb) {
 		struct sink k;
