@@ -4,18 +4,6 @@
  */
 #include "fuzz_common.h"
 
-/* FZ_STRICT=1 in the environment also checks the library defects known and
- * reported (see fuzz/README.md), to verify their fixes. */
-static int fz_strict = -1;
-
-/* Are the known-defect checks on? */
-int fz_strict_mode(void)
-{
-	if (fz_strict < 0)
-		fz_strict = getenv("FZ_STRICT") != NULL && getenv("FZ_STRICT")[0] == '1';
-	return fz_strict;
-}
-
 static const uint8_t fz_versions[4] = { 0, 3, 4, 5 };
 static const uint16_t fz_max_uprops[4] = { 0, 1, 2, 5 };
 static const uint16_t fz_max_cid[4] = { 0, 4, 23, 300 };

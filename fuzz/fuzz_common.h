@@ -47,9 +47,6 @@ struct fz_input {
 	size_t body_len;
 };
 
-/* Are the checks of known, reported library defects on (FZ_STRICT=1)? */
-int fz_strict_mode(void);
-
 /* Split data into options, mode, chunk plan and body. */
 void fz_parse_input(const uint8_t *data, size_t size, struct fz_input *in);
 
