@@ -1444,132 +1444,13 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 	return at;
 }
 
-/* The ids fast_kind lists are below FAST_IDS. */
-#define FAST_IDS 48
-typedef char fast_ids_check[MQTTP_PROP_MAX < FAST_IDS ? 1 : -1];
-
-/* One property at *at inside a CONNACK's block ending at bend, for
- * fast_walk(): 1 with *at moved past it, else 0. left[id] is its kind (FK_*) while it
- * may still come: a single-valued property's is cleared once read (speed
- * only: one load finds both its kind and whether it repeats). Its id is
- * added to *seen with pr, and a user property counted in *users. Without
- * `checked`, the caller saw that the 5 bytes at *at are the packet's
- * (speed only: an integer is then read without a bounds test, and may end
- * past bend, which the caller tests). */
-FAST_INLINE int fast_prop_left(const uint8_t *d, const uint8_t **pat, const uint8_t *bend, uint8_t *left,
-                               uint64_t *seen, unsigned *users, struct mqttp_properties *pr, int checked)
-{
-	const uint8_t *v, *at = *pat;
-	unsigned id = at[0], kind;
-	uint32_t x, n;
-	uint16_t x16;
-
-	if (id >= FAST_IDS)
-		return 0;
-	/* speed only: with the kind less one (FK_NONE wraps), the tests
-	 * below are one compare each */
-	kind = left[id] - 1u;
-	left[id] = FK_NONE;
-	if (pr)
-		*seen |= 1ull << id;
-	if (kind == FK_FLAG - 1u) {
-		if ((checked && bend - at < 2) || at[1] > 1)
-			return 0;
-		if (pr)
-			*((uint8_t *)pr + fast_slot[id]) = at[1];
-		*pat = at + 2;
-		return 1;
-	}
-	if (kind <= FK_U16NZ - 1u) {
-		if (checked && bend - at < 3)
-			return 0;
-		memcpy(&x16, at + 1, 2);
-		if (x16 == 0 && kind == FK_U16NZ - 1u)
-			return 0;
-		if (pr) {
-			x16 = (uint16_t)load_be16(at + 1);
-			memcpy((uint8_t *)pr + fast_slot[id], &x16, 2);
-		}
-		*pat = at + 3;
-		return 1;
-	}
-	if (kind <= FK_U32NZ - 1u) {
-		if (checked && bend - at < 5)
-			return 0;
-		memcpy(&x, at + 1, 4);
-		if (x == 0 && kind == FK_U32NZ - 1u)
-			return 0;
-		if (pr) {
-			x = load_be32(at + 1);
-			memcpy((uint8_t *)pr + fast_slot[id], &x, 4);
-		}
-		*pat = at + 5;
-		return 1;
-	}
-	at++;
-	if (kind == FK_PAIR - 1u) {
-		if (!fast_str(d, &at, bend, &v, &n, 0) || !fast_str(d, &at, bend, &v, &n, 0))
-			return 0;
-		++*users;
-		left[id] = FK_PAIR;
-		*pat = at;
-		return 1;
-	}
-	if (kind == FK_NONE - 1u)
-		return 0;
-	if (kind == FK_BIN - 1u) {
-		if (!fast_bin(&at, bend, &v, &n))
-			return 0;
-	} else if (!fast_str(d, &at, bend, &v, &n, kind == FK_TOPIC - 1u) || (kind == FK_TOPIC - 1u && n == 0)) {
-		return 0;
-	}
-	if (pr)
-		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + fast_slot[id]), d, v, n);
-	*pat = at;
-	return 1;
-}
-
-/* The properties in [at, bend) of a CONNACK ending at e, for fast_props()
- * (kinds: its fast_kind row): 1 + the number of user properties when they
- * are all valid and in the common form, else 0; with pr, their ids in
- * *seen and their values in *pr (speed only: a CONNACK's own walk, since
- * its block ends the packet). */
-FAST_INLINE unsigned fast_walk(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const uint8_t *e,
-                               const uint8_t *kinds, uint64_t *seen, struct mqttp_properties *pr)
-{
-	const uint8_t *ulim;
-	uint8_t left[FAST_IDS];
-	unsigned users = 0;
-
-	memcpy(left, kinds, FAST_IDS);
-	/* speed only: while at < ulim, the 5 bytes at `at` (an integer
-	 * property's most) are the packet's, so the integers need no bounds
-	 * tests; one that ends past bend makes at overshoot it. The rest (a
-	 * CONNACK's block ends its packet) is read with them. The packet has
-	 * more than 4 bytes: e - 4 is inside it. */
-	ulim = e - bend >= 4 ? bend : e - 4;
-	while (at < ulim)
-		if (!fast_prop_left(d, &at, bend, left, seen, &users, pr, 0))
-			return 0;
-	if (at > bend)
-		return 0;
-	while (at < bend)
-		if (!fast_prop_left(d, &at, bend, left, seen, &users, pr, 1))
-			return 0;
-	/* authentication data without a method (left[0x16] is FK_NONE once
-	 * read, and always where it is not allowed, as is left[0x15]) */
-	if (left[0x16] == FK_NONE && left[0x15] != FK_NONE)
-		return 0;
-	return users + 1;
-}
-
 /*
  * A property block at *q (its length first), for a packet part `where`
- * (FW_*), in a packet ending at e: returns 1 and moves *q past it when
- * every property is valid and in the common form (printable ASCII
- * strings), else 0; *nuser counts its user properties. With pr (a
- * one-shot decoder's zeroed struct), the values are stored there as they
- * are read; pr may then hold some of them when 0 is returned.
+ * (FW_*): returns 1 and moves *q past it when every property is valid and
+ * in the common form (printable ASCII strings), else 0; *nuser counts its
+ * user properties. With pr (a one-shot decoder's zeroed struct), the
+ * values are stored there as they are read; pr may then hold some of them
+ * when 0 is returned.
  */
 FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const uint8_t **q,
                            const uint8_t *e, unsigned where, unsigned *nuser,
@@ -1584,14 +1465,11 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		return 0;
 	at = *q;
 	bend = at + bl;
-	if (where == FW_CONNACK) {
-		if (!(users = fast_walk(d, at, bend, e, kinds, &seen, pr)))
-			return 0;
-		users--;
-	} else if (e - bend >= 4) {
+	if (where != FW_CONNACK && e - bend >= 4) {
 		/* speed only: an integer read past bend stays in the packet,
 		 * so the integers need no bounds tests; one that ends past
-		 * bend makes at overshoot it */
+		 * bend makes at overshoot it (a CONNACK's block ends its
+		 * packet: never for it) */
 		while (at < bend)
 			if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 0)))
 				return 0;
