@@ -1221,7 +1221,11 @@ FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
 		return 0;
 #if defined(__SSE2__)
 	/* speed only: a value of at most 16 bytes, 16 or more bytes into the
-	 * packet, is checked with the 16 bytes that end with it and a mask */
+	 * packet, is checked with the 16 bytes that end with it and a mask.
+	 * fast_ascii_bad()'s own first branch does the same with a shift;
+	 * with this one moved there instead, gcc's code for the validating
+	 * paths was slower (3.1.1 feed 13.9-15.4 ns against 11.3-11.7 in
+	 * three interleaved rounds), so it stays here. */
 	if (*n <= 16 && (uintptr_t)*q >= (uintptr_t)d + 16)
 		return !(~(unsigned)_mm_movemask_epi8(vec_good(_mm_loadu_si128((const __m128i *)(const void *)(*q - 16)),
 		                                               topic)) &
