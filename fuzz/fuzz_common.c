@@ -821,8 +821,10 @@ static void fz_stream(struct fz_trace *t, const uint8_t *body, size_t len,
 	memset(t, 0, sizeof(*t));
 	memset(&p, 0, sizeof(p));
 	mqttp_init(&p, opt);
-	memset(&twin, 0, sizeof(twin));
-	mqttp_init(&twin, opt);
+	if (q) {
+		memset(q, 0, sizeof(*q));
+		mqttp_init(q, opt);
+	}
 	t->p = &p;
 	t->body = body;
 	t->body_len = len;
