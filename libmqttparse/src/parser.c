@@ -1666,41 +1666,20 @@ static FAST_NOINLINE void connect_emit(mqttp_field_cb cb, void *ctx, const uint8
  * Speed only: one function with only local state, specialised by the
  * inlining on p / out being NULL.
  */
-FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_parser *p,
-                                  const uint8_t *d, size_t avail, mqttp_field_cb cb, void *ctx,
+/* The rest of connect_fast(), from the connect flags on (q); lvl, the
+ * protocol level, is a constant for 5.0 (speed only: each level gets
+ * its own code and registers). */
+FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_parser *p,
+                                  const uint8_t *d, const uint8_t *q, const uint8_t *e, uint32_t rl,
+                                  uint32_t hl, uint8_t lvl, mqttp_field_cb cb, void *ctx,
                                   struct mqttp_connect *out)
 {
-	const uint8_t *q, *e, *v;
-	uint32_t rl, hl, n;
-	uint8_t lvl, cf, raw;
+	const uint8_t *v;
+	uint32_t n;
+	uint8_t cf, raw;
 	uint16_t keep_alive;
 	unsigned users = 0, wusers = 0;
 
-	if (avail < 14 || (cfg->checks & MQTTP_CHECK_FROM_SERVER) ||
-	    ((cfg->checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
-	    !fast_header(d, avail, &rl, &hl) ||
-	    (cfg->max_packet_size && (uint64_t)hl + rl > cfg->max_packet_size))
-		return 0;
-	q = d + hl;
-	e = q + rl;
-	/* The protocol name with its length, then the level it allows. */
-	if (rl >= 10 && memcmp(q, "\0\4MQTT", 6) == 0) {
-		if (out)
-			fast_store(&out->protocol_name, d, q + 2, 4);
-		q += 6;
-		lvl = q[0] & 0x7F;
-		if (lvl != MQTTP_V311 && lvl != MQTTP_V5)
-			return 0;
-	} else if (rl >= 12 && memcmp(q, "\0\6MQIsdp", 8) == 0) {
-		if (out)
-			fast_store(&out->protocol_name, d, q + 2, 6);
-		q += 8;
-		lvl = q[0] & 0x7F;
-		if (lvl != MQTTP_V31)
-			return 0;
-	} else {
-		return 0;
-	}
 	raw = q[0];
 	cf = q[1];
 	if ((raw & 0x80) && (cfg->checks & MQTTP_CHECK_NO_BRIDGE))
@@ -1811,15 +1790,66 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	return (uint32_t)(e - d);
 }
 
+FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_parser *p,
+                                  const uint8_t *d, size_t avail, mqttp_field_cb cb, void *ctx,
+                                  struct mqttp_connect *out)
+{
+	const uint8_t *q, *e;
+	uint32_t rl, hl;
+	uint8_t lvl;
+
+	if (avail < 14 || (cfg->checks & MQTTP_CHECK_FROM_SERVER) ||
+	    ((cfg->checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
+	    !fast_header(d, avail, &rl, &hl) ||
+	    (cfg->max_packet_size && (uint64_t)hl + rl > cfg->max_packet_size))
+		return 0;
+	q = d + hl;
+	e = q + rl;
+	/* The protocol name with its length, then the level it allows. */
+	if (rl >= 10 && memcmp(q, "\0\4MQTT", 6) == 0) {
+		if (out)
+			fast_store(&out->protocol_name, d, q + 2, 4);
+		q += 6;
+		lvl = q[0] & 0x7F;
+		if (lvl != MQTTP_V311 && lvl != MQTTP_V5)
+			return 0;
+	} else if (rl >= 12 && memcmp(q, "\0\6MQIsdp", 8) == 0) {
+		if (out)
+			fast_store(&out->protocol_name, d, q + 2, 6);
+		q += 8;
+		lvl = q[0] & 0x7F;
+		if (lvl != MQTTP_V31)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (lvl == MQTTP_V5)
+		return connect_rest(cfg, p, d, q, e, rl, hl, MQTTP_V5, cb, ctx, out);
+	return connect_rest(cfg, p, d, q, e, rl, hl, lvl, cb, ctx, out);
+}
+
+/* The rest of connack_check(), from the acknowledge flags on, for a
+ * packet of `end` bytes read as version v. */
+FAST_INLINE uint32_t connack_rest(const struct mqttp_parser *p, const uint8_t *d, uint32_t end, unsigned v,
+                                  unsigned *users, struct mqttp_properties *pr)
+{
+	const uint8_t *q = d + 4;
+	uint8_t fl = d[2], rc = d[3];
+
+	if ((fl & 0xFE) || (rc && ((fl & 1) || !mqttp_connack_code_valid(v, rc))))
+		return 0;
+	if (v == MQTTP_V5 && !fast_props(p, d, &q, d + end, FW_CONNACK, users, pr))
+		return 0;
+	return q == d + end ? end : 0;
+}
+
 /* A whole CONNACK in its common form; same contract as connect_fast(),
  * *version set to the version it was read as. */
 FAST_INLINE uint32_t connack_check(const struct mqttp_parser *p, const uint8_t *d, size_t avail,
                                    unsigned *users, unsigned *version, struct mqttp_properties *pr)
 {
-	const uint8_t *q;
 	uint32_t rl, end;
 	unsigned v = p->version;
-	uint8_t fl, rc;
 
 	if (avail < 4 || (p->checks & MQTTP_CHECK_FROM_CLIENT) || (d[1] & 0x80))
 		return 0;
@@ -1831,18 +1861,12 @@ FAST_INLINE uint32_t connack_check(const struct mqttp_parser *p, const uint8_t *
 		v = rl == 2 ? MQTTP_V311 : MQTTP_V5;
 	if ((v == MQTTP_V5) != (rl > 2))
 		return 0;
-	fl = d[2];
-	rc = d[3];
-	if ((fl & 0xFE) || (rc && ((fl & 1) || !mqttp_connack_code_valid(v, rc))))
-		return 0;
-	q = d + 4;
 	*users = 0;
-	if (v == MQTTP_V5 && !fast_props(p, d, &q, d + end, FW_CONNACK, users, pr))
-		return 0;
-	if (q != d + end)
-		return 0;
 	*version = v;
-	return end;
+	/* speed only: 5.0 gets its own code and registers */
+	if (v == MQTTP_V5)
+		return connack_rest(p, d, end, MQTTP_V5, users, pr);
+	return connack_rest(p, d, end, v, users, pr);
 }
 
 static FAST_NOINLINE void connack_emit(mqttp_field_cb cb, void *ctx, const uint8_t *d, unsigned version)
