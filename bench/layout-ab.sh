@@ -12,9 +12,9 @@
 # layout in LAYOUTS (extra compiler flags, separated by '|'; default: function
 # alignments of 16, 32 and 64 bytes, and 64 with 32-byte loops), then every
 # build runs the parser benchmark's timed part once, the versions interleaved.
-# Printed per packet and API: each layout's ns per packet and their median,
-# for A, for B, and B's median against A's. HAProxy's figure is the median of
-# all runs. ROUNDS=N repeats the runs (default 1); BENCH_RUNS and
+# Printed per packet and API (and for the PUBLISH stream, mqttp_feed and
+# mqttp_frame): each layout's ns per packet and their median, for A, for B,
+# and B's median against A's. HAProxy's figure is the median of all runs. ROUNDS=N repeats the runs (default 1); BENCH_RUNS and
 # BENCH_RUN_MS are passed on to parser-bench.
 set -euo pipefail
 
@@ -58,11 +58,12 @@ for r in $(seq "$rounds"); do
 	for i in "${!flags[@]}"; do
 		for v in A B; do
 			"$tmp/build-$v-$i/bench/parser-bench" | awk -v v=$v -v l=$i '
-				/ns per packet/ { on = 1; next }
-				on && /^$/ { exit }
+				/ns per packet/ && !done { on = 1; next }
+				on && /^$/ { on = 0; done = 1 }
 				on && /^connect|^connack/ && NF > 7 {
 					print v, l, $1, "feed", $3; print v, l, $1, "decode", $4; print "H", l, $1, "hap", $6
-				}'
+				}
+				/^metric ns_publish_stream_(feed|frame) / { sub(/^ns_publish_stream_/, "", $2); print v, l, "publish", $2, $3 }'
 		done
 	done
 done >"$tmp/runs.txt"
@@ -85,7 +86,8 @@ END {
 	for (i = 1; i <= n; i++) {
 		k = order[i]; split(k, pa, " ")
 		ma = median(vals["A", k]); mb = median(vals["B", k])
-		printf "%-16s %-6s %6.1f  %-21s %6.1f %-21s %6.1f %5.3f\n", pa[1], pa[2], median(hap[pa[1]]),
+		h = pa[1] in hap ? sprintf("%6.1f", median(hap[pa[1]])) : "     -"
+		printf "%-16s %-6s %s  %-21s %6.1f %-21s %6.1f %5.3f\n", pa[1], pa[2], h,
 		       vals["A", k], ma, vals["B", k], mb, mb / ma
 	}
 }' "$tmp/runs.txt"
