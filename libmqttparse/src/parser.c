@@ -1752,15 +1752,6 @@ static FAST_NOINLINE void connect_emit(mqttp_field_cb cb, void *ctx, const uint8
 		fast_emit_bytes(&k, d, MQTTP_F_PASSWORD, &w.pass);
 }
 
-/*
- * A whole CONNECT in d[0, avail) in its common form, checked with the
- * options in cfg: returns its length, else 0 (then nothing was written
- * but, with out, some of *out). Then either the parser p is left as the
- * state machine would leave it (and the events go to cb), or, with out
- * (a one-shot decoder's zeroed struct), every field is stored there.
- * Speed only: one function with only local state, specialised by the
- * inlining on p / out being NULL.
- */
 /* The rest of connect_fast(), from the connect flags on (q); lvl, the
  * protocol level, is a constant for 5.0 (speed only: each level gets
  * its own code and registers). */
@@ -1885,6 +1876,15 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 	return (uint32_t)(e - d);
 }
 
+/*
+ * A whole CONNECT in d[0, avail) in its common form, checked with the
+ * options in cfg: returns its length, else 0 (then nothing was written
+ * but, with out, some of *out). Then either the parser p is left as the
+ * state machine would leave it (and the events go to cb), or, with out
+ * (a one-shot decoder's zeroed struct), every field is stored there.
+ * Speed only: one function with only local state, specialised by the
+ * inlining on p / out being NULL.
+ */
 FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_parser *p,
                                   const uint8_t *d, size_t avail, mqttp_field_cb cb, void *ctx,
                                   struct mqttp_connect *out)
