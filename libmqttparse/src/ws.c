@@ -711,6 +711,7 @@ static void sha1_block(struct sha1 *s, const uint8_t *p)
 		SHA1_ROUND(b ^ c ^ d, 0xCA62C1D6u);
 	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
 }
+#undef SHA1_ROUND
 
 static void sha1_init(struct sha1 *s)
 {
