@@ -1390,13 +1390,10 @@ static const uint8_t fast_slot[MQTTP_PROP_MAX + 1] = {
 /* Every slot fits in a byte. */
 typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
 
-/* One property at `at` inside a block ending at bend, for fast_props():
- * where it ends, or NULL. Without `checked`, the caller saw that the 4
- * bytes after bend are the packet's (speed only: an integer, which starts
- * at bend at the latest, is then read without a bounds test, and may end
- * past bend, which the caller tests). */
+/* One property at `at` inside a block ending at bend, for fast_props()
+ * (what fast_walk() leaves): where it ends, or NULL. */
 FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const uint8_t *kinds,
-                          uint64_t *seen, unsigned *users, struct mqttp_properties *pr, int checked)
+                          uint64_t *seen, unsigned *users, struct mqttp_properties *pr)
 {
 	const uint8_t *v;
 	unsigned id = *at++, kind = kinds[id];
@@ -1408,7 +1405,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 			return NULL; /* a single-valued property repeated */
 		*seen |= 1ull << id;
 		if (kind == FK_FLAG) {
-			if ((checked && at >= bend) || at[0] > 1)
+			if (at >= bend || at[0] > 1)
 				return NULL;
 			if (pr)
 				*((uint8_t *)pr + fast_slot[id]) = at[0];
@@ -1416,7 +1413,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		} else if (kind <= FK_U16NZ) {
 			uint16_t x16;
 
-			if (checked && bend - at < 2)
+			if (bend - at < 2)
 				return NULL;
 			x = load_be16(at);
 			at += 2;
@@ -1426,7 +1423,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 			if (pr)
 				memcpy((uint8_t *)pr + fast_slot[id], &x16, 2);
 		} else {
-			if (checked && bend - at < 4)
+			if (bend - at < 4)
 				return NULL;
 			x = load_be32(at);
 			at += 4;
@@ -1574,7 +1571,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	while (at < bend) {
 		if (at < limit && (!(at = fast_walk(d, at, limit, bend, kinds, &seen, &users, pr)) || at >= bend))
 			break;
-		if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr, 1)))
+		if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr)))
 			return 0;
 	}
 	if (at != bend)
