@@ -1580,14 +1580,15 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	uint64_t seen = 0;
 	uint32_t bl;
 	unsigned users = 0;
+	/* speed only, for mqttp_feed: a CONNACK's block ends its packet, so
+	 * it is required to end at e, and bend is e (the decoder's code was
+	 * the slower for it) */
+	const int ends_at_e = where == FW_CONNACK && !pr;
 
-	/* (speed only, for mqttp_feed: a CONNACK's block ends its packet, so
-	 * bend is e; the decoder's code was the slower for it) */
-	if (!fast_vbi(q, e, &bl) ||
-	    (where == FW_CONNACK && !pr ? bl != (size_t)(e - *q) : bl > (size_t)(e - *q)))
+	if (!fast_vbi(q, e, &bl) || (ends_at_e ? bl != (size_t)(e - *q) : bl > (size_t)(e - *q)))
 		return 0;
 	at = *q;
-	bend = where == FW_CONNACK && !pr ? e : at + bl;
+	bend = ends_at_e ? e : at + bl;
 	/* Integers before limit need no bounds tests: 4 packet bytes follow
 	 * it. One that ends past bend makes at overshoot it, which the last
 	 * test finds. (A CONNACK's block ends its packet.) */
