@@ -1194,16 +1194,22 @@ FAST_INLINE uint64_t fast_ascii_bad(const uint8_t *d, const uint8_t *s, uint32_t
 	return 0;
 }
 
+/* What a caller of fast_bin() / fast_str() knows (speed only: each drops
+ * a test that cannot fail there). FS_LEN: the 2 length bytes at *q are
+ * inside the buffer (then the test of the value's end against e also
+ * covers them). FS_FAR: the value ends 16 or more bytes into the packet. */
+enum { FS_LEN = 1, FS_FAR = 2 };
+
 /* A 2-byte length and its bytes at *q, inside [*q, e): 1 with the value
  * at *v (*n bytes) and *q moved past it. */
-FAST_INLINE int fast_bin(const uint8_t **q, const uint8_t *e, const uint8_t **v, uint32_t *n)
+FAST_INLINE int fast_bin_in(const uint8_t **q, const uint8_t *e, const uint8_t **v, uint32_t *n, unsigned how)
 {
 	const uint8_t *s = *q;
 	uint32_t len;
 
 	/* speed only: the bounds as address compares, which keep no length
 	 * live (integers: no pointer is formed past the packet) */
-	if ((uintptr_t)s + 2 > (uintptr_t)e)
+	if (!(how & FS_LEN) && (uintptr_t)s + 2 > (uintptr_t)e)
 		return 0;
 	len = load_be16(s);
 	if ((uintptr_t)s + 2 + len > (uintptr_t)e)
@@ -1212,6 +1218,11 @@ FAST_INLINE int fast_bin(const uint8_t **q, const uint8_t *e, const uint8_t **v,
 	*n = len;
 	*q = s + 2 + len;
 	return 1;
+}
+
+FAST_INLINE int fast_bin(const uint8_t **q, const uint8_t *e, const uint8_t **v, uint32_t *n)
+{
+	return fast_bin_in(q, e, v, n, 0);
 }
 
 #if defined(__SSE2__)
@@ -1223,10 +1234,10 @@ static const uint16_t fast_tail[17] = {
 #endif
 
 /* The same for a printable-ASCII string (d: the packet's first byte). */
-FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
-                         const uint8_t **v, uint32_t *n, int topic)
+FAST_INLINE int fast_str_in(const uint8_t *d, const uint8_t **q, const uint8_t *e,
+                            const uint8_t **v, uint32_t *n, int topic, unsigned how)
 {
-	if (!fast_bin(q, e, v, n))
+	if (!fast_bin_in(q, e, v, n, how))
 		return 0;
 #if defined(__SSE2__)
 	/* speed only: a value of at most 16 bytes, 16 or more bytes into the
@@ -1237,7 +1248,7 @@ FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
 	 * three interleaved rounds), so it stays here. It returns from a
 	 * branch on the mask: as `return !(mask)` gcc made a 0 or 1 and
 	 * tested it again (4 instructions and a jump per string). */
-	if (*n <= 16 && (uintptr_t)*q >= (uintptr_t)d + 16) {
+	if (*n <= 16 && ((how & FS_FAR) || (uintptr_t)*q >= (uintptr_t)d + 16)) {
 		if (FAST_BAD(~(unsigned)_mm_movemask_epi8(vec_good(_mm_loadu_si128((const __m128i *)(const void *)(*q - 16)),
 		                                                   topic)) &
 		             fast_tail[*n]))
@@ -1246,6 +1257,12 @@ FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
 	}
 #endif
 	return !fast_ascii_bad(d, *v, *n, e, topic);
+}
+
+FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
+                         const uint8_t **v, uint32_t *n, int topic)
+{
+	return fast_str_in(d, q, e, v, n, topic, 0);
 }
 
 /* The fixed header's remaining length (minimal) with the whole packet in
@@ -1501,7 +1518,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 
 FAST_INLINE const uint8_t *fast_walk(const uint8_t *d, const uint8_t *at, const uint8_t *limit,
                                      const uint8_t *bend, const uint8_t *kinds, uint64_t *seenp,
-                                     unsigned *users, struct mqttp_properties *pr)
+                                     unsigned *users, struct mqttp_properties *pr, unsigned far)
 {
 	uint64_t seen = *seenp, bit;
 	const uint8_t *v;
@@ -1543,7 +1560,8 @@ u32: {
 }
 pair:
 	at++;
-	if (FAST_BAD(!fast_str(d, &at, bend, &v, &n, 0) || !fast_str(d, &at, bend, &v, &n, 0)))
+	/* the key's length is before limit + 3 */
+	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far) || !fast_str_in(d, &at, bend, &v, &n, 0, far)))
 		return NULL;
 	++*users;
 	FAST_WALK_NEXT(0);
@@ -1553,7 +1571,7 @@ str:
 		return NULL;
 	seen |= bit;
 	at++;
-	if (FAST_BAD(!fast_str(d, &at, bend, &v, &n, 0)))
+	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far)))
 		return NULL;
 	if (pr)
 		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + fast_slot[id]), d, v, n);
@@ -1594,7 +1612,8 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	 * test finds. (A CONNACK's block ends its packet.) */
 	limit = where != FW_CONNACK && e - bend >= 4 ? bend : bl > 4 ? bend - 4 : at;
 	while (at < bend) {
-		if (at < limit && (!(at = fast_walk(d, at, limit, bend, kinds, &seen, &users, pr)) || at >= bend))
+		if (at < limit && (!(at = fast_walk(d, at, limit, bend, kinds, &seen, &users, pr,
+		                                    where == FW_CONNACK ? 0 : FS_FAR)) || at >= bend))
 			break;
 		if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr)))
 			return 0;
@@ -1848,7 +1867,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 			if (p)
 				p->user_properties = (uint16_t)users;
 		}
-		if (!fast_str(d, &q, e, &v, &n, 1) || n == 0)
+		if (!fast_str_in(d, &q, e, &v, &n, 1, FS_FAR) || n == 0)
 			return 0;
 		if (out)
 			fast_store(&out->will_topic, d, v, n);
@@ -1858,7 +1877,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 			fast_store(&out->will_payload, d, v, n);
 	}
 	if (cf & MQTTP_CF_USERNAME) {
-		if (!fast_str(d, &q, e, &v, &n, 0))
+		/* FS_FAR: the client id ends 14 or more bytes in */
+		if (!fast_str_in(d, &q, e, &v, &n, 0, FS_FAR))
 			return 0;
 		if (out)
 			fast_store(&out->username, d, v, n);
