@@ -1413,14 +1413,37 @@ static const uint8_t fast_slot[MQTTP_PROP_MAX + 1] = {
 typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
 
 /* 1 << id for a property id (speed only: a load, where the shift took
- * four instructions and a register for the constant 1). */
+ * four instructions and a register for the constant 1); bit 63 for the
+ * ids past MQTTP_PROP_MAX. */
 #define FAST_BIT4(i) 1ull << (i), 1ull << ((i) + 1), 1ull << ((i) + 2), 1ull << ((i) + 3)
-static const uint64_t fast_bit[MQTTP_PROP_MAX + 1] = {
+#define FAST_HI4 1ull << 63, 1ull << 63, 1ull << 63, 1ull << 63
+#define FAST_HI16 FAST_HI4, FAST_HI4, FAST_HI4, FAST_HI4
+static const uint64_t fast_bit[256] = {
 	FAST_BIT4(0x00), FAST_BIT4(0x04), FAST_BIT4(0x08), FAST_BIT4(0x0C), FAST_BIT4(0x10),
 	FAST_BIT4(0x14), FAST_BIT4(0x18), FAST_BIT4(0x1C), FAST_BIT4(0x20), FAST_BIT4(0x24),
-	1ull << 0x28, 1ull << 0x29, 1ull << 0x2A,
+	1ull << 0x28, 1ull << 0x29, 1ull << 0x2A, 1ull << 63, FAST_HI4,           /* 0x2B-0x2F */
+	FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, /* 0x30-0xFF */
+	FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16,
 };
+#undef FAST_HI16
+#undef FAST_HI4
 #undef FAST_BIT4
+
+/*
+ * A property block's seen bits before its first property: every id that
+ * fast_kind does not list for that part, and bit 63 (speed only: such an
+ * id then fails the walk's repeat test, so its dispatch need not test for
+ * FK_NONE). The same ids as fast_kind; a mistake could only make the
+ * paths disagree, which fuzz_split looks for.
+ */
+#define FB(i) (1ull << (i))
+static const uint64_t fast_seen0[3] = {
+	~(FB(0x11) | FB(0x15) | FB(0x16) | FB(0x17) | FB(0x19) | FB(0x21) | FB(0x22) | FB(0x26) | FB(0x27)),
+	~(FB(0x01) | FB(0x02) | FB(0x03) | FB(0x08) | FB(0x09) | FB(0x18) | FB(0x26)),
+	~(FB(0x11) | FB(0x12) | FB(0x13) | FB(0x15) | FB(0x16) | FB(0x1A) | FB(0x1C) | FB(0x1F) | FB(0x21) |
+	  FB(0x22) | FB(0x24) | FB(0x25) | FB(0x26) | FB(0x27) | FB(0x28) | FB(0x29) | FB(0x2A)),
+};
+#undef FB
 
 /* One property at `at` inside a block ending at bend, for fast_props()
  * (what fast_walk() leaves): where it ends, or NULL. */
@@ -1505,9 +1528,9 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		kind = kinds[id];                     \
 		if (kind == FK_FLAG)                  \
 			goto flag;                    \
-		if (kind - FK_U16 < 2u)               \
+		if (kind <= FK_U16NZ) /* FK_NONE */   \
 			goto u16;                     \
-		if (kind - FK_U32 < 2u)               \
+		if (kind <= FK_U32NZ)                 \
 			goto u32;                     \
 		if (kind == FK_PAIR)                  \
 			goto pair;                    \
@@ -1528,7 +1551,8 @@ FAST_INLINE const uint8_t *fast_walk(const uint8_t *d, const uint8_t *at, const 
 
 	FAST_WALK_NEXT(0);
 flag:
-	/* id <= MQTTP_PROP_MAX in each block */
+	/* a listed id here (an unlisted one, FK_NONE, fails the u16 block's
+	 * repeat test before its slot is read), so id <= MQTTP_PROP_MAX */
 	bit = fast_bit[id];
 	if (FAST_BAD((seen & bit) || at[1] > 1))
 		return NULL; /* repeated, or not 0 or 1 */
@@ -1560,8 +1584,10 @@ u32: {
 }
 pair:
 	at++;
-	/* the key's length is before limit + 3 */
-	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far) || !fast_str_in(d, &at, bend, &v, &n, 0, far)))
+	/* the key's length is before limit + 3; with FS_FAR (a CONNECT's or
+	 * a will's block) 2 bytes follow bend, so the value's length too */
+	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far) ||
+	             !fast_str_in(d, &at, bend, &v, &n, 0, far ? FS_LEN | far : 0)))
 		return NULL;
 	++*users;
 	FAST_WALK_NEXT(0);
@@ -1595,7 +1621,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
                            struct mqttp_properties *pr)
 {
 	const uint8_t *kinds = fast_kind[where], *at, *bend, *limit;
-	uint64_t seen = 0;
+	uint64_t seen = fast_seen0[where];
 	uint32_t bl;
 	unsigned users = 0;
 	/* speed only, for mqttp_feed: a CONNACK's block ends its packet, so
@@ -1610,7 +1636,15 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	/* Integers before limit need no bounds tests: 4 packet bytes follow
 	 * it. One that ends past bend makes at overshoot it, which the last
 	 * test finds. (A CONNACK's block ends its packet.) */
-	limit = where != FW_CONNACK && e - bend >= 4 ? bend : bl > 4 ? bend - 4 : at;
+	if (where != FW_CONNACK && e - bend >= 4) {
+		limit = bend;
+	} else {
+		/* speed only: a CONNECT's client id or a will's topic follows,
+		 * so 2 bytes after bend can be read (fast_walk's pair) */
+		if (where != FW_CONNACK && e - bend < 2)
+			return 0;
+		limit = bl > 4 ? bend - 4 : at;
+	}
 	while (at < bend) {
 		if (at < limit && (!(at = fast_walk(d, at, limit, bend, kinds, &seen, &users, pr,
 		                                    where == FW_CONNACK ? 0 : FS_FAR)) || at >= bend))
@@ -1625,7 +1659,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		return 0;
 	*nuser = users;
 	if (pr) {
-		pr->present = seen | (users ? 1ull << 0x26 : 0);
+		pr->present = (seen ^ fast_seen0[where]) | (users ? 1ull << 0x26 : 0);
 		pr->user_property_count = users;
 		fast_store(&pr->block, d, *q, bl);
 	}
