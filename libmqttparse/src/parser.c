@@ -1852,7 +1852,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 	 * Speed only: what is known is stored now, so fewer values stay live
 	 * through the checks. A verdict of 0 may leave these in *out (the
 	 * slow decoder clears it again) and in *p: only fields that
-	 * packet_begin() resets, which the state machine calls first.
+	 * packet_begin() resets, which the state machine calls first, and
+	 * the version, which its level_read() stores again.
 	 */
 	if (out) {
 		out->bridge = raw >> 7;
@@ -1868,6 +1869,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		p->bridge = raw >> 7;
 		p->connect_flags = cf;
 		p->user_properties = 0;
+		if (lvl == MQTTP_V5) /* a constant here; the others store it last */
+			p->version = lvl;
 	}
 	q += 4;
 	if (lvl == MQTTP_V5) {
@@ -1936,7 +1939,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		          MQTTP_HAVE_KEEP_ALIVE | MQTTP_HAVE_CLIENT_ID;
 		p->type = MQTTP_CONNECT;
 		p->header_flags = 0;
-		p->version = lvl;
+		if (lvl != MQTTP_V5)
+			p->version = lvl;
 		p->connack_flags = 0;
 		p->reason_code = 0;
 		if (cb) {
@@ -2377,7 +2381,10 @@ FAST_INLINE enum mqttp_status fast_done(struct mqttp_parser *p, const uint8_t *d
 		return feed_machine(p, d, len, consumed, cb, ctx);
 	*consumed = n;
 	p->packets++;
-	p->checks |= set;
+	/* speed only: read again (volatile), so the value the checks began
+	 * with need not stay live, and spilled, through the whole packet */
+	if (set)
+		p->checks = (uint8_t)(*(volatile const uint8_t *)&p->checks | set);
 	p->status = MQTTP_DONE;
 	return MQTTP_DONE;
 }
