@@ -1,13 +1,15 @@
 #!/bin/bash
 # parser-bench.sh: run the parser benchmark: thread CPU time (ns per packet,
-# medians), then the same cases under callgrind (instructions per packet,
-# stable on a noisy machine). Prints tables, `ratio <name> <value>` lines,
+# the fastest of the interleaved runs; BENCH_STAT=median for medians), then
+# the same cases under callgrind (instructions per packet, stable on a
+# noisy machine). Prints tables, `ratio <name> <value>` lines,
 # and last every time ratio beside its instruction ratio.
 #
 #   bench/parser-bench.sh <parser-bench binary> [workdir]
 #
 # Environment: BENCH_RUNS (runs per case, default 15), BENCH_RUN_MS (ms per
-# run, default 10), BENCH_NO_CALLGRIND=1 to skip the callgrind part.
+# run, default 10), BENCH_STAT (fastest or median), BENCH_NO_CALLGRIND=1 to
+# skip the callgrind part.
 set -euo pipefail
 
 bin=${1:?usage: parser-bench.sh <parser-bench binary> [workdir]}
