@@ -1376,69 +1376,94 @@ FAST_INLINE void fast_store(struct mqttp_bytes *b, const uint8_t *d, const uint8
  */
 enum { FK_NONE = 0, FK_FLAG, FK_U16, FK_U16NZ, FK_U32, FK_U32NZ, FK_BIN, FK_STR, FK_TOPIC, FK_PAIR };
 enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
-static const uint8_t fast_kind[3][256] = {
-	{ /* CONNECT */
-		[0x11] = FK_U32, [0x15] = FK_STR, [0x16] = FK_BIN, [0x17] = FK_FLAG,
-		[0x19] = FK_FLAG, [0x21] = FK_U16NZ, [0x22] = FK_U16, [0x26] = FK_PAIR,
-		[0x27] = FK_U32NZ,
-	},
-	{ /* will properties */
-		[0x01] = FK_FLAG, [0x02] = FK_U32, [0x03] = FK_STR, [0x08] = FK_TOPIC,
-		[0x09] = FK_BIN, [0x18] = FK_U32, [0x26] = FK_PAIR,
-	},
-	{ /* CONNACK */
-		[0x11] = FK_U32, [0x12] = FK_STR, [0x13] = FK_U16, [0x15] = FK_STR,
-		[0x16] = FK_BIN, [0x1A] = FK_STR, [0x1C] = FK_STR, [0x1F] = FK_STR,
-		[0x21] = FK_U16NZ, [0x22] = FK_U16, [0x24] = FK_FLAG, [0x25] = FK_FLAG,
-		[0x26] = FK_PAIR, [0x27] = FK_U32NZ, [0x28] = FK_FLAG, [0x29] = FK_FLAG,
-		[0x2A] = FK_FLAG,
-	},
-};
 
-/* Where each property's value goes in a struct mqttp_properties, by id,
- * for the ids fast_kind lists (speed only: one store, no switch); the
- * same places as mqttp__prop_store_int() and mqttp__prop_bytes(). */
-#define PSLOT(f) ((uint8_t)offsetof(struct mqttp_properties, f))
-static const uint8_t fast_slot[MQTTP_PROP_MAX + 1] = {
-	[0x01] = PSLOT(payload_format_indicator), [0x02] = PSLOT(message_expiry_interval),
-	[0x03] = PSLOT(content_type), [0x08] = PSLOT(response_topic),
-	[0x09] = PSLOT(correlation_data), [0x11] = PSLOT(session_expiry_interval),
-	[0x12] = PSLOT(assigned_client_identifier), [0x13] = PSLOT(server_keep_alive),
-	[0x15] = PSLOT(authentication_method), [0x16] = PSLOT(authentication_data),
-	[0x17] = PSLOT(request_problem_information), [0x18] = PSLOT(will_delay_interval),
-	[0x19] = PSLOT(request_response_information), [0x1A] = PSLOT(response_information),
-	[0x1C] = PSLOT(server_reference), [0x1F] = PSLOT(reason_string),
-	[0x21] = PSLOT(receive_maximum), [0x22] = PSLOT(topic_alias_maximum),
-	[0x24] = PSLOT(maximum_qos), [0x25] = PSLOT(retain_available),
-	[0x27] = PSLOT(maximum_packet_size), [0x28] = PSLOT(wildcard_subscription_available),
-	[0x29] = PSLOT(subscription_identifiers_available), [0x2A] = PSLOT(shared_subscription_available),
-};
-#undef PSLOT
-/* Every slot fits in a byte. */
+/* Every slot below fits in a byte. */
 typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
 
-/* 1 << id for a property id (speed only: a load, where the shift took
- * four instructions and a register for the constant 1); bit 63 for the
- * ids past MQTTP_PROP_MAX. */
+/*
+ * The fast path's tables by property id, in one struct so that one base
+ * register serves them all (fast_tables()):
+ * - bit: 1 << id (speed only: a load, where the shift took four
+ *   instructions and a register for the constant 1); bit 63 for the ids
+ *   past MQTTP_PROP_MAX;
+ * - kind: the kinds above, by packet part (FW_*);
+ * - slot: where the value goes in a struct mqttp_properties, for the ids
+ *   kind lists (speed only: one store, no switch); the same places as
+ *   mqttp__prop_store_int() and mqttp__prop_bytes().
+ */
 #define FAST_BIT4(i) 1ull << (i), 1ull << ((i) + 1), 1ull << ((i) + 2), 1ull << ((i) + 3)
 #define FAST_HI4 1ull << 63, 1ull << 63, 1ull << 63, 1ull << 63
 #define FAST_HI16 FAST_HI4, FAST_HI4, FAST_HI4, FAST_HI4
-static const uint64_t fast_bit[256] = {
-	FAST_BIT4(0x00), FAST_BIT4(0x04), FAST_BIT4(0x08), FAST_BIT4(0x0C), FAST_BIT4(0x10),
-	FAST_BIT4(0x14), FAST_BIT4(0x18), FAST_BIT4(0x1C), FAST_BIT4(0x20), FAST_BIT4(0x24),
-	1ull << 0x28, 1ull << 0x29, 1ull << 0x2A, 1ull << 63, FAST_HI4,           /* 0x2B-0x2F */
-	FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, /* 0x30-0xFF */
-	FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16,
+#define PSLOT(f) ((uint8_t)offsetof(struct mqttp_properties, f))
+struct fast_tables {
+	uint64_t bit[256];
+	uint8_t kind[3][256];
+	uint8_t slot[MQTTP_PROP_MAX + 1];
 };
+static const struct fast_tables fast_tab = {
+	{ /* bit */
+		FAST_BIT4(0x00), FAST_BIT4(0x04), FAST_BIT4(0x08), FAST_BIT4(0x0C), FAST_BIT4(0x10),
+		FAST_BIT4(0x14), FAST_BIT4(0x18), FAST_BIT4(0x1C), FAST_BIT4(0x20), FAST_BIT4(0x24),
+		1ull << 0x28, 1ull << 0x29, 1ull << 0x2A, 1ull << 63, FAST_HI4,           /* 0x2B-0x2F */
+		FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, /* 0x30-0xFF */
+		FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16,
+	},
+	{ /* kind */
+		{ /* CONNECT */
+			[0x11] = FK_U32, [0x15] = FK_STR, [0x16] = FK_BIN, [0x17] = FK_FLAG,
+			[0x19] = FK_FLAG, [0x21] = FK_U16NZ, [0x22] = FK_U16, [0x26] = FK_PAIR,
+			[0x27] = FK_U32NZ,
+		},
+		{ /* will properties */
+			[0x01] = FK_FLAG, [0x02] = FK_U32, [0x03] = FK_STR, [0x08] = FK_TOPIC,
+			[0x09] = FK_BIN, [0x18] = FK_U32, [0x26] = FK_PAIR,
+		},
+		{ /* CONNACK */
+			[0x11] = FK_U32, [0x12] = FK_STR, [0x13] = FK_U16, [0x15] = FK_STR,
+			[0x16] = FK_BIN, [0x1A] = FK_STR, [0x1C] = FK_STR, [0x1F] = FK_STR,
+			[0x21] = FK_U16NZ, [0x22] = FK_U16, [0x24] = FK_FLAG, [0x25] = FK_FLAG,
+			[0x26] = FK_PAIR, [0x27] = FK_U32NZ, [0x28] = FK_FLAG, [0x29] = FK_FLAG,
+			[0x2A] = FK_FLAG,
+		},
+	},
+	{ /* slot */
+		[0x01] = PSLOT(payload_format_indicator), [0x02] = PSLOT(message_expiry_interval),
+		[0x03] = PSLOT(content_type), [0x08] = PSLOT(response_topic),
+		[0x09] = PSLOT(correlation_data), [0x11] = PSLOT(session_expiry_interval),
+		[0x12] = PSLOT(assigned_client_identifier), [0x13] = PSLOT(server_keep_alive),
+		[0x15] = PSLOT(authentication_method), [0x16] = PSLOT(authentication_data),
+		[0x17] = PSLOT(request_problem_information), [0x18] = PSLOT(will_delay_interval),
+		[0x19] = PSLOT(request_response_information), [0x1A] = PSLOT(response_information),
+		[0x1C] = PSLOT(server_reference), [0x1F] = PSLOT(reason_string),
+		[0x21] = PSLOT(receive_maximum), [0x22] = PSLOT(topic_alias_maximum),
+		[0x24] = PSLOT(maximum_qos), [0x25] = PSLOT(retain_available),
+		[0x27] = PSLOT(maximum_packet_size), [0x28] = PSLOT(wildcard_subscription_available),
+		[0x29] = PSLOT(subscription_identifiers_available), [0x2A] = PSLOT(shared_subscription_available),
+	},
+};
+#undef PSLOT
 #undef FAST_HI16
 #undef FAST_HI4
 #undef FAST_BIT4
 
+/* The tables through a register (speed only: gcc otherwise loaded each
+ * table's address again, one lea per property, where one base register
+ * serves them all). */
+FAST_INLINE const struct fast_tables *fast_tables(void)
+{
+	const struct fast_tables *t = &fast_tab;
+
+#if defined(__GNUC__)
+	__asm__("" : "+r"(t));
+#endif
+	return t;
+}
+
 /*
  * A property block's seen bits before its first property: every id that
- * fast_kind does not list for that part, and bit 63 (speed only: such an
- * id then fails the walk's repeat test, so its dispatch need not test for
- * FK_NONE). The same ids as fast_kind; a mistake could only make the
+ * fast_tab.kind does not list for that part, and bit 63 (speed only: such
+ * an id then fails the walk's repeat test, so its dispatch need not test
+ * for FK_NONE). The same ids as fast_tab.kind; a mistake could only make the
  * paths disagree, which fuzz_split looks for.
  */
 #define FB(i) (1ull << (i))
@@ -1452,24 +1477,24 @@ static const uint64_t fast_seen0[3] = {
 
 /* One property at `at` inside a block ending at bend, for fast_props()
  * (what fast_walk() leaves): where it ends, or NULL. */
-FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const uint8_t *kinds,
-                          uint64_t *seen, unsigned *users, struct mqttp_properties *pr)
+FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const struct fast_tables *t,
+                          unsigned where, uint64_t *seen, unsigned *users, struct mqttp_properties *pr)
 {
 	const uint8_t *v;
 	size_t id = *at++;
-	unsigned kind = kinds[id];
+	unsigned kind = t->kind[where][id];
 	uint32_t x, n;
 
 	if (kind - 1u < FK_U32NZ) { /* FK_FLAG .. FK_U32NZ (FK_NONE wraps) */
 		/* id <= MQTTP_PROP_MAX here */
-		if (*seen & fast_bit[id])
+		if (*seen & t->bit[id])
 			return NULL; /* a single-valued property repeated */
-		*seen |= fast_bit[id];
+		*seen |= t->bit[id];
 		if (kind == FK_FLAG) {
 			if (at >= bend || at[0] > 1)
 				return NULL;
 			if (pr)
-				*((uint8_t *)pr + fast_slot[id]) = at[0];
+				*((uint8_t *)pr + t->slot[id]) = at[0];
 			at += 1;
 		} else if (kind <= FK_U16NZ) {
 			uint16_t x16;
@@ -1482,7 +1507,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 				return NULL;
 			x16 = (uint16_t)x;
 			if (pr)
-				memcpy((uint8_t *)pr + fast_slot[id], &x16, 2);
+				memcpy((uint8_t *)pr + t->slot[id], &x16, 2);
 		} else {
 			if (bend - at < 4)
 				return NULL;
@@ -1491,7 +1516,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 			if (x == 0 && kind == FK_U32NZ)
 				return NULL;
 			if (pr)
-				memcpy((uint8_t *)pr + fast_slot[id], &x, 4);
+				memcpy((uint8_t *)pr + t->slot[id], &x, 4);
 		}
 		return at;
 	}
@@ -1501,9 +1526,9 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		++*users;
 		return at;
 	}
-	if (kind == FK_NONE || (*seen & fast_bit[id]))
+	if (kind == FK_NONE || (*seen & t->bit[id]))
 		return NULL;
-	*seen |= fast_bit[id];
+	*seen |= t->bit[id];
 	if (kind == FK_BIN) {
 		if (!fast_bin(&at, bend, &v, &n))
 			return NULL;
@@ -1511,7 +1536,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		return NULL;
 	}
 	if (pr)
-		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + fast_slot[id]), d, v, n);
+		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + t->slot[id]), d, v, n);
 	return at;
 }
 
@@ -1530,7 +1555,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		if (at >= limit)                      \
 			goto out;                     \
 		id = at[0];                           \
-		kind = kinds[id];                     \
+		kind = t->kind[where][id];                     \
 		if (kind == FK_FLAG)                  \
 			goto flag;                    \
 		if (kind <= FK_U16NZ) /* FK_NONE */   \
@@ -1545,7 +1570,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 	} while (0)
 
 FAST_INLINE const uint8_t *fast_walk(const uint8_t *d, const uint8_t *at, const uint8_t *limit,
-                                     const uint8_t *bend, const uint8_t *kinds, uint64_t *seenp,
+                                     const uint8_t *bend, const struct fast_tables *t, unsigned where, uint64_t *seenp,
                                      unsigned *users, struct mqttp_properties *pr, unsigned far)
 {
 	uint64_t seen = *seenp, bit;
@@ -1558,33 +1583,33 @@ FAST_INLINE const uint8_t *fast_walk(const uint8_t *d, const uint8_t *at, const 
 flag:
 	/* a listed id here (an unlisted one, FK_NONE, fails the u16 block's
 	 * repeat test before its slot is read), so id <= MQTTP_PROP_MAX */
-	bit = fast_bit[id];
+	bit = t->bit[id];
 	if (FAST_BAD((seen & bit) || at[1] > 1))
 		return NULL; /* repeated, or not 0 or 1 */
 	seen |= bit;
 	if (pr)
-		*((uint8_t *)pr + fast_slot[id]) = at[1];
+		*((uint8_t *)pr + t->slot[id]) = at[1];
 	FAST_WALK_NEXT(2);
 u16: {
 	uint16_t x = (uint16_t)load_be16(at + 1);
 
-	bit = fast_bit[id];
+	bit = t->bit[id];
 	if (FAST_BAD((seen & bit) || (x == 0 && kind == FK_U16NZ)))
 		return NULL;
 	seen |= bit;
 	if (pr)
-		memcpy((uint8_t *)pr + fast_slot[id], &x, 2);
+		memcpy((uint8_t *)pr + t->slot[id], &x, 2);
 	FAST_WALK_NEXT(3);
 }
 u32: {
 	uint32_t x = load_be32(at + 1);
 
-	bit = fast_bit[id];
+	bit = t->bit[id];
 	if (FAST_BAD((seen & bit) || (x == 0 && kind == FK_U32NZ)))
 		return NULL;
 	seen |= bit;
 	if (pr)
-		memcpy((uint8_t *)pr + fast_slot[id], &x, 4);
+		memcpy((uint8_t *)pr + t->slot[id], &x, 4);
 	FAST_WALK_NEXT(5);
 }
 pair:
@@ -1597,7 +1622,7 @@ pair:
 	++*users;
 	FAST_WALK_NEXT(0);
 str:
-	bit = fast_bit[id];
+	bit = t->bit[id];
 	if (FAST_BAD(seen & bit))
 		return NULL;
 	seen |= bit;
@@ -1605,7 +1630,7 @@ str:
 	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far)))
 		return NULL;
 	if (pr)
-		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + fast_slot[id]), d, v, n);
+		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + t->slot[id]), d, v, n);
 	FAST_WALK_NEXT(0);
 out:
 	*seenp = seen;
@@ -1625,7 +1650,8 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
                            const uint8_t *e, unsigned where, unsigned *nuser,
                            struct mqttp_properties *pr)
 {
-	const uint8_t *kinds = fast_kind[where], *at, *bend, *limit;
+	const struct fast_tables *t = fast_tables();
+	const uint8_t *at, *bend, *limit;
 	uint64_t seen = fast_seen0[where];
 	uint32_t bl;
 	unsigned users = 0;
@@ -1651,10 +1677,10 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		limit = bl > 4 ? bend - 4 : at;
 	}
 	while (at < bend) {
-		if (at < limit && (!(at = fast_walk(d, at, limit, bend, kinds, &seen, &users, pr,
+		if (at < limit && (!(at = fast_walk(d, at, limit, bend, t, where, &seen, &users, pr,
 		                                    where == FW_CONNACK ? 0 : FS_FAR)) || at >= bend))
 			break;
-		if (!(at = fast_prop(d, at, bend, kinds, &seen, &users, pr)))
+		if (!(at = fast_prop(d, at, bend, t, where, &seen, &users, pr)))
 			return 0;
 	}
 	if (at != bend)
