@@ -1042,8 +1042,10 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
  * fall-through, which cost taken branches on every packet). */
 #if defined(__GNUC__)
 #define FAST_BAD(x) __builtin_expect(!!(x), 0)
+#define FAST_GOOD(x) __builtin_expect(!!(x), 1)
 #else
 #define FAST_BAD(x) (x)
+#define FAST_GOOD(x) (x)
 #endif
 
 #define ONES 0x0101010101010101ull
@@ -1344,7 +1346,7 @@ FAST_INLINE int fast_vbi(const uint8_t **q, const uint8_t *e, uint32_t *v)
 
 	if (s >= e)
 		return 0;
-	if (!(s[0] & 0x80)) {
+	if (FAST_GOOD(!(s[0] & 0x80))) {
 		*v = s[0];
 		*q = s + 1;
 		return 1;
@@ -1591,25 +1593,34 @@ flag:
 		*((uint8_t *)pr + t->slot[id]) = at[1];
 	FAST_WALK_NEXT(2);
 u16: {
-	uint16_t x = (uint16_t)load_be16(at + 1);
+	uint16_t raw, x;
 
+	/* speed only: the raw bytes, not swapped, for the zero test; and
+	 * "x == 0 && kind == FK_U16NZ" as one test, which leaves no branch
+	 * taken on a valid value */
+	memcpy(&raw, at + 1, 2);
 	bit = t->bit[id];
-	if (FAST_BAD((seen & bit) || (x == 0 && kind == FK_U16NZ)))
+	if (FAST_BAD(seen & bit) || FAST_BAD(((unsigned)raw | (kind ^ FK_U16NZ)) == 0))
 		return NULL;
 	seen |= bit;
-	if (pr)
+	if (pr) {
+		x = (uint16_t)load_be16(at + 1);
 		memcpy((uint8_t *)pr + t->slot[id], &x, 2);
+	}
 	FAST_WALK_NEXT(3);
 }
 u32: {
-	uint32_t x = load_be32(at + 1);
+	uint32_t raw, x;
 
+	memcpy(&raw, at + 1, 4);
 	bit = t->bit[id];
-	if (FAST_BAD((seen & bit) || (x == 0 && kind == FK_U32NZ)))
+	if (FAST_BAD(seen & bit) || FAST_BAD((raw | (kind ^ FK_U32NZ)) == 0))
 		return NULL;
 	seen |= bit;
-	if (pr)
+	if (pr) {
+		x = load_be32(at + 1);
 		memcpy((uint8_t *)pr + t->slot[id], &x, 4);
+	}
 	FAST_WALK_NEXT(5);
 }
 pair:
@@ -1669,7 +1680,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	/* Integers before limit need no bounds tests: 4 packet bytes follow
 	 * it. One that ends past bend makes at overshoot it, which the last
 	 * test finds. (A CONNACK's block ends its packet.) */
-	if (where != FW_CONNACK && e - bend >= 4) {
+	if (where != FW_CONNACK && FAST_GOOD(e - bend >= 4)) {
 		limit = bend;
 	} else {
 		/* speed only: a CONNECT's client id or a will's topic follows,
@@ -1687,7 +1698,9 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	}
 	if (at != bend)
 		return 0;
-	if (((seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
+	/* authentication data without a method; speed only: the data, rare,
+	 * tested first */
+	if ((FAST_BAD(seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
 	    users > p->max_user_properties)
 		return 0;
 	*nuser = users;
@@ -1901,9 +1914,10 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		p->header_len = (uint8_t)hl;
 		p->bridge = raw >> 7;
 		p->connect_flags = cf;
-		p->user_properties = 0;
 		if (lvl == MQTTP_V5) /* a constant here; the others store it last */
 			p->version = lvl;
+		else /* 5.0 stores its count after the property block */
+			p->user_properties = 0;
 	}
 	q += 4;
 	if (lvl == MQTTP_V5) {
@@ -1917,7 +1931,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 	if (n == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
 		return 0;
 	if ((lvl == MQTTP_V31 && n > 23 && !(cfg->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
-	    (cfg->max_client_id_len && n > cfg->max_client_id_len))
+	    (FAST_BAD(cfg->max_client_id_len) && n > cfg->max_client_id_len))
 		return 0;
 	if (out)
 		fast_store(&out->client_id, d, v, n);
@@ -1925,7 +1939,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		p->client_id_off = (uint32_t)(v - d);
 		p->client_id_len = (uint16_t)n;
 	}
-	if (cf & MQTTP_CF_WILL) {
+	if (FAST_BAD(cf & MQTTP_CF_WILL)) { /* speed only: laid out after */
 		if (lvl == MQTTP_V5) {
 			/* speed only: the users counted and checked here, so none
 			 * stay live through a 3.1.1 packet */
@@ -2009,17 +2023,22 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	if (avail < 14 || (cfg->checks & MQTTP_CHECK_FROM_SERVER) ||
 	    ((cfg->checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
 	    !fast_header(d, avail, &rl, &hl) ||
-	    (cfg->max_packet_size && (uint64_t)hl + rl > cfg->max_packet_size))
+	    /* speed only: one test; max_packet_size - 1 wraps to the
+	     * largest value when it is 0 (no limit) */
+	    hl + rl - 1u > cfg->max_packet_size - 1u)
 		return 0;
 	q = d + hl;
 	e = q + rl;
 	/* The protocol name with its length, then the level it allows. */
-	if (rl >= 10 && memcmp(q, "\0\4MQTT", 6) == 0) {
+	if (FAST_GOOD(rl >= 10 && memcmp(q, "\0\4MQTT", 6) == 0)) {
 		if (out)
 			fast_store(&out->protocol_name, d, q + 2, 4);
 		q += 6;
 		lvl = q[0] & 0x7F;
-		if (lvl != MQTTP_V311 && lvl != MQTTP_V5)
+		/* speed only: 5.0 gets its own code and registers, and one test */
+		if (lvl == MQTTP_V5)
+			return connect_rest(cfg, p, d, q, e, rl, hl, MQTTP_V5, cb, ctx, out);
+		if (lvl != MQTTP_V311)
 			return 0;
 	} else if (rl >= 12 && memcmp(q, "\0\6MQIsdp", 8) == 0) {
 		if (out)
@@ -2031,8 +2050,6 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	} else {
 		return 0;
 	}
-	if (lvl == MQTTP_V5)
-		return connect_rest(cfg, p, d, q, e, rl, hl, MQTTP_V5, cb, ctx, out);
 	return connect_rest(cfg, p, d, q, e, rl, hl, lvl, cb, ctx, out);
 }
 
