@@ -2518,12 +2518,14 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
 	}
 	if (p->st == ST_TYPE) {
-		if ((d[0] >> 4) == MQTTP_PUBLISH)
-			return cb ? publish_start(p, d, len, consumed, cb, ctx) : publish_start_bare(p, d, len, consumed);
+		/* speed only: CONNECT and CONNACK (one compare each) before
+		 * PUBLISH (a shift and a compare) */
 		if (d[0] == 0x10)
 			return cb ? connect_start(p, d, len, consumed, cb, ctx) : connect_start_bare(p, d, len, consumed);
 		if (d[0] == 0x20)
 			return cb ? connack_start(p, d, len, consumed, cb, ctx) : connack_start_bare(p, d, len, consumed);
+		if ((d[0] >> 4) == MQTTP_PUBLISH)
+			return cb ? publish_start(p, d, len, consumed, cb, ctx) : publish_start_bare(p, d, len, consumed);
 	}
 	if (p->sub == R_BYTES && len < p->left) {
 		uint8_t b = d[0];
