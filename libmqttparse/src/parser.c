@@ -1201,8 +1201,8 @@ FAST_INLINE uint64_t fast_ascii_bad(const uint8_t *d, const uint8_t *s, uint32_t
  * inside the buffer (then the test of the value's end against e also
  * covers them). FS_FAR: the value ends 16 or more bytes into the packet.
  * FS_ONCE changes only the code: *q is the end the test computed (fewer
- * instructions everywhere but in the property walk's strings, where gcc
- * then allocated registers worse). */
+ * instructions everywhere but in the CONNACK walk's strings and a CONNECT
+ * walk's string property, where gcc then allocated registers worse). */
 enum { FS_LEN = 1, FS_FAR = 2, FS_ONCE = 4 };
 
 /* A 2-byte length and its bytes at *q, inside [*q, e): 1 with the value
@@ -1627,8 +1627,8 @@ pair:
 	at++;
 	/* the key's length is before limit + 3; with FS_FAR (a CONNECT's or
 	 * a will's block) 2 bytes follow bend, so the value's length too */
-	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far) ||
-	             !fast_str_in(d, &at, bend, &v, &n, 0, far ? FS_LEN | far : 0)))
+	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, far ? FS_LEN | FS_ONCE | far : FS_LEN) ||
+	             !fast_str_in(d, &at, bend, &v, &n, 0, far ? FS_LEN | FS_ONCE | far : 0)))
 		return NULL;
 	++*users;
 	FAST_WALK_NEXT(0);
