@@ -1557,7 +1557,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		if (at >= limit)                      \
 			goto out;                     \
 		id = at[0];                           \
-		kind = t->kind[where][id];                     \
+		kind = t->kind[where][id];            \
 		if (kind == FK_FLAG)                  \
 			goto flag;                    \
 		if (kind <= FK_U16NZ) /* FK_NONE */   \
