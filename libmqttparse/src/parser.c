@@ -1022,7 +1022,13 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
 
 /* Speed only: the checks below are small and called with constant
  * arguments (topic, where, NULL struct); inlining lets them fold. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
+/* speed only: without cross-jumping, gcc keeps the property walk's
+ * identical dispatch tails apart, so a property takes one branch, not two
+ * (a 5.0 CONNECT's feed: 20 branches taken per packet, not 27) */
+#define FAST_INLINE static inline __attribute__((always_inline))
+#define FAST_NOINLINE __attribute__((noinline, optimize("no-crossjumping")))
+#elif defined(__GNUC__)
 #define FAST_INLINE static inline __attribute__((always_inline))
 #define FAST_NOINLINE __attribute__((noinline))
 #else
