@@ -184,15 +184,18 @@ static enum mqttp_status one_shot(struct mqttp_parser *p, const void *buf, size_
 	return st;
 }
 
-/* Speed only: the public decoders go straight to parser.c's fast path
- * (no frame here), which clears *out, and comes back to the _slow
- * function below for anything it does not take. */
+/* The public decoders go to fast.c's accelerator, which clears *out and
+ * comes back to the _slow function below for anything it declines. */
 enum mqttp_status mqttp_decode_connect(const void *buf, size_t len,
                                        const struct mqttp_options *opt,
                                        struct mqttp_connect *out,
                                        struct mqttp_result *res)
 {
+#if MQTTP_FAST_PATH
 	return mqttp__decode_connect_fast((const uint8_t *)buf, len, opt, out, res);
+#else
+	return mqttp__decode_connect_slow((const uint8_t *)buf, len, opt, out, res);
+#endif
 }
 
 enum mqttp_status mqttp__decode_connect_slow(const uint8_t *buf, size_t len,
@@ -225,7 +228,11 @@ enum mqttp_status mqttp_decode_connack(const void *buf, size_t len,
                                        struct mqttp_connack *out,
                                        struct mqttp_result *res)
 {
+#if MQTTP_FAST_PATH
 	return mqttp__decode_connack_fast((const uint8_t *)buf, len, opt, out, res);
+#else
+	return mqttp__decode_connack_slow((const uint8_t *)buf, len, opt, out, res);
+#endif
 }
 
 enum mqttp_status mqttp__decode_connack_slow(const uint8_t *buf, size_t len,

@@ -20,11 +20,16 @@
  * expand it into a `rep stos`, slow to start. */
 extern MQTTP_HIDDEN const size_t mqttp__connect_size, mqttp__connack_size;
 
+/* The accelerator (fast.c) is built unless MQTTP_FAST_PATH is 0. */
+#ifndef MQTTP_FAST_PATH
+#define MQTTP_FAST_PATH 1
+#endif
+
 /* Highest property identifier defined by MQTT 5.0. */
 #define MQTTP_PROP_MAX 0x2A
 
 /* Property rows by id (NULL: undefined), for lookups on hot paths. */
-extern const struct mqttp_property_info *const mqttp__props_by_id[MQTTP_PROP_MAX + 1];
+extern MQTTP_HIDDEN const struct mqttp_property_info *const mqttp__props_by_id[MQTTP_PROP_MAX + 1];
 
 /* Where a string/binary property's value goes in a struct
  * mqttp_properties (NULL: not such a property). */

@@ -1,0 +1,1068 @@
+/*
+ * machine.c - the incremental MQTT parser as the specification states it:
+ * framing of every packet type, CONNECT and CONNACK decoding.
+ *
+ * Design: a push state machine. `st` is the position in the packet's
+ * grammar (which field comes next), `sub` the primitive being read (an
+ * n-byte integer, a variable byte integer, the 2-byte length of a string,
+ * or a run of bytes), `pst` the position inside a property block. Every
+ * check is made on the byte that decides it, so the verdict and the error
+ * offset depend only on the bytes, never on how they were split. Runs of
+ * bytes (strings, binary data, bodies of other packets) are consumed in
+ * bulk, so the work is proportional to the bytes fed. This file decides
+ * every verdict; fast.c may only take the packets it accepts the same way.
+ */
+#include <stddef.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "machine.h"
+
+/* Record an error; always returns -1. */
+static int fail(struct mqttp_parser *p, enum mqttp_error e, uint32_t off)
+{
+	p->error = (uint8_t)e;
+	p->error_offset = off;
+	p->status = MQTTP_ERROR;
+	return -1;
+}
+
+/* Bytes of the packet not consumed yet. */
+static uint32_t body_left(const struct mqttp_parser *p)
+{
+	return p->header_len + p->remaining_length - p->offset;
+}
+
+/* Bytes the current field may still use: the rest of the property block
+ * inside one, else the rest of the packet. */
+static uint32_t room(const struct mqttp_parser *p)
+{
+	return p->in_props ? p->props_left : body_left(p);
+}
+
+/* The error for a field that does not fit in room(). */
+static int no_room(struct mqttp_parser *p, uint32_t off)
+{
+	return fail(p, p->in_props ? MQTTP_E_PROPERTY_LENGTH : MQTTP_E_TRUNCATED, off);
+}
+
+static int start_int(struct mqttp_parser *p, unsigned n)
+{
+	if (room(p) < n)
+		return no_room(p, p->offset);
+	p->sub = R_INT;
+	p->nbytes = (uint8_t)n;
+	p->acc = 0;
+	p->fld_off = p->offset;
+	return 0;
+}
+
+static int start_vbi(struct mqttp_parser *p)
+{
+	if (room(p) < 1)
+		return no_room(p, p->offset);
+	p->sub = R_VBI;
+	p->nbytes = 0;
+	p->acc = 0;
+	p->fld_off = p->offset;
+	return 0;
+}
+
+static int start_str(struct mqttp_parser *p, unsigned elem)
+{
+	if (room(p) < 2)
+		return no_room(p, p->offset);
+	p->sub = R_LEN_HI;
+	p->elem = (uint8_t)elem;
+	p->fld_off = p->offset;
+	p->hflags &= (uint8_t)~(H_TOPIC | H_WILDCARD);
+	return 0;
+}
+
+/* The event id for the value being read. */
+static uint8_t field_id(const struct mqttp_parser *p)
+{
+	static const uint8_t by_step[] = {
+		[ST_C_NAME] = MQTTP_F_PROTOCOL_NAME,
+		[ST_C_LEVEL] = MQTTP_F_PROTOCOL_LEVEL,
+		[ST_C_FLAGS] = MQTTP_F_CONNECT_FLAGS,
+		[ST_C_KEEPALIVE] = MQTTP_F_KEEP_ALIVE,
+		[ST_C_PROPS] = MQTTP_F_PROPERTY,
+		[ST_C_CLIENT_ID] = MQTTP_F_CLIENT_ID,
+		[ST_C_WILL_PROPS] = MQTTP_F_WILL_PROPERTY,
+		[ST_C_WILL_TOPIC] = MQTTP_F_WILL_TOPIC,
+		[ST_C_WILL_PAYLOAD] = MQTTP_F_WILL_PAYLOAD,
+		[ST_C_USERNAME] = MQTTP_F_USERNAME,
+		[ST_C_PASSWORD] = MQTTP_F_PASSWORD,
+		[ST_A_FLAGS] = MQTTP_F_CONNACK_FLAGS,
+		[ST_A_CODE] = MQTTP_F_REASON_CODE,
+		[ST_A_PROPS] = MQTTP_F_PROPERTY,
+		[ST_P_TOPIC] = MQTTP_F_TOPIC_NAME,
+		[ST_P_PACKET_ID] = MQTTP_F_PACKET_ID,
+	};
+	return by_step[p->st];
+}
+
+/* Report an integer value. */
+static void emit_int(const struct mqttp_parser *p, const struct sink *k,
+                     uint8_t id, uint32_t value)
+{
+	struct mqttp_field f;
+
+	if (!k->cb || (p->hflags & H_MUTE))
+		return;
+	f.id = id;
+	f.prop_id = p->in_props ? p->prop_id : 0;
+	f.pair_part = 0;
+	f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
+	f.value = value;
+	f.off = p->fld_off;
+	f.len = 0;
+	f.frag = NULL;
+	f.frag_off = 0;
+	f.frag_len = 0;
+	k->cb(k->ctx, &f);
+}
+
+/* Report a fragment [frag, frag + n) of the string/binary value. */
+void mqttp__emit_frag(const struct mqttp_parser *p, const struct sink *k,
+                      const uint8_t *frag, uint32_t n, int last)
+{
+	struct mqttp_field f;
+	uint32_t done = p->fld_len - p->left;
+
+	if (!k->cb || (p->hflags & H_MUTE) || p->elem == E_SKIP)
+		return;
+	f.id = field_id(p);
+	f.prop_id = p->in_props ? p->prop_id : 0;
+	f.pair_part = p->pst == P_PAIR_VALUE;
+	f.flags = (uint8_t)((done == 0 ? MQTTP_FRAG_FIRST : 0) | (last ? MQTTP_FRAG_LAST : 0));
+	f.value = p->fld_len;
+	f.off = p->fld_off;
+	f.len = p->fld_len;
+	f.frag = frag;
+	f.frag_off = done;
+	f.frag_len = n;
+	k->cb(k->ctx, &f);
+}
+
+/*
+ * UTF-8 check of one byte that is not printable ASCII, or any byte inside
+ * a multi-byte sequence (RFC 3629 table 3-7 ranges). Returns 0 or an
+ * error code.
+ */
+static enum mqttp_error utf8_byte(struct mqttp_parser *p, uint8_t b)
+{
+	if (p->utf8_need == 0) {
+		if (b < 0x80) {
+			if (b == 0)
+				return MQTTP_E_UTF8_NUL;
+			if ((b < 0x20 || b == 0x7F) && !(p->lenient & MQTTP_LENIENT_CONTROL_CHARS))
+				return MQTTP_E_UTF8_CONTROL;
+			if ((b == '+' || b == '#') && (p->hflags & H_TOPIC))
+				p->hflags |= H_WILDCARD;
+			return MQTTP_E_NONE;
+		}
+		p->utf8_lo = 0x80;
+		p->utf8_hi = 0xBF;
+		if (b >= 0xC2 && b <= 0xDF) {
+			p->utf8_need = 1;
+			p->cp = b & 0x1Fu;
+		} else if (b >= 0xE0 && b <= 0xEF) {
+			p->utf8_need = 2;
+			p->cp = b & 0x0Fu;
+			if (b == 0xE0)
+				p->utf8_lo = 0xA0; /* no overlongs */
+			else if (b == 0xED)
+				p->utf8_hi = 0x9F; /* no surrogates U+D800-U+DFFF */
+		} else if (b >= 0xF0 && b <= 0xF4) {
+			p->utf8_need = 3;
+			p->cp = b & 0x07u;
+			if (b == 0xF0)
+				p->utf8_lo = 0x90;
+			else if (b == 0xF4)
+				p->utf8_hi = 0x8F; /* nothing above U+10FFFF */
+		} else {
+			return MQTTP_E_UTF8;
+		}
+		return MQTTP_E_NONE;
+	}
+	if (b < p->utf8_lo || b > p->utf8_hi)
+		return MQTTP_E_UTF8;
+	p->cp = (p->cp << 6) | (b & 0x3Fu);
+	p->utf8_lo = 0x80;
+	p->utf8_hi = 0xBF;
+	if (--p->utf8_need == 0 && p->cp >= 0x80 && p->cp <= 0x9F &&
+	    !(p->lenient & MQTTP_LENIENT_CONTROL_CHARS))
+		return MQTTP_E_UTF8_CONTROL;
+	return MQTTP_E_NONE;
+}
+
+/* Check d[0..n) of a UTF-8 string; on error returns the index of the
+ * offending byte and sets *err, else returns n. */
+static uint32_t utf8_run(struct mqttp_parser *p, const uint8_t *d, uint32_t n,
+                         enum mqttp_error *err)
+{
+	uint32_t i = 0;
+
+	while (i < n) {
+		/* Fast path: printable ASCII outside a sequence. */
+		if (p->utf8_need == 0) {
+			if (p->hflags & H_TOPIC) {
+				while (i < n && d[i] >= 0x20 && d[i] < 0x7F && d[i] != '+' && d[i] != '#')
+					i++;
+			} else {
+				while (i < n && d[i] >= 0x20 && d[i] < 0x7F)
+					i++;
+			}
+			if (i == n)
+				break;
+		}
+		*err = utf8_byte(p, d[i]);
+		if (*err != MQTTP_E_NONE)
+			return i;
+		i++;
+	}
+	*err = MQTTP_E_NONE;
+	return n;
+}
+/* --------------------------------------------------------------------- */
+/* Property blocks                                                       */
+/* --------------------------------------------------------------------- */
+
+static int step_done(struct mqttp_parser *p, const struct sink *k);
+
+static int start_props(struct mqttp_parser *p)
+{
+	p->pst = P_BLOCKLEN;
+	return start_vbi(p);
+}
+
+static unsigned props_where(const struct mqttp_parser *p)
+{
+	if (p->st == ST_C_PROPS)
+		return MQTTP_IN_CONNECT;
+	if (p->st == ST_C_WILL_PROPS)
+		return MQTTP_IN_WILL;
+	return MQTTP_IN_CONNACK;
+}
+
+/* The property block ended: checks that need the whole block. */
+static int props_end(struct mqttp_parser *p, const struct sink *k)
+{
+	if ((p->props_seen & (1ull << 0x16)) && !(p->props_seen & (1ull << 0x15)))
+		return fail(p, MQTTP_E_AUTH_DATA_WITHOUT_METHOD, p->offset);
+	p->in_props = 0;
+	p->pst = P_NONE;
+	p->sub = R_NONE;
+	return step_done(p, k);
+}
+
+static int next_prop(struct mqttp_parser *p, const struct sink *k)
+{
+	p->hflags &= (uint8_t)~H_MUTE;
+	if (p->props_left == 0)
+		return props_end(p, k);
+	p->pst = P_ID;
+	return start_vbi(p);
+}
+
+/* Value checks of single properties [MQTT-3.1.2.11], [MQTT-3.2.2.3]. */
+static int prop_value_ok(unsigned id, uint32_t v)
+{
+	switch (id) {
+	case 0x21: /* receive maximum */
+	case 0x27: /* maximum packet size */
+		return v != 0;
+	case 0x01: case 0x17: case 0x19: case 0x24: case 0x25:
+	case 0x28: case 0x29: case 0x2A:
+		return v <= 1;
+	default:
+		return 1;
+	}
+}
+
+/* A property id was read (p->acc): start reading its value. */
+static int prop_id_read(struct mqttp_parser *p)
+{
+	const struct mqttp_property_info *pi = mqttp_property_info(p->acc);
+
+	if (!pi)
+		return fail(p, MQTTP_E_PROPERTY_ID, p->fld_off);
+	p->prop_id = pi->id;
+	p->prop_off = p->fld_off;
+	/* Where-allowed and duplicate checks wait for the value, as a broker
+	 * reading the property first would; such properties are not reported. */
+	if (!(pi->where & props_where(p)) ||
+	    (!pi->repeatable && (p->props_seen & (1ull << pi->id))))
+		p->hflags |= H_MUTE;
+	p->pst = P_VALUE;
+	switch (pi->type) {
+	case MQTTP_PT_BYTE: return start_int(p, 1);
+	case MQTTP_PT_U16: return start_int(p, 2);
+	case MQTTP_PT_U32: return start_int(p, 4);
+	case MQTTP_PT_VBI: return start_vbi(p);
+	case MQTTP_PT_BINARY: return start_str(p, E_BIN);
+	case MQTTP_PT_STRING_PAIR:
+		p->pst = P_PAIR_KEY;
+		return start_str(p, E_STR);
+	default:
+		if (start_str(p, E_STR) < 0)
+			return -1;
+		if (pi->id == 0x08)
+			p->hflags |= H_TOPIC;
+		return 0;
+	}
+}
+
+/* The property's value was read: checks made on the whole property. */
+static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
+{
+	const struct mqttp_property_info *pi = mqttp_property_info(p->prop_id);
+
+	if (!(pi->where & props_where(p)))
+		return fail(p, MQTTP_E_PROPERTY_NOT_ALLOWED, p->prop_off);
+	if (!pi->repeatable) {
+		if (p->props_seen & (1ull << pi->id))
+			return fail(p, MQTTP_E_PROPERTY_DUPLICATE, p->prop_off);
+		p->props_seen |= 1ull << pi->id;
+	}
+	if (pi->type <= MQTTP_PT_VBI) {
+		if (!prop_value_ok(p->prop_id, p->acc))
+			return fail(p, MQTTP_E_PROPERTY_VALUE, p->fld_off);
+		emit_int(p, k, p->st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->acc);
+	} else if (pi->id == 0x08 && (p->fld_len == 0 || (p->hflags & H_WILDCARD))) {
+		/* response topic is a topic name [MQTT-3.3.2-2], [MQTT-4.7.3-1] */
+		return fail(p, MQTTP_E_PROPERTY_VALUE, p->fld_off);
+	}
+	if (pi->id == 0x26 && ++p->user_properties > p->max_user_properties)
+		return fail(p, MQTTP_E_TOO_MANY_USER_PROPERTIES, p->prop_off);
+	return next_prop(p, k);
+}
+
+/* A primitive finished inside a property block (or its length). */
+static int prop_step(struct mqttp_parser *p, const struct sink *k)
+{
+	switch (p->pst) {
+	case P_BLOCKLEN:
+		if (p->acc > body_left(p))
+			return fail(p, MQTTP_E_PROPERTY_LENGTH, p->fld_off);
+		p->props_left = p->acc;
+		p->props_seen = 0;
+		p->in_props = p->st == ST_C_WILL_PROPS ? 2 : 1;
+		if (k->cb) {
+			struct mqttp_field f = { 0 };
+			f.id = p->st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTIES : MQTTP_F_PROPERTIES;
+			f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
+			f.value = p->acc;
+			f.off = p->offset;
+			f.len = p->acc;
+			k->cb(k->ctx, &f);
+		}
+		return next_prop(p, k);
+	case P_ID:
+		return prop_id_read(p);
+	case P_PAIR_KEY:
+		p->pst = P_PAIR_VALUE;
+		return start_str(p, E_STR);
+	default: /* P_VALUE, P_PAIR_VALUE */
+		return prop_value_read(p, k);
+	}
+}
+
+/* --------------------------------------------------------------------- */
+/* CONNECT and CONNACK grammar                                           */
+/* --------------------------------------------------------------------- */
+
+/* Frame the rest of the packet without decoding it. Returns 0 or 1. */
+static int skip_rest(struct mqttp_parser *p)
+{
+	p->st = ST_SKIP;
+	p->elem = E_SKIP;
+	p->fld_off = p->offset;
+	p->fld_len = p->left = body_left(p);
+	p->sub = p->left ? R_BYTES : R_NONE;
+	return p->left == 0;
+}
+
+/* The packet's last field was read. Returns 1 (packet done) or -1. */
+static int packet_end(struct mqttp_parser *p)
+{
+	if (body_left(p) != 0)
+		return fail(p, MQTTP_E_TRAILING_BYTES, p->offset);
+	p->sub = R_NONE;
+	return 1;
+}
+
+static int after_will(struct mqttp_parser *p)
+{
+	if (p->connect_flags & MQTTP_CF_USERNAME) {
+		p->st = ST_C_USERNAME;
+		return start_str(p, E_STR);
+	}
+	if (p->connect_flags & MQTTP_CF_PASSWORD) {
+		p->st = ST_C_PASSWORD;
+		return start_str(p, E_BIN);
+	}
+	return packet_end(p);
+}
+
+/* The protocol level byte (p->acc) of a CONNECT. */
+static int level_read(struct mqttp_parser *p, const struct sink *k)
+{
+	uint8_t raw = (uint8_t)p->acc, lvl = raw & 0x7F;
+	int mqisdp = (p->hflags & H_MQISDP) != 0;
+
+	p->bridge = raw >> 7;
+	p->version = lvl;
+	p->have |= MQTTP_HAVE_VERSION;
+	if (lvl < MQTTP_V31 || lvl > MQTTP_V5)
+		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->fld_off);
+	if (mqisdp != (lvl == MQTTP_V31) && !(p->lenient & MQTTP_LENIENT_PROTOCOL_NAME))
+		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->fld_off);
+	if (p->bridge && (p->checks & MQTTP_CHECK_NO_BRIDGE))
+		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->fld_off);
+	/* Checks deferred until the version was known. */
+	if ((p->hflags & H_DEFER_HDRFLAGS) && lvl != MQTTP_V31)
+		return fail(p, MQTTP_E_HEADER_FLAGS, 0);
+	if ((p->hflags & H_DEFER_NONMIN) && lvl == MQTTP_V5)
+		return fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, (uint32_t)p->header_len - 1);
+	if (p->hflags & H_DEFER_TOOLARGE)
+		return fail(p, MQTTP_E_PACKET_TOO_LARGE, 1);
+	emit_int(p, k, MQTTP_F_PROTOCOL_LEVEL, raw);
+	p->st = ST_C_FLAGS;
+	return start_int(p, 1);
+}
+
+/* The connect flags byte [MQTT-3.1.2-3 .. -22]. */
+static int flags_read(struct mqttp_parser *p, const struct sink *k)
+{
+	uint8_t cf = (uint8_t)p->acc;
+	unsigned qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
+
+	p->connect_flags = cf;
+	if (cf & MQTTP_CF_RESERVED)
+		return fail(p, MQTTP_E_CONNECT_RESERVED, p->fld_off);
+	if (!(cf & MQTTP_CF_WILL) && (qos || (cf & MQTTP_CF_WILL_RETAIN)))
+		return fail(p, MQTTP_E_WILL_FLAGS, p->fld_off);
+	if (qos == 3)
+		return fail(p, MQTTP_E_WILL_QOS, p->fld_off);
+	if ((cf & MQTTP_CF_PASSWORD) && !(cf & MQTTP_CF_USERNAME) && p->version != MQTTP_V5 &&
+	    !(p->lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
+		return fail(p, MQTTP_E_PASSWORD_FLAG, p->fld_off);
+	p->have |= MQTTP_HAVE_FLAGS;
+	emit_int(p, k, MQTTP_F_CONNECT_FLAGS, cf);
+	p->st = ST_C_KEEPALIVE;
+	return start_int(p, 2);
+}
+
+/* The 2-byte length of a string was read: per-field length rules. */
+static int length_read(struct mqttp_parser *p)
+{
+	uint32_t len = p->acc;
+
+	if (len > room(p))
+		return no_room(p, p->fld_off);
+	switch (p->in_props ? 0 : p->st) {
+	case ST_C_NAME:
+		/* Only "MQTT" (4) and "MQIsdp" (6) exist [MQTT-3.1.2-1]. */
+		if (len != 4 && len != 6)
+			return fail(p, MQTTP_E_PROTOCOL_NAME, p->fld_off);
+		if (len == 6)
+			p->hflags |= H_MQISDP;
+		break;
+	case ST_C_CLIENT_ID:
+		if (len == 0 && (p->version == MQTTP_V31 ||
+		    (p->version == MQTTP_V311 && !(p->connect_flags & MQTTP_CF_CLEAN_START))))
+			return fail(p, MQTTP_E_CLIENT_ID_EMPTY, p->fld_off);
+		if (p->version == MQTTP_V31 && len > 23 && !(p->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID))
+			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->fld_off);
+		if (p->max_client_id_len && len > p->max_client_id_len)
+			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->fld_off);
+		break;
+	case ST_C_WILL_TOPIC:
+	case ST_P_TOPIC:
+		p->hflags |= H_TOPIC;
+		break;
+	}
+	p->fld_off = p->offset;
+	p->fld_len = len;
+	p->left = len;
+	p->utf8_need = 0;
+	p->sub = R_BYTES;
+	return 0;
+}
+
+/*
+ * A value finished: apply its checks and start the next field. Returns 0
+ * to go on, 1 when the packet is complete, -1 on error.
+ */
+static int step_done(struct mqttp_parser *p, const struct sink *k)
+{
+	if (p->pst != P_NONE)
+		return prop_step(p, k);
+	switch (p->st) {
+	case ST_C_NAME:
+		p->st = ST_C_LEVEL;
+		return start_int(p, 1);
+	case ST_C_LEVEL:
+		return level_read(p, k);
+	case ST_C_FLAGS:
+		return flags_read(p, k);
+	case ST_C_KEEPALIVE:
+		p->keep_alive = (uint16_t)p->acc;
+		p->have |= MQTTP_HAVE_KEEP_ALIVE;
+		emit_int(p, k, MQTTP_F_KEEP_ALIVE, p->acc);
+		if (p->version == MQTTP_V5) {
+			p->st = ST_C_PROPS;
+			return start_props(p);
+		}
+		p->st = ST_C_CLIENT_ID;
+		return start_str(p, E_STR);
+	case ST_C_PROPS:
+		p->st = ST_C_CLIENT_ID;
+		return start_str(p, E_STR);
+	case ST_C_CLIENT_ID:
+		p->client_id_off = p->fld_off;
+		p->client_id_len = (uint16_t)p->fld_len;
+		p->have |= MQTTP_HAVE_CLIENT_ID;
+		if (!(p->connect_flags & MQTTP_CF_WILL))
+			return after_will(p);
+		if (p->version == MQTTP_V5) {
+			p->st = ST_C_WILL_PROPS;
+			return start_props(p);
+		}
+		p->st = ST_C_WILL_TOPIC;
+		return start_str(p, E_STR);
+	case ST_C_WILL_PROPS:
+		p->st = ST_C_WILL_TOPIC;
+		return start_str(p, E_STR);
+	case ST_C_WILL_TOPIC:
+		p->st = ST_C_WILL_PAYLOAD;
+		return start_str(p, E_BIN);
+	case ST_C_WILL_PAYLOAD:
+		return after_will(p);
+	case ST_C_USERNAME:
+		if (p->connect_flags & MQTTP_CF_PASSWORD) {
+			p->st = ST_C_PASSWORD;
+			return start_str(p, E_BIN);
+		}
+		return packet_end(p);
+	case ST_C_PASSWORD:
+		return packet_end(p);
+	case ST_A_FLAGS:
+		p->connack_flags = (uint8_t)p->acc;
+		if (p->acc & 0xFE) /* [MQTT-3.2.2-1] */
+			return fail(p, MQTTP_E_CONNACK_FLAGS, p->fld_off);
+		emit_int(p, k, MQTTP_F_CONNACK_FLAGS, p->acc);
+		p->st = ST_A_CODE;
+		return start_int(p, 1);
+	case ST_A_CODE:
+		p->reason_code = (uint8_t)p->acc;
+		if (!mqttp_connack_code_valid(p->version, p->acc))
+			return fail(p, MQTTP_E_REASON_CODE, p->fld_off);
+		if (p->acc != 0 && (p->connack_flags & 1))
+			return fail(p, MQTTP_E_SESSION_PRESENT, p->fld_off);
+		p->have |= MQTTP_HAVE_CONNACK;
+		emit_int(p, k, MQTTP_F_REASON_CODE, p->acc);
+		if (p->version == MQTTP_V5) {
+			p->st = ST_A_PROPS;
+			return start_props(p);
+		}
+		return packet_end(p);
+	case ST_A_PROPS:
+		return packet_end(p);
+	case ST_P_TOPIC:
+		/* Topic names have no wildcards [MQTT-3.3.2-2] and are not empty
+		 * [MQTT-4.7.3-1], except with a 5.0 topic alias. */
+		if ((p->hflags & H_WILDCARD) || (p->fld_len == 0 && p->version != MQTTP_V5))
+			return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
+		if (p->header_flags & 6) {
+			p->st = ST_P_PACKET_ID;
+			return start_int(p, 2);
+		}
+		return skip_rest(p);
+	case ST_P_PACKET_ID:
+		if (p->acc == 0) /* [MQTT-2.3.1-1] */
+			return fail(p, MQTTP_E_PACKET_ID, p->fld_off);
+		emit_int(p, k, MQTTP_F_PACKET_ID, p->acc);
+		return skip_rest(p);
+	default: /* ST_SKIP */
+		p->sub = R_NONE;
+		return 1;
+	}
+}
+
+/* --------------------------------------------------------------------- */
+/* Fixed header                                                          */
+/* --------------------------------------------------------------------- */
+
+/* Direction and first-packet rules for a packet type [MQTT-3.1.0-1/2]. */
+static enum mqttp_error direction_check(const struct mqttp_parser *p, unsigned type)
+{
+	if (p->checks & MQTTP_CHECK_FROM_CLIENT) {
+		if (p->packets == 0 && type != MQTTP_CONNECT)
+			return MQTTP_E_FIRST_NOT_CONNECT;
+		if (p->packets != 0 && type == MQTTP_CONNECT)
+			return MQTTP_E_SECOND_CONNECT;
+		if (type == MQTTP_CONNACK || type == MQTTP_SUBACK ||
+		    type == MQTTP_UNSUBACK || type == MQTTP_PINGRESP)
+			return MQTTP_E_DIRECTION;
+	}
+	if (p->checks & MQTTP_CHECK_FROM_SERVER) {
+		if (type == MQTTP_CONNECT || type == MQTTP_SUBSCRIBE ||
+		    type == MQTTP_UNSUBSCRIBE || type == MQTTP_PINGREQ)
+			return MQTTP_E_DIRECTION;
+		if (type == MQTTP_DISCONNECT && p->version && p->version != MQTTP_V5)
+			return MQTTP_E_DIRECTION;
+		if (p->packets == 0 && type != MQTTP_CONNACK && type != MQTTP_AUTH)
+			return MQTTP_E_FIRST_NOT_CONNACK;
+	}
+	return MQTTP_E_NONE;
+}
+
+/* Fixed header flag rules [MQTT-2.2.2-1/2], [MQTT-3.3.1-2/4]. */
+static enum mqttp_error flags_check(unsigned type, unsigned flags)
+{
+	switch (type) {
+	case MQTTP_PUBLISH:
+		if ((flags & 6) == 6)
+			return MQTTP_E_PUBLISH_QOS;
+		if ((flags & 8) && !(flags & 6))
+			return MQTTP_E_PUBLISH_DUP;
+		return MQTTP_E_NONE;
+	case MQTTP_PUBREL: case MQTTP_SUBSCRIBE: case MQTTP_UNSUBSCRIBE:
+		return flags == 2 ? MQTTP_E_NONE : MQTTP_E_HEADER_FLAGS;
+	default:
+		return flags == 0 ? MQTTP_E_NONE : MQTTP_E_HEADER_FLAGS;
+	}
+}
+
+/* The first byte of a packet. */
+static int type_read(struct mqttp_parser *p, uint8_t b)
+{
+	unsigned type = b >> 4, flags = b & 0x0F;
+	enum mqttp_error e;
+
+	mqttp__packet_begin(p, type, flags);
+	if (type == 0 || (type == MQTTP_AUTH && p->version && p->version != MQTTP_V5))
+		return fail(p, MQTTP_E_RESERVED_TYPE, 0);
+	e = direction_check(p, type);
+	if (e != MQTTP_E_NONE)
+		return fail(p, e, 0);
+	e = flags_check(type, flags);
+	if (e == MQTTP_E_HEADER_FLAGS && type == MQTTP_CONNECT &&
+	    (p->lenient & MQTTP_LENIENT_V31_HEADER_FLAGS)) {
+		p->hflags |= H_DEFER_HDRFLAGS; /* fine if it turns out to be 3.1 */
+		e = MQTTP_E_NONE;
+	}
+	if (e != MQTTP_E_NONE)
+		return fail(p, e, 0);
+	p->st = ST_LEN;
+	p->sub = R_NONE;
+	p->acc = 0;
+	p->nbytes = 0;
+	p->offset = 1;
+	return 0;
+}
+
+/* Per-type remaining length rules (version 0: not known yet). */
+static int length_ok(unsigned type, unsigned flags, uint32_t rl, unsigned version)
+{
+	int v5 = version == MQTTP_V5, old = version && !v5;
+
+	switch (type) {
+	case MQTTP_PINGREQ: case MQTTP_PINGRESP:
+		return rl == 0;
+	case MQTTP_PUBACK: case MQTTP_PUBREC: case MQTTP_PUBREL: case MQTTP_PUBCOMP:
+		return old ? rl == 2 : rl >= 2;
+	case MQTTP_UNSUBACK:
+		return old ? rl == 2 : rl >= 2 + (unsigned)v5;
+	case MQTTP_DISCONNECT:
+		return old ? rl == 0 : 1;
+	case MQTTP_CONNACK:
+		return old ? rl == 2 : 1;
+	case MQTTP_SUBSCRIBE: case MQTTP_UNSUBSCRIBE: case MQTTP_SUBACK:
+		return rl >= 3;
+	case MQTTP_PUBLISH:
+		return rl >= 2u + ((flags & 6) ? 2u : 0u);
+	default:
+		return 1;
+	}
+}
+
+/* The remaining length is known: set up the body. */
+static int header_done(struct mqttp_parser *p, const struct sink *k)
+{
+	p->have |= MQTTP_HAVE_HEADER;
+	if (p->max_packet_size && (uint64_t)p->header_len + p->remaining_length > p->max_packet_size) {
+		if (p->type != MQTTP_CONNECT || (p->checks & K_VERSION_SET))
+			return fail(p, MQTTP_E_PACKET_TOO_LARGE, 1);
+		/* Report it once the version is known, so the refusal can be
+		 * a 5.0 CONNACK 0x95. */
+		p->hflags |= H_DEFER_TOOLARGE;
+	}
+	if (!length_ok(p->type, p->header_flags, p->remaining_length, p->version))
+		return fail(p, MQTTP_E_PACKET_LENGTH, 1);
+	switch (p->type) {
+	case MQTTP_CONNECT:
+		p->st = ST_C_NAME;
+		return start_str(p, E_NAME);
+	case MQTTP_PUBLISH:
+		p->st = ST_P_TOPIC;
+		if (start_str(p, E_STR) < 0)
+			return -1;
+		p->hflags |= H_TOPIC;
+		return 0;
+	case MQTTP_CONNACK:
+		if (!p->version) {
+			/* 3.1.1 CONNACKs are 2 bytes, 5.0 ones at least 3. */
+			p->version = p->remaining_length == 2 ? MQTTP_V311 : MQTTP_V5;
+		}
+		p->have |= MQTTP_HAVE_VERSION;
+		p->st = ST_A_FLAGS;
+		return start_int(p, 1);
+	default:
+		if (p->remaining_length == 0)
+			return 1;
+		p->st = ST_SKIP;
+		p->elem = E_SKIP;
+		p->fld_off = p->offset;
+		p->fld_len = p->left = p->remaining_length;
+		p->sub = R_BYTES;
+		(void)k;
+		return 0;
+	}
+}
+
+/* One byte of the remaining length [MQTT-1.5.5]. */
+static int length_byte(struct mqttp_parser *p, const struct sink *k, uint8_t b)
+{
+	unsigned n = p->nbytes;
+
+	p->acc |= (uint32_t)(b & 0x7F) << (7 * n);
+	p->nbytes = (uint8_t)++n;
+	p->offset++;
+	if (b & 0x80) {
+		if (n == 4)
+			return fail(p, MQTTP_E_LENGTH_TOO_LONG, n);
+		return 0;
+	}
+	p->remaining_length = p->acc;
+	p->header_len = (uint8_t)(n + 1);
+	if (n > 1 && b == 0) {
+		int lenient = (p->lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH) && p->version != MQTTP_V5;
+		if (!lenient)
+			return fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, n);
+		if (!p->version || (p->type == MQTTP_CONNECT && !(p->checks & K_VERSION_SET)))
+			p->hflags |= H_DEFER_NONMIN;
+	}
+	return header_done(p, k);
+}
+
+/* --------------------------------------------------------------------- */
+/* Entry points                                                          */
+/* --------------------------------------------------------------------- */
+
+void mqttp_options_default(struct mqttp_options *opt)
+{
+	opt->lenient = 0;
+	opt->checks = 0;
+	opt->max_packet_size = 0;
+	opt->max_client_id_len = 0;
+	opt->max_user_properties = 0;
+	opt->version = 0;
+}
+
+void mqttp_init(struct mqttp_parser *p, const struct mqttp_options *opt)
+{
+	static const struct mqttp_parser zero;
+	struct mqttp_options def;
+
+	if (!opt) {
+		mqttp_options_default(&def);
+		opt = &def;
+	}
+#if defined(__SSE2__)
+	{
+		/* Speed only: seven 16-byte stores of zero (the struct copy
+		 * below loads as much as it stores); 96 < size <= 112 bytes. */
+		unsigned char *c = (unsigned char *)p;
+		__m128i z = _mm_setzero_si128();
+
+		(void)zero;
+		_mm_storeu_si128((__m128i *)(void *)c, z);
+		_mm_storeu_si128((__m128i *)(void *)(c + 16), z);
+		_mm_storeu_si128((__m128i *)(void *)(c + 32), z);
+		_mm_storeu_si128((__m128i *)(void *)(c + 48), z);
+		_mm_storeu_si128((__m128i *)(void *)(c + 64), z);
+		_mm_storeu_si128((__m128i *)(void *)(c + 80), z);
+		_mm_storeu_si128((__m128i *)(void *)(c + sizeof(*p) - 16), z);
+	}
+#else
+	*p = zero;
+#endif
+	p->lenient = (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL);
+	p->checks = (uint8_t)(opt->checks & 7u);
+	p->max_packet_size = opt->max_packet_size;
+	p->max_client_id_len = opt->max_client_id_len;
+	p->max_user_properties = opt->max_user_properties ? opt->max_user_properties
+	                                                  : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
+	if (opt->version) {
+		p->version = opt->version;
+		p->opt_version = opt->version;
+		p->checks |= K_VERSION_SET;
+	}
+	p->status = MQTTP_NEED_MORE;
+}
+
+void mqttp_reset(struct mqttp_parser *p)
+{
+	struct mqttp_options o;
+
+	o.lenient = p->lenient;
+	o.checks = p->checks & 7u;
+	o.max_packet_size = p->max_packet_size;
+	o.max_client_id_len = p->max_client_id_len;
+	o.max_user_properties = p->max_user_properties;
+	o.version = p->opt_version; /* not the version a CONNECT taught the stream */
+	mqttp_init(p, &o);
+}
+
+/* Consume a run of value bytes d[0..n) (n >= 1): check, report, count.
+ * Returns -1 on error, else 0. */
+static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t *d, uint32_t n)
+{
+	enum mqttp_error e = MQTTP_E_NONE;
+	uint32_t i = n;
+
+	if (p->elem == E_STR) {
+		i = utf8_run(p, d, n, &e);
+	} else if (p->elem == E_NAME) {
+		uint32_t pos = p->fld_len - p->left;
+		for (i = 0; i < n; i++)
+			if (!mqttp__name_byte_ok(p, pos + i, d[i])) {
+				e = MQTTP_E_PROTOCOL_NAME;
+				break;
+			}
+	}
+	if (e == MQTTP_E_NONE && n == p->left && p->elem == E_STR) {
+		if (p->utf8_need)
+			e = MQTTP_E_UTF8; /* cut inside a character */
+		else if (p->st == ST_C_WILL_TOPIC && !p->in_props && (p->hflags & H_WILDCARD))
+			e = MQTTP_E_WILL_TOPIC;
+		else if (p->st == ST_P_TOPIC && (p->hflags & H_WILDCARD))
+			e = MQTTP_E_TOPIC_NAME;
+	}
+	if (e == MQTTP_E_NONE)
+		mqttp__emit_frag(p, k, d, n, n == p->left);
+	/* The bytes before an offending one count as consumed, so that
+	 * *consumed is the same in every chunking. */
+	p->offset += i;
+	if (p->in_props)
+		p->props_left -= i;
+	p->left -= i;
+	if (e == MQTTP_E_WILL_TOPIC || e == MQTTP_E_TOPIC_NAME)
+		return fail(p, e, p->fld_off);
+	if (e != MQTTP_E_NONE)
+		return fail(p, e, p->offset);
+	return 0;
+}
+
+/* An empty string or binary value (length 0). */
+static int empty_value(struct mqttp_parser *p, const struct sink *k, const uint8_t *here)
+{
+	if (p->elem == E_STR && p->st == ST_C_WILL_TOPIC && !p->in_props)
+		return fail(p, MQTTP_E_WILL_TOPIC, p->fld_off);
+	if (p->st == ST_P_TOPIC && p->version != MQTTP_V5)
+		return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
+	mqttp__emit_frag(p, k, here, 0, 1);
+	return 0;
+}
+
+enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
+                              uint8_t *type, uint32_t *remaining_length,
+                              uint8_t *header_len, enum mqttp_error *err)
+{
+	const uint8_t *d = (const uint8_t *)data;
+	unsigned t, n;
+	uint32_t rl = 0;
+	enum mqttp_error e;
+
+	*err = MQTTP_E_NONE;
+	if (len == 0)
+		return MQTTP_NEED_MORE;
+	t = d[0] >> 4;
+	if (t == 0) {
+		*err = MQTTP_E_RESERVED_TYPE;
+		return MQTTP_ERROR;
+	}
+	e = flags_check(t, d[0] & 0x0Fu);
+	if (e == MQTTP_E_HEADER_FLAGS && t == MQTTP_CONNECT && (lenient & MQTTP_LENIENT_V31_HEADER_FLAGS))
+		e = MQTTP_E_NONE;
+	if (e != MQTTP_E_NONE) {
+		*err = e;
+		return MQTTP_ERROR;
+	}
+	for (n = 0; n < 4; n++) {
+		if (1 + n >= len)
+			return MQTTP_NEED_MORE;
+		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
+		if (!(d[1 + n] & 0x80))
+			break;
+	}
+	if (n == 4) {
+		*err = MQTTP_E_LENGTH_TOO_LONG;
+		return MQTTP_ERROR;
+	}
+	if (n > 0 && d[1 + n] == 0 && !(lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH)) {
+		*err = MQTTP_E_LENGTH_NOT_MINIMAL;
+		return MQTTP_ERROR;
+	}
+	if (!length_ok(t, d[0] & 0x0Fu, rl, 0)) {
+		*err = MQTTP_E_PACKET_LENGTH;
+		return MQTTP_ERROR;
+	}
+	*type = (uint8_t)t;
+	*remaining_length = rl;
+	*header_len = (uint8_t)(n + 2);
+	return MQTTP_DONE;
+}
+
+/* The state machine over d[0, len) (len >= 1), from wherever the parser
+ * stands. Kept out of line (speed only): mqttp_feed's fast paths then need
+ * no large stack frame. */
+enum mqttp_status mqttp__machine_feed(struct mqttp_parser *p, const uint8_t *d, size_t len,
+                                                    size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	struct sink k;
+	size_t i = 0;
+	int r = 0;
+
+	k.cb = cb;
+	k.ctx = ctx;
+	p->status = MQTTP_NEED_MORE;
+	while (i < len) {
+		uint8_t b;
+
+		if (p->st == ST_TYPE) {
+			r = type_read(p, d[i++]);
+			if (r)
+				break;
+			continue;
+		}
+		if (p->st == ST_LEN) {
+			r = length_byte(p, &k, d[i++]);
+			if (r)
+				break;
+			continue;
+		}
+		switch (p->sub) {
+		case R_BYTES: {
+			size_t avail = len - i;
+			uint32_t n = avail < p->left ? (uint32_t)avail : p->left;
+			uint32_t before = p->offset;
+			r = bytes_run(p, &k, d + i, n);
+			i += p->offset - before;
+			if (r == 0 && p->left == 0)
+				r = step_done(p, &k);
+			break;
+		}
+		case R_INT: {
+			/* All the integer's bytes at once when they are here. */
+			unsigned n = p->nbytes;
+			if (len - i < n)
+				n = 1;
+			p->nbytes = (uint8_t)(p->nbytes - n);
+			p->offset += n;
+			if (p->in_props)
+				p->props_left -= n;
+			while (n--)
+				p->acc = (p->acc << 8) | d[i++];
+			if (p->nbytes == 0)
+				r = step_done(p, &k);
+			break;
+		}
+		case R_VBI:
+			b = d[i++];
+			p->acc |= (uint32_t)(b & 0x7F) << (7 * p->nbytes);
+			p->nbytes++;
+			p->offset++;
+			if (p->in_props)
+				p->props_left--;
+			if (b & 0x80) {
+				if (p->nbytes == 4)
+					r = fail(p, MQTTP_E_LENGTH_TOO_LONG, p->offset - 1);
+				else if (room(p) == 0)
+					r = no_room(p, p->offset);
+			} else if (p->nbytes > 1 && b == 0) {
+				r = fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, p->offset - 1);
+			} else {
+				r = step_done(p, &k);
+			}
+			break;
+		case R_LEN_HI:
+			p->acc = (uint32_t)d[i++] << 8;
+			p->offset++;
+			if (p->in_props)
+				p->props_left--;
+			p->sub = R_LEN_LO;
+			if (i == len)
+				break;
+			/* the low byte is here too */
+			/* fall through */
+		case R_LEN_LO:
+			p->acc |= d[i++];
+			p->offset++;
+			if (p->in_props)
+				p->props_left--;
+			r = length_read(p);
+			if (r == 0 && p->left == 0) {
+				r = empty_value(p, &k, d + i);
+				if (r == 0)
+					r = step_done(p, &k);
+			}
+			break;
+		default:
+			/* R_NONE outside the header: cannot happen. */
+			r = fail(p, MQTTP_E_TRUNCATED, p->offset);
+			break;
+		}
+		if (r)
+			break;
+	}
+	*consumed = i;
+	if (r < 0)
+		return MQTTP_ERROR;
+	if (r > 0) {
+		p->packets++;
+		p->st = ST_TYPE;
+		p->sub = R_NONE;
+		if (p->type == MQTTP_CONNECT && !(p->checks & K_VERSION_SET))
+			p->checks |= K_VERSION_SET; /* the stream's version is now known */
+		p->status = MQTTP_DONE;
+		return MQTTP_DONE;
+	}
+	return MQTTP_NEED_MORE;
+}
+
+#if !MQTTP_FAST_PATH
+enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
+                             size_t *consumed, mqttp_field_cb cb, void *ctx)
+{
+	if (p->status == MQTTP_ERROR || len == 0) {
+		*consumed = 0;
+		/* a zero-length call changes nothing, not even status */
+		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
+	}
+	return mqttp__machine_feed(p, (const uint8_t *)data, len, consumed, cb, ctx);
+}
+#endif
+
+/* mqttp_init's stores cover 96 < size <= 112 bytes. */
+typedef char mqttp_parser_zero_check[(sizeof(struct mqttp_parser) > 96 && sizeof(struct mqttp_parser) <= 112) ? 1 : -1];
+
+/* The parser's size is part of the ABI (C99 has no _Static_assert). */
+typedef char mqttp_parser_size_check[(sizeof(struct mqttp_parser) <= MQTTP_PARSER_SIZE) ? 1 : -1];
