@@ -349,31 +349,32 @@ struct mqttp_parser {
 	uint8_t  error;           /* enum mqttp_error */
 	int8_t   status;          /* enum mqttp_status of the last call */
 
-	/* private */
-	uint8_t  st;              /* state machine step */
-	uint8_t  sub;             /* step within an element */
-	uint8_t  elem;            /* element kind being read */
-	uint8_t  prop_id;
-	uint8_t  in_props;        /* 0, 1 (packet properties), 2 (will properties) */
-	uint8_t  utf8_need;       /* continuation bytes still expected */
-	uint8_t  utf8_lo, utf8_hi;/* allowed range of the next continuation byte */
-	uint8_t  nbytes;          /* bytes of the current integer read */
-	uint8_t  hflags;          /* private flags */
-	uint8_t  pst;             /* property block step */
-	uint16_t max_client_id_len;
-	uint16_t max_user_properties;
-	uint8_t  lenient;
-	uint8_t  checks;
-	uint8_t  opt_version;     /* options.version, kept by mqttp_reset */
-	uint32_t max_packet_size;
-	uint32_t acc;             /* integer being read */
-	uint32_t cp;              /* code point being read */
-	uint32_t left;            /* bytes left in the current value */
-	uint32_t props_left;      /* bytes left in the property block */
-	uint32_t fld_off;         /* offset of the current value */
-	uint32_t fld_len;
-	uint32_t prop_off;        /* offset of the current property's id */
-	uint64_t props_seen;      /* single-valued property ids seen */
+	/* private: the priv_* fields belong to the library; never read or
+	 * write them (they change between releases) */
+	uint8_t  priv_st;              /* state machine step */
+	uint8_t  priv_sub;             /* step within an element */
+	uint8_t  priv_elem;            /* element kind being read */
+	uint8_t  priv_prop_id;
+	uint8_t  priv_in_props;        /* 0, 1 (packet properties), 2 (will properties) */
+	uint8_t  priv_utf8_need;       /* continuation bytes still expected */
+	uint8_t  priv_utf8_lo, priv_utf8_hi;/* allowed range of the next continuation byte */
+	uint8_t  priv_nbytes;          /* bytes of the current integer read */
+	uint8_t  priv_hflags;          /* private flags */
+	uint8_t  priv_pst;             /* property block step */
+	uint16_t priv_max_client_id_len;
+	uint16_t priv_max_user_properties;
+	uint8_t  priv_lenient;
+	uint8_t  priv_checks;
+	uint8_t  priv_opt_version;     /* options.version, kept by mqttp_reset */
+	uint32_t priv_max_packet_size;
+	uint32_t priv_acc;             /* integer being read */
+	uint32_t priv_cp;              /* code point being read */
+	uint32_t priv_left;            /* bytes left in the current value */
+	uint32_t priv_props_left;      /* bytes left in the property block */
+	uint32_t priv_fld_off;         /* offset of the current value */
+	uint32_t priv_fld_len;
+	uint32_t priv_prop_off;        /* offset of the current property's id */
+	uint64_t priv_props_seen;      /* single-valued property ids seen */
 };
 
 /* The parser's size is part of the ABI; it never exceeds this. */

@@ -724,7 +724,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	/* authentication data without a method; speed only: the data, rare,
 	 * tested first */
 	if ((FAST_BAD(seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
-	    users > p->max_user_properties)
+	    users > p->priv_max_user_properties)
 		return 0;
 	*nuser = users;
 	if (pr) {
@@ -912,7 +912,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 
 	raw = q[0];
 	cf = q[1];
-	if ((raw & 0x80) && (cfg->checks & MQTTP_CHECK_NO_BRIDGE))
+	if ((raw & 0x80) && (cfg->priv_checks & MQTTP_CHECK_NO_BRIDGE))
 		return 0;
 	if (!(fast_cf_ok[cf] & (lvl == MQTTP_V5 ? 2 : 1)))
 		return 0;
@@ -953,8 +953,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		return 0;
 	if (n == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
 		return 0;
-	if ((lvl == MQTTP_V31 && n > 23 && !(cfg->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
-	    (FAST_BAD(cfg->max_client_id_len) && n > cfg->max_client_id_len))
+	if ((lvl == MQTTP_V31 && n > 23 && !(cfg->priv_lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
+	    (FAST_BAD(cfg->priv_max_client_id_len) && n > cfg->priv_max_client_id_len))
 		return 0;
 	if (out)
 		fast_store(&out->client_id, d, v, n);
@@ -969,7 +969,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 			if (!fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
 				return 0;
 			users += wusers;
-			if (users > cfg->max_user_properties)
+			if (users > cfg->priv_max_user_properties)
 				return 0;
 			if (p)
 				p->user_properties = (uint16_t)users;
@@ -1043,12 +1043,12 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	uint32_t rl, hl;
 	uint8_t lvl;
 
-	if (avail < 14 || (cfg->checks & MQTTP_CHECK_FROM_SERVER) ||
-	    ((cfg->checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
+	if (avail < 14 || (cfg->priv_checks & MQTTP_CHECK_FROM_SERVER) ||
+	    ((cfg->priv_checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
 	    !fast_header(d, avail, &rl, &hl) ||
 	    /* speed only: one test; max_packet_size - 1 wraps to the
 	     * largest value when it is 0 (no limit) */
-	    hl + rl - 1u > cfg->max_packet_size - 1u)
+	    hl + rl - 1u > cfg->priv_max_packet_size - 1u)
 		return 0;
 	q = d + hl;
 	e = q + rl;
@@ -1099,11 +1099,11 @@ FAST_INLINE uint32_t connack_check(const struct mqttp_parser *p, const uint8_t *
 	uint32_t rl, end;
 	unsigned v = p->version;
 
-	if (avail < 4 || (p->checks & MQTTP_CHECK_FROM_CLIENT) || (d[1] & 0x80))
+	if (avail < 4 || (p->priv_checks & MQTTP_CHECK_FROM_CLIENT) || (d[1] & 0x80))
 		return 0;
 	rl = d[1];
 	end = 2 + rl;
-	if (rl > avail - 2 || (p->max_packet_size && end > p->max_packet_size))
+	if (rl > avail - 2 || (p->priv_max_packet_size && end > p->priv_max_packet_size))
 		return 0;
 	if (!v)
 		v = rl == 2 ? MQTTP_V311 : MQTTP_V5;
@@ -1169,11 +1169,11 @@ static FAST_NOINLINE enum mqttp_status publish_emit(mqttp_field_cb cb, void *ctx
 FAST_INLINE void fast_options(struct mqttp_parser *q, const struct mqttp_options *opt,
                               uint32_t dir, uint32_t other, int keep_version)
 {
-	q->lenient = opt ? (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL) : 0;
-	q->checks = (uint8_t)(((opt ? opt->checks : 0) | dir) & ~other & 7u);
-	q->max_packet_size = opt ? opt->max_packet_size : 0;
-	q->max_client_id_len = opt ? opt->max_client_id_len : 0;
-	q->max_user_properties = opt && opt->max_user_properties ? opt->max_user_properties
+	q->priv_lenient = opt ? (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL) : 0;
+	q->priv_checks = (uint8_t)(((opt ? opt->checks : 0) | dir) & ~other & 7u);
+	q->priv_max_packet_size = opt ? opt->max_packet_size : 0;
+	q->priv_max_client_id_len = opt ? opt->max_client_id_len : 0;
+	q->priv_max_user_properties = opt && opt->max_user_properties ? opt->max_user_properties
 	                                                         : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
 	q->version = keep_version && opt ? opt->version : 0;
 	q->packets = 0;
@@ -1266,9 +1266,9 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	/* publish_fast() written out, its events last: only tail calls here.
 	 * 0x3C3F: the flag nibbles allowed (not QoS 3, no DUP with QoS 0). */
 	if (!((0x3C3Fu >> flags) & 1) ||
-	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
+	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
 	    !fast_header(d, len, &rl, &hl) ||
-	    (p->max_packet_size && (uint64_t)hl + rl > p->max_packet_size) ||
+	    (p->priv_max_packet_size && (uint64_t)hl + rl > p->priv_max_packet_size) ||
 	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
@@ -1321,8 +1321,8 @@ FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_
 	rl = d[1];
 	/* max_packet_size - 1 wraps to the largest value when it is 0 */
 	if (!fl || rl >= 0x80 || rl > len - 2 ||
-	    rl < 2u + pidlen || rl + 1u > p->max_packet_size - 1u ||
-	    (p->packets == 0 && (p->checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))))
+	    rl < 2u + pidlen || rl + 1u > p->priv_max_packet_size - 1u ||
+	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))))
 		return publish_long(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + 2);
 	if (n == 0 || n > rl - 2u - pidlen || !publish_topic_ok(d, n, len) ||
@@ -1344,7 +1344,7 @@ FAST_INLINE enum mqttp_status fast_done(struct mqttp_parser *p, const uint8_t *d
 	/* speed only: read again (volatile), so the value the checks began
 	 * with need not stay live, and spilled, through the whole packet */
 	if (set)
-		p->checks = (uint8_t)(*(volatile const uint8_t *)&p->checks | set);
+		p->priv_checks = (uint8_t)(*(volatile const uint8_t *)&p->priv_checks | set);
 	p->status = MQTTP_DONE;
 	return MQTTP_DONE;
 }
@@ -1387,9 +1387,9 @@ FAST_START(connack_start, connack_begin)
 static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                                 size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
-	if (p->elem == E_NAME ||
-	    (p->elem == E_STR && (p->utf8_need != 0 ||
-	                          fast_ascii_bad(d, d, (uint32_t)len, d + len, (p->hflags & H_TOPIC) != 0))))
+	if (p->priv_elem == E_NAME ||
+	    (p->priv_elem == E_STR && (p->priv_utf8_need != 0 ||
+	                          fast_ascii_bad(d, d, (uint32_t)len, d + len, (p->priv_hflags & H_TOPIC) != 0))))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	if (cb) {
 		struct sink k;
@@ -1399,9 +1399,9 @@ static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const ui
 		mqttp__emit_frag(p, &k, d, (uint32_t)len, 0);
 	}
 	p->offset += (uint32_t)len;
-	if (p->in_props)
-		p->props_left -= (uint32_t)len;
-	p->left -= (uint32_t)len;
+	if (p->priv_in_props)
+		p->priv_props_left -= (uint32_t)len;
+	p->priv_left -= (uint32_t)len;
 	*consumed = len;
 	p->status = MQTTP_NEED_MORE;
 	return MQTTP_NEED_MORE;
@@ -1423,7 +1423,7 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		/* a zero-length call changes nothing, not even status */
 		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
 	}
-	if (p->st == ST_TYPE) {
+	if (p->priv_st == ST_TYPE) {
 		/* speed only: CONNECT and CONNACK (one compare each) before
 		 * PUBLISH (a shift and a compare) */
 		if (d[0] == 0x10)
@@ -1433,18 +1433,18 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		if ((d[0] >> 4) == MQTTP_PUBLISH)
 			return cb ? publish_start(p, d, len, consumed, cb, ctx) : publish_start_bare(p, d, len, consumed);
 	}
-	if (p->sub == R_BYTES && len < p->left) {
+	if (p->priv_sub == R_BYTES && len < p->priv_left) {
 		uint8_t b = d[0];
 
 		if (len > 1 || cb)
 			return feed_run(p, d, len, consumed, cb, ctx);
-		if (p->elem == E_STR ? p->utf8_need == 0 && (uint8_t)(b - 0x20) < 0x5F &&
-		                       (!(p->hflags & H_TOPIC) || (b != '+' && b != '#'))
-		    : p->elem == E_NAME ? mqttp__name_byte_ok(p, p->fld_len - p->left, b) : 1) {
+		if (p->priv_elem == E_STR ? p->priv_utf8_need == 0 && (uint8_t)(b - 0x20) < 0x5F &&
+		                       (!(p->priv_hflags & H_TOPIC) || (b != '+' && b != '#'))
+		    : p->priv_elem == E_NAME ? mqttp__name_byte_ok(p, p->priv_fld_len - p->priv_left, b) : 1) {
 			p->offset++;
-			if (p->in_props)
-				p->props_left--;
-			p->left--;
+			if (p->priv_in_props)
+				p->priv_props_left--;
+			p->priv_left--;
 			*consumed = 1;
 			p->status = MQTTP_NEED_MORE;
 			return MQTTP_NEED_MORE;

@@ -39,23 +39,23 @@ static uint32_t body_left(const struct mqttp_parser *p)
  * inside one, else the rest of the packet. */
 static uint32_t room(const struct mqttp_parser *p)
 {
-	return p->in_props ? p->props_left : body_left(p);
+	return p->priv_in_props ? p->priv_props_left : body_left(p);
 }
 
 /* The error for a field that does not fit in room(). */
 static int no_room(struct mqttp_parser *p, uint32_t off)
 {
-	return fail(p, p->in_props ? MQTTP_E_PROPERTY_LENGTH : MQTTP_E_TRUNCATED, off);
+	return fail(p, p->priv_in_props ? MQTTP_E_PROPERTY_LENGTH : MQTTP_E_TRUNCATED, off);
 }
 
 static int start_int(struct mqttp_parser *p, unsigned n)
 {
 	if (room(p) < n)
 		return no_room(p, p->offset);
-	p->sub = R_INT;
-	p->nbytes = (uint8_t)n;
-	p->acc = 0;
-	p->fld_off = p->offset;
+	p->priv_sub = R_INT;
+	p->priv_nbytes = (uint8_t)n;
+	p->priv_acc = 0;
+	p->priv_fld_off = p->offset;
 	return 0;
 }
 
@@ -63,10 +63,10 @@ static int start_vbi(struct mqttp_parser *p)
 {
 	if (room(p) < 1)
 		return no_room(p, p->offset);
-	p->sub = R_VBI;
-	p->nbytes = 0;
-	p->acc = 0;
-	p->fld_off = p->offset;
+	p->priv_sub = R_VBI;
+	p->priv_nbytes = 0;
+	p->priv_acc = 0;
+	p->priv_fld_off = p->offset;
 	return 0;
 }
 
@@ -74,10 +74,10 @@ static int start_str(struct mqttp_parser *p, unsigned elem)
 {
 	if (room(p) < 2)
 		return no_room(p, p->offset);
-	p->sub = R_LEN_HI;
-	p->elem = (uint8_t)elem;
-	p->fld_off = p->offset;
-	p->hflags &= (uint8_t)~(H_TOPIC | H_WILDCARD);
+	p->priv_sub = R_LEN_HI;
+	p->priv_elem = (uint8_t)elem;
+	p->priv_fld_off = p->offset;
+	p->priv_hflags &= (uint8_t)~(H_TOPIC | H_WILDCARD);
 	return 0;
 }
 
@@ -102,7 +102,7 @@ static uint8_t field_id(const struct mqttp_parser *p)
 		[ST_P_TOPIC] = MQTTP_F_TOPIC_NAME,
 		[ST_P_PACKET_ID] = MQTTP_F_PACKET_ID,
 	};
-	return by_step[p->st];
+	return by_step[p->priv_st];
 }
 
 /* Report an integer value. */
@@ -111,14 +111,14 @@ static void emit_int(const struct mqttp_parser *p, const struct sink *k,
 {
 	struct mqttp_field f;
 
-	if (!k->cb || (p->hflags & H_MUTE))
+	if (!k->cb || (p->priv_hflags & H_MUTE))
 		return;
 	f.id = id;
-	f.prop_id = p->in_props ? p->prop_id : 0;
+	f.prop_id = p->priv_in_props ? p->priv_prop_id : 0;
 	f.pair_part = 0;
 	f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
 	f.value = value;
-	f.off = p->fld_off;
+	f.off = p->priv_fld_off;
 	f.len = 0;
 	f.frag = NULL;
 	f.frag_off = 0;
@@ -131,17 +131,17 @@ void mqttp__emit_frag(const struct mqttp_parser *p, const struct sink *k,
                       const uint8_t *frag, uint32_t n, int last)
 {
 	struct mqttp_field f;
-	uint32_t done = p->fld_len - p->left;
+	uint32_t done = p->priv_fld_len - p->priv_left;
 
-	if (!k->cb || (p->hflags & H_MUTE) || p->elem == E_SKIP)
+	if (!k->cb || (p->priv_hflags & H_MUTE) || p->priv_elem == E_SKIP)
 		return;
 	f.id = field_id(p);
-	f.prop_id = p->in_props ? p->prop_id : 0;
-	f.pair_part = p->pst == P_PAIR_VALUE;
+	f.prop_id = p->priv_in_props ? p->priv_prop_id : 0;
+	f.pair_part = p->priv_pst == P_PAIR_VALUE;
 	f.flags = (uint8_t)((done == 0 ? MQTTP_FRAG_FIRST : 0) | (last ? MQTTP_FRAG_LAST : 0));
-	f.value = p->fld_len;
-	f.off = p->fld_off;
-	f.len = p->fld_len;
+	f.value = p->priv_fld_len;
+	f.off = p->priv_fld_off;
+	f.len = p->priv_fld_len;
 	f.frag = frag;
 	f.frag_off = done;
 	f.frag_len = n;
@@ -155,47 +155,47 @@ void mqttp__emit_frag(const struct mqttp_parser *p, const struct sink *k,
  */
 static enum mqttp_error utf8_byte(struct mqttp_parser *p, uint8_t b)
 {
-	if (p->utf8_need == 0) {
+	if (p->priv_utf8_need == 0) {
 		if (b < 0x80) {
 			if (b == 0)
 				return MQTTP_E_UTF8_NUL;
-			if ((b < 0x20 || b == 0x7F) && !(p->lenient & MQTTP_LENIENT_CONTROL_CHARS))
+			if ((b < 0x20 || b == 0x7F) && !(p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS))
 				return MQTTP_E_UTF8_CONTROL;
-			if ((b == '+' || b == '#') && (p->hflags & H_TOPIC))
-				p->hflags |= H_WILDCARD;
+			if ((b == '+' || b == '#') && (p->priv_hflags & H_TOPIC))
+				p->priv_hflags |= H_WILDCARD;
 			return MQTTP_E_NONE;
 		}
-		p->utf8_lo = 0x80;
-		p->utf8_hi = 0xBF;
+		p->priv_utf8_lo = 0x80;
+		p->priv_utf8_hi = 0xBF;
 		if (b >= 0xC2 && b <= 0xDF) {
-			p->utf8_need = 1;
-			p->cp = b & 0x1Fu;
+			p->priv_utf8_need = 1;
+			p->priv_cp = b & 0x1Fu;
 		} else if (b >= 0xE0 && b <= 0xEF) {
-			p->utf8_need = 2;
-			p->cp = b & 0x0Fu;
+			p->priv_utf8_need = 2;
+			p->priv_cp = b & 0x0Fu;
 			if (b == 0xE0)
-				p->utf8_lo = 0xA0; /* no overlongs */
+				p->priv_utf8_lo = 0xA0; /* no overlongs */
 			else if (b == 0xED)
-				p->utf8_hi = 0x9F; /* no surrogates U+D800-U+DFFF */
+				p->priv_utf8_hi = 0x9F; /* no surrogates U+D800-U+DFFF */
 		} else if (b >= 0xF0 && b <= 0xF4) {
-			p->utf8_need = 3;
-			p->cp = b & 0x07u;
+			p->priv_utf8_need = 3;
+			p->priv_cp = b & 0x07u;
 			if (b == 0xF0)
-				p->utf8_lo = 0x90;
+				p->priv_utf8_lo = 0x90;
 			else if (b == 0xF4)
-				p->utf8_hi = 0x8F; /* nothing above U+10FFFF */
+				p->priv_utf8_hi = 0x8F; /* nothing above U+10FFFF */
 		} else {
 			return MQTTP_E_UTF8;
 		}
 		return MQTTP_E_NONE;
 	}
-	if (b < p->utf8_lo || b > p->utf8_hi)
+	if (b < p->priv_utf8_lo || b > p->priv_utf8_hi)
 		return MQTTP_E_UTF8;
-	p->cp = (p->cp << 6) | (b & 0x3Fu);
-	p->utf8_lo = 0x80;
-	p->utf8_hi = 0xBF;
-	if (--p->utf8_need == 0 && p->cp >= 0x80 && p->cp <= 0x9F &&
-	    !(p->lenient & MQTTP_LENIENT_CONTROL_CHARS))
+	p->priv_cp = (p->priv_cp << 6) | (b & 0x3Fu);
+	p->priv_utf8_lo = 0x80;
+	p->priv_utf8_hi = 0xBF;
+	if (--p->priv_utf8_need == 0 && p->priv_cp >= 0x80 && p->priv_cp <= 0x9F &&
+	    !(p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS))
 		return MQTTP_E_UTF8_CONTROL;
 	return MQTTP_E_NONE;
 }
@@ -209,8 +209,8 @@ static uint32_t utf8_run(struct mqttp_parser *p, const uint8_t *d, uint32_t n,
 
 	while (i < n) {
 		/* Fast path: printable ASCII outside a sequence. */
-		if (p->utf8_need == 0) {
-			if (p->hflags & H_TOPIC) {
+		if (p->priv_utf8_need == 0) {
+			if (p->priv_hflags & H_TOPIC) {
 				while (i < n && d[i] >= 0x20 && d[i] < 0x7F && d[i] != '+' && d[i] != '#')
 					i++;
 			} else {
@@ -236,15 +236,15 @@ static int step_done(struct mqttp_parser *p, const struct sink *k);
 
 static int start_props(struct mqttp_parser *p)
 {
-	p->pst = P_BLOCKLEN;
+	p->priv_pst = P_BLOCKLEN;
 	return start_vbi(p);
 }
 
 static unsigned props_where(const struct mqttp_parser *p)
 {
-	if (p->st == ST_C_PROPS)
+	if (p->priv_st == ST_C_PROPS)
 		return MQTTP_IN_CONNECT;
-	if (p->st == ST_C_WILL_PROPS)
+	if (p->priv_st == ST_C_WILL_PROPS)
 		return MQTTP_IN_WILL;
 	return MQTTP_IN_CONNACK;
 }
@@ -252,20 +252,20 @@ static unsigned props_where(const struct mqttp_parser *p)
 /* The property block ended: checks that need the whole block. */
 static int props_end(struct mqttp_parser *p, const struct sink *k)
 {
-	if ((p->props_seen & (1ull << 0x16)) && !(p->props_seen & (1ull << 0x15)))
+	if ((p->priv_props_seen & (1ull << 0x16)) && !(p->priv_props_seen & (1ull << 0x15)))
 		return fail(p, MQTTP_E_AUTH_DATA_WITHOUT_METHOD, p->offset);
-	p->in_props = 0;
-	p->pst = P_NONE;
-	p->sub = R_NONE;
+	p->priv_in_props = 0;
+	p->priv_pst = P_NONE;
+	p->priv_sub = R_NONE;
 	return step_done(p, k);
 }
 
 static int next_prop(struct mqttp_parser *p, const struct sink *k)
 {
-	p->hflags &= (uint8_t)~H_MUTE;
-	if (p->props_left == 0)
+	p->priv_hflags &= (uint8_t)~H_MUTE;
+	if (p->priv_props_left == 0)
 		return props_end(p, k);
-	p->pst = P_ID;
+	p->priv_pst = P_ID;
 	return start_vbi(p);
 }
 
@@ -284,21 +284,21 @@ static int prop_value_ok(unsigned id, uint32_t v)
 	}
 }
 
-/* A property id was read (p->acc): start reading its value. */
+/* A property id was read (p->priv_acc): start reading its value. */
 static int prop_id_read(struct mqttp_parser *p)
 {
-	const struct mqttp_property_info *pi = mqttp_property_info(p->acc);
+	const struct mqttp_property_info *pi = mqttp_property_info(p->priv_acc);
 
 	if (!pi)
-		return fail(p, MQTTP_E_PROPERTY_ID, p->fld_off);
-	p->prop_id = pi->id;
-	p->prop_off = p->fld_off;
+		return fail(p, MQTTP_E_PROPERTY_ID, p->priv_fld_off);
+	p->priv_prop_id = pi->id;
+	p->priv_prop_off = p->priv_fld_off;
 	/* Where-allowed and duplicate checks wait for the value, as a broker
 	 * reading the property first would; such properties are not reported. */
 	if (!(pi->where & props_where(p)) ||
-	    (!pi->repeatable && (p->props_seen & (1ull << pi->id))))
-		p->hflags |= H_MUTE;
-	p->pst = P_VALUE;
+	    (!pi->repeatable && (p->priv_props_seen & (1ull << pi->id))))
+		p->priv_hflags |= H_MUTE;
+	p->priv_pst = P_VALUE;
 	switch (pi->type) {
 	case MQTTP_PT_BYTE: return start_int(p, 1);
 	case MQTTP_PT_U16: return start_int(p, 2);
@@ -306,13 +306,13 @@ static int prop_id_read(struct mqttp_parser *p)
 	case MQTTP_PT_VBI: return start_vbi(p);
 	case MQTTP_PT_BINARY: return start_str(p, E_BIN);
 	case MQTTP_PT_STRING_PAIR:
-		p->pst = P_PAIR_KEY;
+		p->priv_pst = P_PAIR_KEY;
 		return start_str(p, E_STR);
 	default:
 		if (start_str(p, E_STR) < 0)
 			return -1;
 		if (pi->id == 0x08)
-			p->hflags |= H_TOPIC;
+			p->priv_hflags |= H_TOPIC;
 		return 0;
 	}
 }
@@ -320,52 +320,52 @@ static int prop_id_read(struct mqttp_parser *p)
 /* The property's value was read: checks made on the whole property. */
 static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
 {
-	const struct mqttp_property_info *pi = mqttp_property_info(p->prop_id);
+	const struct mqttp_property_info *pi = mqttp_property_info(p->priv_prop_id);
 
 	if (!(pi->where & props_where(p)))
-		return fail(p, MQTTP_E_PROPERTY_NOT_ALLOWED, p->prop_off);
+		return fail(p, MQTTP_E_PROPERTY_NOT_ALLOWED, p->priv_prop_off);
 	if (!pi->repeatable) {
-		if (p->props_seen & (1ull << pi->id))
-			return fail(p, MQTTP_E_PROPERTY_DUPLICATE, p->prop_off);
-		p->props_seen |= 1ull << pi->id;
+		if (p->priv_props_seen & (1ull << pi->id))
+			return fail(p, MQTTP_E_PROPERTY_DUPLICATE, p->priv_prop_off);
+		p->priv_props_seen |= 1ull << pi->id;
 	}
 	if (pi->type <= MQTTP_PT_VBI) {
-		if (!prop_value_ok(p->prop_id, p->acc))
-			return fail(p, MQTTP_E_PROPERTY_VALUE, p->fld_off);
-		emit_int(p, k, p->st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->acc);
-	} else if (pi->id == 0x08 && (p->fld_len == 0 || (p->hflags & H_WILDCARD))) {
+		if (!prop_value_ok(p->priv_prop_id, p->priv_acc))
+			return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
+		emit_int(p, k, p->priv_st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->priv_acc);
+	} else if (pi->id == 0x08 && (p->priv_fld_len == 0 || (p->priv_hflags & H_WILDCARD))) {
 		/* response topic is a topic name [MQTT-3.3.2-2], [MQTT-4.7.3-1] */
-		return fail(p, MQTTP_E_PROPERTY_VALUE, p->fld_off);
+		return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
 	}
-	if (pi->id == 0x26 && ++p->user_properties > p->max_user_properties)
-		return fail(p, MQTTP_E_TOO_MANY_USER_PROPERTIES, p->prop_off);
+	if (pi->id == 0x26 && ++p->user_properties > p->priv_max_user_properties)
+		return fail(p, MQTTP_E_TOO_MANY_USER_PROPERTIES, p->priv_prop_off);
 	return next_prop(p, k);
 }
 
 /* A primitive finished inside a property block (or its length). */
 static int prop_step(struct mqttp_parser *p, const struct sink *k)
 {
-	switch (p->pst) {
+	switch (p->priv_pst) {
 	case P_BLOCKLEN:
-		if (p->acc > body_left(p))
-			return fail(p, MQTTP_E_PROPERTY_LENGTH, p->fld_off);
-		p->props_left = p->acc;
-		p->props_seen = 0;
-		p->in_props = p->st == ST_C_WILL_PROPS ? 2 : 1;
+		if (p->priv_acc > body_left(p))
+			return fail(p, MQTTP_E_PROPERTY_LENGTH, p->priv_fld_off);
+		p->priv_props_left = p->priv_acc;
+		p->priv_props_seen = 0;
+		p->priv_in_props = p->priv_st == ST_C_WILL_PROPS ? 2 : 1;
 		if (k->cb) {
 			struct mqttp_field f = { 0 };
-			f.id = p->st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTIES : MQTTP_F_PROPERTIES;
+			f.id = p->priv_st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTIES : MQTTP_F_PROPERTIES;
 			f.flags = MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST;
-			f.value = p->acc;
+			f.value = p->priv_acc;
 			f.off = p->offset;
-			f.len = p->acc;
+			f.len = p->priv_acc;
 			k->cb(k->ctx, &f);
 		}
 		return next_prop(p, k);
 	case P_ID:
 		return prop_id_read(p);
 	case P_PAIR_KEY:
-		p->pst = P_PAIR_VALUE;
+		p->priv_pst = P_PAIR_VALUE;
 		return start_str(p, E_STR);
 	default: /* P_VALUE, P_PAIR_VALUE */
 		return prop_value_read(p, k);
@@ -379,12 +379,12 @@ static int prop_step(struct mqttp_parser *p, const struct sink *k)
 /* Frame the rest of the packet without decoding it. Returns 0 or 1. */
 static int skip_rest(struct mqttp_parser *p)
 {
-	p->st = ST_SKIP;
-	p->elem = E_SKIP;
-	p->fld_off = p->offset;
-	p->fld_len = p->left = body_left(p);
-	p->sub = p->left ? R_BYTES : R_NONE;
-	return p->left == 0;
+	p->priv_st = ST_SKIP;
+	p->priv_elem = E_SKIP;
+	p->priv_fld_off = p->offset;
+	p->priv_fld_len = p->priv_left = body_left(p);
+	p->priv_sub = p->priv_left ? R_BYTES : R_NONE;
+	return p->priv_left == 0;
 }
 
 /* The packet's last field was read. Returns 1 (packet done) or -1. */
@@ -392,106 +392,106 @@ static int packet_end(struct mqttp_parser *p)
 {
 	if (body_left(p) != 0)
 		return fail(p, MQTTP_E_TRAILING_BYTES, p->offset);
-	p->sub = R_NONE;
+	p->priv_sub = R_NONE;
 	return 1;
 }
 
 static int after_will(struct mqttp_parser *p)
 {
 	if (p->connect_flags & MQTTP_CF_USERNAME) {
-		p->st = ST_C_USERNAME;
+		p->priv_st = ST_C_USERNAME;
 		return start_str(p, E_STR);
 	}
 	if (p->connect_flags & MQTTP_CF_PASSWORD) {
-		p->st = ST_C_PASSWORD;
+		p->priv_st = ST_C_PASSWORD;
 		return start_str(p, E_BIN);
 	}
 	return packet_end(p);
 }
 
-/* The protocol level byte (p->acc) of a CONNECT. */
+/* The protocol level byte (p->priv_acc) of a CONNECT. */
 static int level_read(struct mqttp_parser *p, const struct sink *k)
 {
-	uint8_t raw = (uint8_t)p->acc, lvl = raw & 0x7F;
-	int mqisdp = (p->hflags & H_MQISDP) != 0;
+	uint8_t raw = (uint8_t)p->priv_acc, lvl = raw & 0x7F;
+	int mqisdp = (p->priv_hflags & H_MQISDP) != 0;
 
 	p->bridge = raw >> 7;
 	p->version = lvl;
 	p->have |= MQTTP_HAVE_VERSION;
 	if (lvl < MQTTP_V31 || lvl > MQTTP_V5)
-		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->fld_off);
-	if (mqisdp != (lvl == MQTTP_V31) && !(p->lenient & MQTTP_LENIENT_PROTOCOL_NAME))
-		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->fld_off);
-	if (p->bridge && (p->checks & MQTTP_CHECK_NO_BRIDGE))
-		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->fld_off);
+		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->priv_fld_off);
+	if (mqisdp != (lvl == MQTTP_V31) && !(p->priv_lenient & MQTTP_LENIENT_PROTOCOL_NAME))
+		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->priv_fld_off);
+	if (p->bridge && (p->priv_checks & MQTTP_CHECK_NO_BRIDGE))
+		return fail(p, MQTTP_E_PROTOCOL_VERSION, p->priv_fld_off);
 	/* Checks deferred until the version was known. */
-	if ((p->hflags & H_DEFER_HDRFLAGS) && lvl != MQTTP_V31)
+	if ((p->priv_hflags & H_DEFER_HDRFLAGS) && lvl != MQTTP_V31)
 		return fail(p, MQTTP_E_HEADER_FLAGS, 0);
-	if ((p->hflags & H_DEFER_NONMIN) && lvl == MQTTP_V5)
+	if ((p->priv_hflags & H_DEFER_NONMIN) && lvl == MQTTP_V5)
 		return fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, (uint32_t)p->header_len - 1);
-	if (p->hflags & H_DEFER_TOOLARGE)
+	if (p->priv_hflags & H_DEFER_TOOLARGE)
 		return fail(p, MQTTP_E_PACKET_TOO_LARGE, 1);
 	emit_int(p, k, MQTTP_F_PROTOCOL_LEVEL, raw);
-	p->st = ST_C_FLAGS;
+	p->priv_st = ST_C_FLAGS;
 	return start_int(p, 1);
 }
 
 /* The connect flags byte [MQTT-3.1.2-3 .. -22]. */
 static int flags_read(struct mqttp_parser *p, const struct sink *k)
 {
-	uint8_t cf = (uint8_t)p->acc;
+	uint8_t cf = (uint8_t)p->priv_acc;
 	unsigned qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
 
 	p->connect_flags = cf;
 	if (cf & MQTTP_CF_RESERVED)
-		return fail(p, MQTTP_E_CONNECT_RESERVED, p->fld_off);
+		return fail(p, MQTTP_E_CONNECT_RESERVED, p->priv_fld_off);
 	if (!(cf & MQTTP_CF_WILL) && (qos || (cf & MQTTP_CF_WILL_RETAIN)))
-		return fail(p, MQTTP_E_WILL_FLAGS, p->fld_off);
+		return fail(p, MQTTP_E_WILL_FLAGS, p->priv_fld_off);
 	if (qos == 3)
-		return fail(p, MQTTP_E_WILL_QOS, p->fld_off);
+		return fail(p, MQTTP_E_WILL_QOS, p->priv_fld_off);
 	if ((cf & MQTTP_CF_PASSWORD) && !(cf & MQTTP_CF_USERNAME) && p->version != MQTTP_V5 &&
-	    !(p->lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
-		return fail(p, MQTTP_E_PASSWORD_FLAG, p->fld_off);
+	    !(p->priv_lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
+		return fail(p, MQTTP_E_PASSWORD_FLAG, p->priv_fld_off);
 	p->have |= MQTTP_HAVE_FLAGS;
 	emit_int(p, k, MQTTP_F_CONNECT_FLAGS, cf);
-	p->st = ST_C_KEEPALIVE;
+	p->priv_st = ST_C_KEEPALIVE;
 	return start_int(p, 2);
 }
 
 /* The 2-byte length of a string was read: per-field length rules. */
 static int length_read(struct mqttp_parser *p)
 {
-	uint32_t len = p->acc;
+	uint32_t len = p->priv_acc;
 
 	if (len > room(p))
-		return no_room(p, p->fld_off);
-	switch (p->in_props ? 0 : p->st) {
+		return no_room(p, p->priv_fld_off);
+	switch (p->priv_in_props ? 0 : p->priv_st) {
 	case ST_C_NAME:
 		/* Only "MQTT" (4) and "MQIsdp" (6) exist [MQTT-3.1.2-1]. */
 		if (len != 4 && len != 6)
-			return fail(p, MQTTP_E_PROTOCOL_NAME, p->fld_off);
+			return fail(p, MQTTP_E_PROTOCOL_NAME, p->priv_fld_off);
 		if (len == 6)
-			p->hflags |= H_MQISDP;
+			p->priv_hflags |= H_MQISDP;
 		break;
 	case ST_C_CLIENT_ID:
 		if (len == 0 && (p->version == MQTTP_V31 ||
 		    (p->version == MQTTP_V311 && !(p->connect_flags & MQTTP_CF_CLEAN_START))))
-			return fail(p, MQTTP_E_CLIENT_ID_EMPTY, p->fld_off);
-		if (p->version == MQTTP_V31 && len > 23 && !(p->lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID))
-			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->fld_off);
-		if (p->max_client_id_len && len > p->max_client_id_len)
-			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->fld_off);
+			return fail(p, MQTTP_E_CLIENT_ID_EMPTY, p->priv_fld_off);
+		if (p->version == MQTTP_V31 && len > 23 && !(p->priv_lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID))
+			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->priv_fld_off);
+		if (p->priv_max_client_id_len && len > p->priv_max_client_id_len)
+			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->priv_fld_off);
 		break;
 	case ST_C_WILL_TOPIC:
 	case ST_P_TOPIC:
-		p->hflags |= H_TOPIC;
+		p->priv_hflags |= H_TOPIC;
 		break;
 	}
-	p->fld_off = p->offset;
-	p->fld_len = len;
-	p->left = len;
-	p->utf8_need = 0;
-	p->sub = R_BYTES;
+	p->priv_fld_off = p->offset;
+	p->priv_fld_len = len;
+	p->priv_left = len;
+	p->priv_utf8_need = 0;
+	p->priv_sub = R_BYTES;
 	return 0;
 }
 
@@ -501,74 +501,74 @@ static int length_read(struct mqttp_parser *p)
  */
 static int step_done(struct mqttp_parser *p, const struct sink *k)
 {
-	if (p->pst != P_NONE)
+	if (p->priv_pst != P_NONE)
 		return prop_step(p, k);
-	switch (p->st) {
+	switch (p->priv_st) {
 	case ST_C_NAME:
-		p->st = ST_C_LEVEL;
+		p->priv_st = ST_C_LEVEL;
 		return start_int(p, 1);
 	case ST_C_LEVEL:
 		return level_read(p, k);
 	case ST_C_FLAGS:
 		return flags_read(p, k);
 	case ST_C_KEEPALIVE:
-		p->keep_alive = (uint16_t)p->acc;
+		p->keep_alive = (uint16_t)p->priv_acc;
 		p->have |= MQTTP_HAVE_KEEP_ALIVE;
-		emit_int(p, k, MQTTP_F_KEEP_ALIVE, p->acc);
+		emit_int(p, k, MQTTP_F_KEEP_ALIVE, p->priv_acc);
 		if (p->version == MQTTP_V5) {
-			p->st = ST_C_PROPS;
+			p->priv_st = ST_C_PROPS;
 			return start_props(p);
 		}
-		p->st = ST_C_CLIENT_ID;
+		p->priv_st = ST_C_CLIENT_ID;
 		return start_str(p, E_STR);
 	case ST_C_PROPS:
-		p->st = ST_C_CLIENT_ID;
+		p->priv_st = ST_C_CLIENT_ID;
 		return start_str(p, E_STR);
 	case ST_C_CLIENT_ID:
-		p->client_id_off = p->fld_off;
-		p->client_id_len = (uint16_t)p->fld_len;
+		p->client_id_off = p->priv_fld_off;
+		p->client_id_len = (uint16_t)p->priv_fld_len;
 		p->have |= MQTTP_HAVE_CLIENT_ID;
 		if (!(p->connect_flags & MQTTP_CF_WILL))
 			return after_will(p);
 		if (p->version == MQTTP_V5) {
-			p->st = ST_C_WILL_PROPS;
+			p->priv_st = ST_C_WILL_PROPS;
 			return start_props(p);
 		}
-		p->st = ST_C_WILL_TOPIC;
+		p->priv_st = ST_C_WILL_TOPIC;
 		return start_str(p, E_STR);
 	case ST_C_WILL_PROPS:
-		p->st = ST_C_WILL_TOPIC;
+		p->priv_st = ST_C_WILL_TOPIC;
 		return start_str(p, E_STR);
 	case ST_C_WILL_TOPIC:
-		p->st = ST_C_WILL_PAYLOAD;
+		p->priv_st = ST_C_WILL_PAYLOAD;
 		return start_str(p, E_BIN);
 	case ST_C_WILL_PAYLOAD:
 		return after_will(p);
 	case ST_C_USERNAME:
 		if (p->connect_flags & MQTTP_CF_PASSWORD) {
-			p->st = ST_C_PASSWORD;
+			p->priv_st = ST_C_PASSWORD;
 			return start_str(p, E_BIN);
 		}
 		return packet_end(p);
 	case ST_C_PASSWORD:
 		return packet_end(p);
 	case ST_A_FLAGS:
-		p->connack_flags = (uint8_t)p->acc;
-		if (p->acc & 0xFE) /* [MQTT-3.2.2-1] */
-			return fail(p, MQTTP_E_CONNACK_FLAGS, p->fld_off);
-		emit_int(p, k, MQTTP_F_CONNACK_FLAGS, p->acc);
-		p->st = ST_A_CODE;
+		p->connack_flags = (uint8_t)p->priv_acc;
+		if (p->priv_acc & 0xFE) /* [MQTT-3.2.2-1] */
+			return fail(p, MQTTP_E_CONNACK_FLAGS, p->priv_fld_off);
+		emit_int(p, k, MQTTP_F_CONNACK_FLAGS, p->priv_acc);
+		p->priv_st = ST_A_CODE;
 		return start_int(p, 1);
 	case ST_A_CODE:
-		p->reason_code = (uint8_t)p->acc;
-		if (!mqttp_connack_code_valid(p->version, p->acc))
-			return fail(p, MQTTP_E_REASON_CODE, p->fld_off);
-		if (p->acc != 0 && (p->connack_flags & 1))
-			return fail(p, MQTTP_E_SESSION_PRESENT, p->fld_off);
+		p->reason_code = (uint8_t)p->priv_acc;
+		if (!mqttp_connack_code_valid(p->version, p->priv_acc))
+			return fail(p, MQTTP_E_REASON_CODE, p->priv_fld_off);
+		if (p->priv_acc != 0 && (p->connack_flags & 1))
+			return fail(p, MQTTP_E_SESSION_PRESENT, p->priv_fld_off);
 		p->have |= MQTTP_HAVE_CONNACK;
-		emit_int(p, k, MQTTP_F_REASON_CODE, p->acc);
+		emit_int(p, k, MQTTP_F_REASON_CODE, p->priv_acc);
 		if (p->version == MQTTP_V5) {
-			p->st = ST_A_PROPS;
+			p->priv_st = ST_A_PROPS;
 			return start_props(p);
 		}
 		return packet_end(p);
@@ -577,20 +577,20 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 	case ST_P_TOPIC:
 		/* Topic names have no wildcards [MQTT-3.3.2-2] and are not empty
 		 * [MQTT-4.7.3-1], except with a 5.0 topic alias. */
-		if ((p->hflags & H_WILDCARD) || (p->fld_len == 0 && p->version != MQTTP_V5))
-			return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
+		if ((p->priv_hflags & H_WILDCARD) || (p->priv_fld_len == 0 && p->version != MQTTP_V5))
+			return fail(p, MQTTP_E_TOPIC_NAME, p->priv_fld_off);
 		if (p->header_flags & 6) {
-			p->st = ST_P_PACKET_ID;
+			p->priv_st = ST_P_PACKET_ID;
 			return start_int(p, 2);
 		}
 		return skip_rest(p);
 	case ST_P_PACKET_ID:
-		if (p->acc == 0) /* [MQTT-2.3.1-1] */
-			return fail(p, MQTTP_E_PACKET_ID, p->fld_off);
-		emit_int(p, k, MQTTP_F_PACKET_ID, p->acc);
+		if (p->priv_acc == 0) /* [MQTT-2.3.1-1] */
+			return fail(p, MQTTP_E_PACKET_ID, p->priv_fld_off);
+		emit_int(p, k, MQTTP_F_PACKET_ID, p->priv_acc);
 		return skip_rest(p);
 	default: /* ST_SKIP */
-		p->sub = R_NONE;
+		p->priv_sub = R_NONE;
 		return 1;
 	}
 }
@@ -602,7 +602,7 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 /* Direction and first-packet rules for a packet type [MQTT-3.1.0-1/2]. */
 static enum mqttp_error direction_check(const struct mqttp_parser *p, unsigned type)
 {
-	if (p->checks & MQTTP_CHECK_FROM_CLIENT) {
+	if (p->priv_checks & MQTTP_CHECK_FROM_CLIENT) {
 		if (p->packets == 0 && type != MQTTP_CONNECT)
 			return MQTTP_E_FIRST_NOT_CONNECT;
 		if (p->packets != 0 && type == MQTTP_CONNECT)
@@ -611,7 +611,7 @@ static enum mqttp_error direction_check(const struct mqttp_parser *p, unsigned t
 		    type == MQTTP_UNSUBACK || type == MQTTP_PINGRESP)
 			return MQTTP_E_DIRECTION;
 	}
-	if (p->checks & MQTTP_CHECK_FROM_SERVER) {
+	if (p->priv_checks & MQTTP_CHECK_FROM_SERVER) {
 		if (type == MQTTP_CONNECT || type == MQTTP_SUBSCRIBE ||
 		    type == MQTTP_UNSUBSCRIBE || type == MQTTP_PINGREQ)
 			return MQTTP_E_DIRECTION;
@@ -654,16 +654,16 @@ static int type_read(struct mqttp_parser *p, uint8_t b)
 		return fail(p, e, 0);
 	e = flags_check(type, flags);
 	if (e == MQTTP_E_HEADER_FLAGS && type == MQTTP_CONNECT &&
-	    (p->lenient & MQTTP_LENIENT_V31_HEADER_FLAGS)) {
-		p->hflags |= H_DEFER_HDRFLAGS; /* fine if it turns out to be 3.1 */
+	    (p->priv_lenient & MQTTP_LENIENT_V31_HEADER_FLAGS)) {
+		p->priv_hflags |= H_DEFER_HDRFLAGS; /* fine if it turns out to be 3.1 */
 		e = MQTTP_E_NONE;
 	}
 	if (e != MQTTP_E_NONE)
 		return fail(p, e, 0);
-	p->st = ST_LEN;
-	p->sub = R_NONE;
-	p->acc = 0;
-	p->nbytes = 0;
+	p->priv_st = ST_LEN;
+	p->priv_sub = R_NONE;
+	p->priv_acc = 0;
+	p->priv_nbytes = 0;
 	p->offset = 1;
 	return 0;
 }
@@ -697,24 +697,24 @@ static int length_ok(unsigned type, unsigned flags, uint32_t rl, unsigned versio
 static int header_done(struct mqttp_parser *p, const struct sink *k)
 {
 	p->have |= MQTTP_HAVE_HEADER;
-	if (p->max_packet_size && (uint64_t)p->header_len + p->remaining_length > p->max_packet_size) {
-		if (p->type != MQTTP_CONNECT || (p->checks & K_VERSION_SET))
+	if (p->priv_max_packet_size && (uint64_t)p->header_len + p->remaining_length > p->priv_max_packet_size) {
+		if (p->type != MQTTP_CONNECT || (p->priv_checks & K_VERSION_SET))
 			return fail(p, MQTTP_E_PACKET_TOO_LARGE, 1);
 		/* Report it once the version is known, so the refusal can be
 		 * a 5.0 CONNACK 0x95. */
-		p->hflags |= H_DEFER_TOOLARGE;
+		p->priv_hflags |= H_DEFER_TOOLARGE;
 	}
 	if (!length_ok(p->type, p->header_flags, p->remaining_length, p->version))
 		return fail(p, MQTTP_E_PACKET_LENGTH, 1);
 	switch (p->type) {
 	case MQTTP_CONNECT:
-		p->st = ST_C_NAME;
+		p->priv_st = ST_C_NAME;
 		return start_str(p, E_NAME);
 	case MQTTP_PUBLISH:
-		p->st = ST_P_TOPIC;
+		p->priv_st = ST_P_TOPIC;
 		if (start_str(p, E_STR) < 0)
 			return -1;
-		p->hflags |= H_TOPIC;
+		p->priv_hflags |= H_TOPIC;
 		return 0;
 	case MQTTP_CONNACK:
 		if (!p->version) {
@@ -722,16 +722,16 @@ static int header_done(struct mqttp_parser *p, const struct sink *k)
 			p->version = p->remaining_length == 2 ? MQTTP_V311 : MQTTP_V5;
 		}
 		p->have |= MQTTP_HAVE_VERSION;
-		p->st = ST_A_FLAGS;
+		p->priv_st = ST_A_FLAGS;
 		return start_int(p, 1);
 	default:
 		if (p->remaining_length == 0)
 			return 1;
-		p->st = ST_SKIP;
-		p->elem = E_SKIP;
-		p->fld_off = p->offset;
-		p->fld_len = p->left = p->remaining_length;
-		p->sub = R_BYTES;
+		p->priv_st = ST_SKIP;
+		p->priv_elem = E_SKIP;
+		p->priv_fld_off = p->offset;
+		p->priv_fld_len = p->priv_left = p->remaining_length;
+		p->priv_sub = R_BYTES;
 		(void)k;
 		return 0;
 	}
@@ -740,24 +740,24 @@ static int header_done(struct mqttp_parser *p, const struct sink *k)
 /* One byte of the remaining length [MQTT-1.5.5]. */
 static int length_byte(struct mqttp_parser *p, const struct sink *k, uint8_t b)
 {
-	unsigned n = p->nbytes;
+	unsigned n = p->priv_nbytes;
 
-	p->acc |= (uint32_t)(b & 0x7F) << (7 * n);
-	p->nbytes = (uint8_t)++n;
+	p->priv_acc |= (uint32_t)(b & 0x7F) << (7 * n);
+	p->priv_nbytes = (uint8_t)++n;
 	p->offset++;
 	if (b & 0x80) {
 		if (n == 4)
 			return fail(p, MQTTP_E_LENGTH_TOO_LONG, n);
 		return 0;
 	}
-	p->remaining_length = p->acc;
+	p->remaining_length = p->priv_acc;
 	p->header_len = (uint8_t)(n + 1);
 	if (n > 1 && b == 0) {
-		int lenient = (p->lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH) && p->version != MQTTP_V5;
+		int lenient = (p->priv_lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH) && p->version != MQTTP_V5;
 		if (!lenient)
 			return fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, n);
-		if (!p->version || (p->type == MQTTP_CONNECT && !(p->checks & K_VERSION_SET)))
-			p->hflags |= H_DEFER_NONMIN;
+		if (!p->version || (p->type == MQTTP_CONNECT && !(p->priv_checks & K_VERSION_SET)))
+			p->priv_hflags |= H_DEFER_NONMIN;
 	}
 	return header_done(p, k);
 }
@@ -804,16 +804,16 @@ void mqttp_init(struct mqttp_parser *p, const struct mqttp_options *opt)
 #else
 	*p = zero;
 #endif
-	p->lenient = (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL);
-	p->checks = (uint8_t)(opt->checks & 7u);
-	p->max_packet_size = opt->max_packet_size;
-	p->max_client_id_len = opt->max_client_id_len;
-	p->max_user_properties = opt->max_user_properties ? opt->max_user_properties
+	p->priv_lenient = (uint8_t)(opt->lenient & MQTTP_LENIENT_ALL);
+	p->priv_checks = (uint8_t)(opt->checks & 7u);
+	p->priv_max_packet_size = opt->max_packet_size;
+	p->priv_max_client_id_len = opt->max_client_id_len;
+	p->priv_max_user_properties = opt->max_user_properties ? opt->max_user_properties
 	                                                  : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
 	if (opt->version) {
 		p->version = opt->version;
-		p->opt_version = opt->version;
-		p->checks |= K_VERSION_SET;
+		p->priv_opt_version = opt->version;
+		p->priv_checks |= K_VERSION_SET;
 	}
 	p->status = MQTTP_NEED_MORE;
 }
@@ -822,12 +822,12 @@ void mqttp_reset(struct mqttp_parser *p)
 {
 	struct mqttp_options o;
 
-	o.lenient = p->lenient;
-	o.checks = p->checks & 7u;
-	o.max_packet_size = p->max_packet_size;
-	o.max_client_id_len = p->max_client_id_len;
-	o.max_user_properties = p->max_user_properties;
-	o.version = p->opt_version; /* not the version a CONNECT taught the stream */
+	o.lenient = p->priv_lenient;
+	o.checks = p->priv_checks & 7u;
+	o.max_packet_size = p->priv_max_packet_size;
+	o.max_client_id_len = p->priv_max_client_id_len;
+	o.max_user_properties = p->priv_max_user_properties;
+	o.version = p->priv_opt_version; /* not the version a CONNECT taught the stream */
 	mqttp_init(p, &o);
 }
 
@@ -838,34 +838,34 @@ static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t
 	enum mqttp_error e = MQTTP_E_NONE;
 	uint32_t i = n;
 
-	if (p->elem == E_STR) {
+	if (p->priv_elem == E_STR) {
 		i = utf8_run(p, d, n, &e);
-	} else if (p->elem == E_NAME) {
-		uint32_t pos = p->fld_len - p->left;
+	} else if (p->priv_elem == E_NAME) {
+		uint32_t pos = p->priv_fld_len - p->priv_left;
 		for (i = 0; i < n; i++)
 			if (!mqttp__name_byte_ok(p, pos + i, d[i])) {
 				e = MQTTP_E_PROTOCOL_NAME;
 				break;
 			}
 	}
-	if (e == MQTTP_E_NONE && n == p->left && p->elem == E_STR) {
-		if (p->utf8_need)
+	if (e == MQTTP_E_NONE && n == p->priv_left && p->priv_elem == E_STR) {
+		if (p->priv_utf8_need)
 			e = MQTTP_E_UTF8; /* cut inside a character */
-		else if (p->st == ST_C_WILL_TOPIC && !p->in_props && (p->hflags & H_WILDCARD))
+		else if (p->priv_st == ST_C_WILL_TOPIC && !p->priv_in_props && (p->priv_hflags & H_WILDCARD))
 			e = MQTTP_E_WILL_TOPIC;
-		else if (p->st == ST_P_TOPIC && (p->hflags & H_WILDCARD))
+		else if (p->priv_st == ST_P_TOPIC && (p->priv_hflags & H_WILDCARD))
 			e = MQTTP_E_TOPIC_NAME;
 	}
 	if (e == MQTTP_E_NONE)
-		mqttp__emit_frag(p, k, d, n, n == p->left);
+		mqttp__emit_frag(p, k, d, n, n == p->priv_left);
 	/* The bytes before an offending one count as consumed, so that
 	 * *consumed is the same in every chunking. */
 	p->offset += i;
-	if (p->in_props)
-		p->props_left -= i;
-	p->left -= i;
+	if (p->priv_in_props)
+		p->priv_props_left -= i;
+	p->priv_left -= i;
 	if (e == MQTTP_E_WILL_TOPIC || e == MQTTP_E_TOPIC_NAME)
-		return fail(p, e, p->fld_off);
+		return fail(p, e, p->priv_fld_off);
 	if (e != MQTTP_E_NONE)
 		return fail(p, e, p->offset);
 	return 0;
@@ -874,10 +874,10 @@ static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t
 /* An empty string or binary value (length 0). */
 static int empty_value(struct mqttp_parser *p, const struct sink *k, const uint8_t *here)
 {
-	if (p->elem == E_STR && p->st == ST_C_WILL_TOPIC && !p->in_props)
-		return fail(p, MQTTP_E_WILL_TOPIC, p->fld_off);
-	if (p->st == ST_P_TOPIC && p->version != MQTTP_V5)
-		return fail(p, MQTTP_E_TOPIC_NAME, p->fld_off);
+	if (p->priv_elem == E_STR && p->priv_st == ST_C_WILL_TOPIC && !p->priv_in_props)
+		return fail(p, MQTTP_E_WILL_TOPIC, p->priv_fld_off);
+	if (p->priv_st == ST_P_TOPIC && p->version != MQTTP_V5)
+		return fail(p, MQTTP_E_TOPIC_NAME, p->priv_fld_off);
 	mqttp__emit_frag(p, k, here, 0, 1);
 	return 0;
 }
@@ -947,79 +947,79 @@ enum mqttp_status mqttp__machine_feed(struct mqttp_parser *p, const uint8_t *d, 
 	while (i < len) {
 		uint8_t b;
 
-		if (p->st == ST_TYPE) {
+		if (p->priv_st == ST_TYPE) {
 			r = type_read(p, d[i++]);
 			if (r)
 				break;
 			continue;
 		}
-		if (p->st == ST_LEN) {
+		if (p->priv_st == ST_LEN) {
 			r = length_byte(p, &k, d[i++]);
 			if (r)
 				break;
 			continue;
 		}
-		switch (p->sub) {
+		switch (p->priv_sub) {
 		case R_BYTES: {
 			size_t avail = len - i;
-			uint32_t n = avail < p->left ? (uint32_t)avail : p->left;
+			uint32_t n = avail < p->priv_left ? (uint32_t)avail : p->priv_left;
 			uint32_t before = p->offset;
 			r = bytes_run(p, &k, d + i, n);
 			i += p->offset - before;
-			if (r == 0 && p->left == 0)
+			if (r == 0 && p->priv_left == 0)
 				r = step_done(p, &k);
 			break;
 		}
 		case R_INT: {
 			/* All the integer's bytes at once when they are here. */
-			unsigned n = p->nbytes;
+			unsigned n = p->priv_nbytes;
 			if (len - i < n)
 				n = 1;
-			p->nbytes = (uint8_t)(p->nbytes - n);
+			p->priv_nbytes = (uint8_t)(p->priv_nbytes - n);
 			p->offset += n;
-			if (p->in_props)
-				p->props_left -= n;
+			if (p->priv_in_props)
+				p->priv_props_left -= n;
 			while (n--)
-				p->acc = (p->acc << 8) | d[i++];
-			if (p->nbytes == 0)
+				p->priv_acc = (p->priv_acc << 8) | d[i++];
+			if (p->priv_nbytes == 0)
 				r = step_done(p, &k);
 			break;
 		}
 		case R_VBI:
 			b = d[i++];
-			p->acc |= (uint32_t)(b & 0x7F) << (7 * p->nbytes);
-			p->nbytes++;
+			p->priv_acc |= (uint32_t)(b & 0x7F) << (7 * p->priv_nbytes);
+			p->priv_nbytes++;
 			p->offset++;
-			if (p->in_props)
-				p->props_left--;
+			if (p->priv_in_props)
+				p->priv_props_left--;
 			if (b & 0x80) {
-				if (p->nbytes == 4)
+				if (p->priv_nbytes == 4)
 					r = fail(p, MQTTP_E_LENGTH_TOO_LONG, p->offset - 1);
 				else if (room(p) == 0)
 					r = no_room(p, p->offset);
-			} else if (p->nbytes > 1 && b == 0) {
+			} else if (p->priv_nbytes > 1 && b == 0) {
 				r = fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, p->offset - 1);
 			} else {
 				r = step_done(p, &k);
 			}
 			break;
 		case R_LEN_HI:
-			p->acc = (uint32_t)d[i++] << 8;
+			p->priv_acc = (uint32_t)d[i++] << 8;
 			p->offset++;
-			if (p->in_props)
-				p->props_left--;
-			p->sub = R_LEN_LO;
+			if (p->priv_in_props)
+				p->priv_props_left--;
+			p->priv_sub = R_LEN_LO;
 			if (i == len)
 				break;
 			/* the low byte is here too */
 			/* fall through */
 		case R_LEN_LO:
-			p->acc |= d[i++];
+			p->priv_acc |= d[i++];
 			p->offset++;
-			if (p->in_props)
-				p->props_left--;
+			if (p->priv_in_props)
+				p->priv_props_left--;
 			r = length_read(p);
-			if (r == 0 && p->left == 0) {
+			if (r == 0 && p->priv_left == 0) {
 				r = empty_value(p, &k, d + i);
 				if (r == 0)
 					r = step_done(p, &k);
@@ -1038,10 +1038,10 @@ enum mqttp_status mqttp__machine_feed(struct mqttp_parser *p, const uint8_t *d, 
 		return MQTTP_ERROR;
 	if (r > 0) {
 		p->packets++;
-		p->st = ST_TYPE;
-		p->sub = R_NONE;
-		if (p->type == MQTTP_CONNECT && !(p->checks & K_VERSION_SET))
-			p->checks |= K_VERSION_SET; /* the stream's version is now known */
+		p->priv_st = ST_TYPE;
+		p->priv_sub = R_NONE;
+		if (p->type == MQTTP_CONNECT && !(p->priv_checks & K_VERSION_SET))
+			p->priv_checks |= K_VERSION_SET; /* the stream's version is now known */
 		p->status = MQTTP_DONE;
 		return MQTTP_DONE;
 	}

@@ -36,7 +36,7 @@ enum { P_NONE = 0, P_BLOCKLEN, P_ID, P_VALUE, P_PAIR_KEY, P_PAIR_VALUE };
 #define H_WILDCARD       0x20 /* ... and it held '+' or '#' */
 #define H_MUTE           0x40 /* do not report this property (it will fail) */
 
-/* Options kept in p->checks beyond the public MQTTP_CHECK_* bits. */
+/* Options kept in p->priv_checks beyond the public MQTTP_CHECK_* bits. */
 #define K_VERSION_SET 0x80
 
 
@@ -55,7 +55,7 @@ static inline void mqttp__packet_begin(struct mqttp_parser *p, unsigned type, un
 	p->remaining_length = 0;
 	p->offset = 0;
 	p->have = 0;
-	p->hflags = 0;
+	p->priv_hflags = 0;
 	p->user_properties = 0;
 	p->connect_flags = 0;
 	p->connack_flags = 0;
@@ -64,19 +64,19 @@ static inline void mqttp__packet_begin(struct mqttp_parser *p, unsigned type, un
 	p->client_id_off = 0;
 	p->client_id_len = 0;
 	p->bridge = 0;
-	p->in_props = 0;
-	p->pst = P_NONE;
+	p->priv_in_props = 0;
+	p->priv_pst = P_NONE;
 }
 
 /* "MQTT" / "MQIsdp", compared as they arrive. */
 static inline int mqttp__name_byte_ok(const struct mqttp_parser *p, uint32_t pos, uint8_t b)
 {
 	static const char mqtt[] = "MQTT", mqisdp[] = "MQIsdp";
-	uint8_t want = (uint8_t)((p->hflags & H_MQISDP) ? mqisdp[pos] : mqtt[pos]);
+	uint8_t want = (uint8_t)((p->priv_hflags & H_MQISDP) ? mqisdp[pos] : mqtt[pos]);
 
 	if (b == want)
 		return 1;
-	if (p->lenient & MQTTP_LENIENT_PROTOCOL_NAME) {
+	if (p->priv_lenient & MQTTP_LENIENT_PROTOCOL_NAME) {
 		uint8_t lb = (uint8_t)(b | 0x20), lw = (uint8_t)(want | 0x20);
 		return lb == lw && lw >= 'a' && lw <= 'z';
 	}
