@@ -23,26 +23,10 @@ int mqttp_properties_get(const struct mqttp_properties *pr, unsigned id,
 			*bytes = *b;
 		return 2;
 	}
-	if (num) {
-		switch (id) {
-		case 0x11: *num = pr->session_expiry_interval; break;
-		case 0x27: *num = pr->maximum_packet_size; break;
-		case 0x18: *num = pr->will_delay_interval; break;
-		case 0x02: *num = pr->message_expiry_interval; break;
-		case 0x21: *num = pr->receive_maximum; break;
-		case 0x22: *num = pr->topic_alias_maximum; break;
-		case 0x13: *num = pr->server_keep_alive; break;
-		case 0x19: *num = pr->request_response_information; break;
-		case 0x17: *num = pr->request_problem_information; break;
-		case 0x01: *num = pr->payload_format_indicator; break;
-		case 0x24: *num = pr->maximum_qos; break;
-		case 0x25: *num = pr->retain_available; break;
-		case 0x28: *num = pr->wildcard_subscription_available; break;
-		case 0x29: *num = pr->subscription_identifiers_available; break;
-		case 0x2A: *num = pr->shared_subscription_available; break;
-		default: return 0; /* subscription identifier: not in CONNECT/CONNACK */
-		}
-	}
+	if (mqttp__prop_rules[id].slot == MQTTP__NOWHERE)
+		return 0; /* subscription identifier, topic alias: not in CONNECT/CONNACK */
+	if (num)
+		*num = mqttp__prop_load_int(pr, id);
 	return 1;
 }
 
@@ -132,14 +116,13 @@ void mqttp_connack_collect(void *ctx, const struct mqttp_field *f)
 /* Point every present value of *pr into buf (one-shot decoding). */
 static void props_point(struct mqttp_properties *pr, const uint8_t *buf)
 {
-	static const uint8_t ids[] = { 0x15, 0x16, 0x03, 0x08, 0x09, 0x12, 0x1F, 0x1A, 0x1C };
-	size_t i;
+	unsigned id;
 
 	if (!pr->block.present)
 		return;
-	for (i = 0; i < sizeof(ids); i++) {
-		struct mqttp_bytes *b = prop_bytes(pr, ids[i]);
-		if (b->present)
+	for (id = 0; id <= MQTTP_PROP_MAX; id++) {
+		struct mqttp_bytes *b = prop_bytes(pr, id);
+		if (b && b->present)
 			b->ptr = buf + b->off;
 	}
 	if (pr->block.present)

@@ -392,39 +392,55 @@ FAST_INLINE void fast_store(struct mqttp_bytes *b, const uint8_t *d, const uint8
 }
 
 /*
- * Property kinds by packet part and id for the fast path (speed only: one
- * byte load per property instead of the table row, the where mask and
- * prop_value_ok()). They restate tables.c and prop_value_ok(): a property
- * not allowed in that part, undefined, or of a kind not listed is 0 and
- * leaves the packet to the state machine, so a mistake here could only
- * make the paths disagree, which fuzz_split looks for.
+ * Property kinds by packet part, derived from rules.h's table: a kind
+ * the fast path reads, or FK_NONE (not allowed in that part, undefined,
+ * or a type/range it leaves to the state machine, which then decides).
  */
 enum { FK_NONE = 0, FK_FLAG, FK_U16, FK_U16NZ, FK_U32, FK_U32NZ, FK_BIN, FK_STR, FK_TOPIC, FK_PAIR };
 enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
 
-/* Every slot below fits in a byte. */
-typedef char fast_slot_check[offsetof(struct mqttp_properties, server_reference) < 256 ? 1 : -1];
+#define FAST_KIND(part, where, type, range)                                                        \
+	(!((where) & (part)) ? FK_NONE                                                              \
+	 : (type) == MQTTP_PT_BYTE ? ((range) == MQTTP__FLAG ? FK_FLAG : FK_NONE)                    \
+	 : (type) == MQTTP_PT_U16 ? ((range) == MQTTP__NONZERO ? FK_U16NZ : FK_U16)                  \
+	 : (type) == MQTTP_PT_U32 ? ((range) == MQTTP__NONZERO ? FK_U32NZ : FK_U32)                  \
+	 : (type) == MQTTP_PT_BINARY ? FK_BIN                                                        \
+	 : (type) == MQTTP_PT_STRING ? ((range) == MQTTP__TOPIC ? FK_TOPIC : FK_STR)                 \
+	 : (type) == MQTTP_PT_STRING_PAIR ? FK_PAIR : FK_NONE)
+
+/* Every part's kinds agree with the table: only repeatable properties are
+ * read as FK_PAIR, which skips the repeat test; every slot fits in a byte. */
+#define FAST_CHECK_ROW(id, type, where, rep, range, slot, name)                                            \
+	typedef char fast_rule_check_##id[((FAST_KIND(MQTTP_IN_CONNECT, where, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP_IN_CONNECT, where, type, range) == FK_NONE) &&          \
+	                                  ((FAST_KIND(MQTTP_IN_WILL, where, type, range) == FK_PAIR) == !!(rep) ||    \
+	                                   FAST_KIND(MQTTP_IN_WILL, where, type, range) == FK_NONE) &&             \
+	                                  ((FAST_KIND(MQTTP_IN_CONNACK, where, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP_IN_CONNACK, where, type, range) == FK_NONE) &&          \
+	                                  ((slot) < 256 || (slot) == MQTTP__NOWHERE) ? 1 : -1];
+MQTTP__PROPERTIES(FAST_CHECK_ROW)
+#undef FAST_CHECK_ROW
 
 /*
  * The fast path's tables by property id, in one struct so that one base
  * register serves them all (fast_tables()):
- * - bit: 1 << id (speed only: a load, where the shift took four
- *   instructions and a register for the constant 1); bit 63 for the ids
- *   past MQTTP_PROP_MAX;
+ * - bit: 1 << id; bit 63 for the ids past MQTTP_PROP_MAX;
  * - kind: the kinds above, by packet part (FW_*);
- * - slot: where the value goes in a struct mqttp_properties, for the ids
- *   kind lists (speed only: one store, no switch); the same places as
- *   mqttp__prop_store_int() and mqttp__prop_bytes().
+ * - slot: where the value goes in a struct mqttp_properties.
  */
 #define FAST_BIT4(i) 1ull << (i), 1ull << ((i) + 1), 1ull << ((i) + 2), 1ull << ((i) + 3)
 #define FAST_HI4 1ull << 63, 1ull << 63, 1ull << 63, 1ull << 63
 #define FAST_HI16 FAST_HI4, FAST_HI4, FAST_HI4, FAST_HI4
-#define PSLOT(f) ((uint8_t)offsetof(struct mqttp_properties, f))
+#define FAST_KIND_C(id, type, where, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNECT, where, type, range),
+#define FAST_KIND_W(id, type, where, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_WILL, where, type, range),
+#define FAST_KIND_A(id, type, where, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNACK, where, type, range),
+#define FAST_SLOT(id, type, where, rep, range, slot, name) [id] = (uint8_t)((slot) == MQTTP__NOWHERE ? 0 : (slot)),
 struct fast_tables {
 	uint64_t bit[256];
 	uint8_t kind[3][256];
 	uint8_t slot[MQTTP_PROP_MAX + 1];
 };
+typedef char fast_bit_check[MQTTP_PROP_MAX == 0x2A ? 1 : -1]; /* the bit rows below end at 0x2A */
 static const struct fast_tables fast_tab = {
 	{ /* bit */
 		FAST_BIT4(0x00), FAST_BIT4(0x04), FAST_BIT4(0x08), FAST_BIT4(0x0C), FAST_BIT4(0x10),
@@ -434,39 +450,16 @@ static const struct fast_tables fast_tab = {
 		FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16, FAST_HI16,
 	},
 	{ /* kind */
-		{ /* CONNECT */
-			[0x11] = FK_U32, [0x15] = FK_STR, [0x16] = FK_BIN, [0x17] = FK_FLAG,
-			[0x19] = FK_FLAG, [0x21] = FK_U16NZ, [0x22] = FK_U16, [0x26] = FK_PAIR,
-			[0x27] = FK_U32NZ,
-		},
-		{ /* will properties */
-			[0x01] = FK_FLAG, [0x02] = FK_U32, [0x03] = FK_STR, [0x08] = FK_TOPIC,
-			[0x09] = FK_BIN, [0x18] = FK_U32, [0x26] = FK_PAIR,
-		},
-		{ /* CONNACK */
-			[0x11] = FK_U32, [0x12] = FK_STR, [0x13] = FK_U16, [0x15] = FK_STR,
-			[0x16] = FK_BIN, [0x1A] = FK_STR, [0x1C] = FK_STR, [0x1F] = FK_STR,
-			[0x21] = FK_U16NZ, [0x22] = FK_U16, [0x24] = FK_FLAG, [0x25] = FK_FLAG,
-			[0x26] = FK_PAIR, [0x27] = FK_U32NZ, [0x28] = FK_FLAG, [0x29] = FK_FLAG,
-			[0x2A] = FK_FLAG,
-		},
+		{ MQTTP__PROPERTIES(FAST_KIND_C) },
+		{ MQTTP__PROPERTIES(FAST_KIND_W) },
+		{ MQTTP__PROPERTIES(FAST_KIND_A) },
 	},
-	{ /* slot */
-		[0x01] = PSLOT(payload_format_indicator), [0x02] = PSLOT(message_expiry_interval),
-		[0x03] = PSLOT(content_type), [0x08] = PSLOT(response_topic),
-		[0x09] = PSLOT(correlation_data), [0x11] = PSLOT(session_expiry_interval),
-		[0x12] = PSLOT(assigned_client_identifier), [0x13] = PSLOT(server_keep_alive),
-		[0x15] = PSLOT(authentication_method), [0x16] = PSLOT(authentication_data),
-		[0x17] = PSLOT(request_problem_information), [0x18] = PSLOT(will_delay_interval),
-		[0x19] = PSLOT(request_response_information), [0x1A] = PSLOT(response_information),
-		[0x1C] = PSLOT(server_reference), [0x1F] = PSLOT(reason_string),
-		[0x21] = PSLOT(receive_maximum), [0x22] = PSLOT(topic_alias_maximum),
-		[0x24] = PSLOT(maximum_qos), [0x25] = PSLOT(retain_available),
-		[0x27] = PSLOT(maximum_packet_size), [0x28] = PSLOT(wildcard_subscription_available),
-		[0x29] = PSLOT(subscription_identifiers_available), [0x2A] = PSLOT(shared_subscription_available),
-	},
+	{ MQTTP__PROPERTIES(FAST_SLOT) },
 };
-#undef PSLOT
+#undef FAST_SLOT
+#undef FAST_KIND_A
+#undef FAST_KIND_W
+#undef FAST_KIND_C
 #undef FAST_HI16
 #undef FAST_HI4
 #undef FAST_BIT4
@@ -486,19 +479,22 @@ FAST_INLINE const struct fast_tables *fast_tables(void)
 
 /*
  * A property block's seen bits before its first property: every id that
- * fast_tab.kind does not list for that part, and bit 63 (speed only: such
- * an id then fails the walk's repeat test, so its dispatch need not test
- * for FK_NONE). The same ids as fast_tab.kind; a mistake could only make the
- * paths disagree, which fuzz_split looks for.
+ * fast_tab.kind does not list for that part, and bit 63, so that such an
+ * id fails the walk's repeat test and its dispatch needs no FK_NONE test.
  */
-#define FB(i) (1ull << (i))
+#define FAST_LISTED(part, id, type, where, range) (FAST_KIND(part, where, type, range) != FK_NONE ? 1ull << (id) : 0)
+#define FAST_SEEN_C(id, type, where, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNECT, id, type, where, range)
+#define FAST_SEEN_W(id, type, where, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_WILL, id, type, where, range)
+#define FAST_SEEN_A(id, type, where, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNACK, id, type, where, range)
 static const uint64_t fast_seen0[3] = {
-	~(FB(0x11) | FB(0x15) | FB(0x16) | FB(0x17) | FB(0x19) | FB(0x21) | FB(0x22) | FB(0x26) | FB(0x27)),
-	~(FB(0x01) | FB(0x02) | FB(0x03) | FB(0x08) | FB(0x09) | FB(0x18) | FB(0x26)),
-	~(FB(0x11) | FB(0x12) | FB(0x13) | FB(0x15) | FB(0x16) | FB(0x1A) | FB(0x1C) | FB(0x1F) | FB(0x21) |
-	  FB(0x22) | FB(0x24) | FB(0x25) | FB(0x26) | FB(0x27) | FB(0x28) | FB(0x29) | FB(0x2A)),
+	~(0 MQTTP__PROPERTIES(FAST_SEEN_C)),
+	~(0 MQTTP__PROPERTIES(FAST_SEEN_W)),
+	~(0 MQTTP__PROPERTIES(FAST_SEEN_A)),
 };
-#undef FB
+#undef FAST_SEEN_A
+#undef FAST_SEEN_W
+#undef FAST_SEEN_C
+#undef FAST_LISTED
 
 /* One property at `at` inside a block ending at bend, for fast_props()
  * (what fast_walk() leaves): where it ends, or NULL. */
@@ -723,7 +719,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		return 0;
 	/* authentication data without a method; speed only: the data, rare,
 	 * tested first */
-	if ((FAST_BAD(seen & (1ull << 0x16)) && !(seen & (1ull << 0x15))) ||
+	if (FAST_BAD(MQTTP__AUTH_DATA_ALONE(seen)) ||
 	    users > p->priv_max_user_properties)
 		return 0;
 	*nuser = users;
@@ -745,7 +741,7 @@ static void fast_emit_props(const struct sink *k, const uint8_t *d, uint8_t bloc
 
 	fast_emit_int(k, block_id, block->off, block->len, block->len);
 	while (at < bend) {
-		const struct mqttp_property_info *pi = mqttp__props_by_id[d[at]];
+		const struct mqttp_property_info *pi = &mqttp__prop_rules[d[at]].info;
 		unsigned part, parts = pi->type == MQTTP_PT_STRING_PAIR ? 2 : 1;
 
 		at++;
@@ -780,30 +776,19 @@ static void fast_emit_props(const struct sink *k, const uint8_t *d, uint8_t bloc
 }
 
 /*
- * Connect flags a CONNECT may carry [MQTT-3.1.2-3 .. -22], as flags_read()
- * checks them: bit 0 for 3.1 / 3.1.1 (strict), bit 1 for 5.0. Speed only:
- * one load instead of five tests. Generated from: reserved bit clear, will
- * QoS not 3, no will QoS / retain without the will flag, and (bit 0) no
- * password without a user name.
+ * Connect flags a CONNECT may carry, generated from rules.h: bit 0 for
+ * 3.1 / 3.1.1 (strict), bit 1 for 5.0; one load instead of five tests.
  */
-static const uint8_t fast_cf_ok[256] = {
-	3, 0, 3, 0, 3, 0, 3, 0, 0, 0, 0, 0, 3, 0, 3, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 3, 0, 3, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	2, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0, 2, 0, 2, 0,
-	0, 0, 0, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 2, 0, 2, 0, 0, 0, 0, 0, 2, 0, 2, 0,
-	0, 0, 0, 0, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	3, 0, 3, 0, 3, 0, 3, 0, 0, 0, 0, 0, 3, 0, 3, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 3, 0, 3, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	3, 0, 3, 0, 3, 0, 3, 0, 0, 0, 0, 0, 3, 0, 3, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 3, 0, 3, 0,
-	0, 0, 0, 0, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-};
+#define FAST_CF(c) (uint8_t)((MQTTP__CONNECT_FLAGS_ERROR((c), 0, 0) == MQTTP_E_NONE) | \
+                             (MQTTP__CONNECT_FLAGS_ERROR((c), 1, 0) == MQTTP_E_NONE) << 1)
+#define FAST_CF4(c) FAST_CF(c), FAST_CF((c) + 1), FAST_CF((c) + 2), FAST_CF((c) + 3)
+#define FAST_CF16(c) FAST_CF4(c), FAST_CF4((c) + 4), FAST_CF4((c) + 8), FAST_CF4((c) + 12)
+#define FAST_CF64(c) FAST_CF16(c), FAST_CF16((c) + 16), FAST_CF16((c) + 32), FAST_CF16((c) + 48)
+static const uint8_t fast_cf_ok[256] = { FAST_CF64(0), FAST_CF64(64), FAST_CF64(128), FAST_CF64(192) };
+#undef FAST_CF64
+#undef FAST_CF16
+#undef FAST_CF4
+#undef FAST_CF
 
 /* What the events of a valid CONNECT need beyond the bytes. */
 struct fast_connect {
@@ -1046,9 +1031,7 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	if (avail < 14 || (cfg->priv_checks & MQTTP_CHECK_FROM_SERVER) ||
 	    ((cfg->priv_checks & MQTTP_CHECK_FROM_CLIENT) && cfg->packets != 0) ||
 	    !fast_header(d, avail, &rl, &hl) ||
-	    /* speed only: one test; max_packet_size - 1 wraps to the
-	     * largest value when it is 0 (no limit) */
-	    hl + rl - 1u > cfg->priv_max_packet_size - 1u)
+	    mqttp__too_large(cfg->priv_max_packet_size, hl, rl))
 		return 0;
 	q = d + hl;
 	e = q + rl;
@@ -1103,7 +1086,7 @@ FAST_INLINE uint32_t connack_check(const struct mqttp_parser *p, const uint8_t *
 		return 0;
 	rl = d[1];
 	end = 2 + rl;
-	if (rl > avail - 2 || (p->priv_max_packet_size && end > p->priv_max_packet_size))
+	if (rl > avail - 2 || mqttp__too_large(p->priv_max_packet_size, 2, rl))
 		return 0;
 	if (!v)
 		v = rl == 2 ? MQTTP_V311 : MQTTP_V5;
@@ -1254,6 +1237,15 @@ FAST_INLINE enum mqttp_status publish_done(struct mqttp_parser *p, const uint8_t
 	return MQTTP_DONE;
 }
 
+/* A PUBLISH's flag nibble, generated from rules.h: 0 when not allowed,
+ * else 1 + the length of its packet identifier (one load for the test
+ * and the length). */
+#define FAST_PF(f) (uint8_t)(MQTTP__PUBLISH_FLAGS_ERROR(f) != MQTTP_E_NONE ? 0 : ((f) & 6) ? 3 : 1)
+#define FAST_PF4(f) FAST_PF(f), FAST_PF((f) + 1), FAST_PF((f) + 2), FAST_PF((f) + 3)
+static const uint8_t fast_pub_flags[16] = { FAST_PF4(0), FAST_PF4(4), FAST_PF4(8), FAST_PF4(12) };
+#undef FAST_PF4
+#undef FAST_PF
+
 /* A packet's first byte: its fast path, else the state machine. One
  * function per type (speed only: each gets the registers it needs).
  * publish_long: any PUBLISH; publish_start below takes the short ones. */
@@ -1263,12 +1255,11 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	unsigned flags = d[0] & 0x0Fu, pidlen = (flags & 6) ? 2u : 0u;
 	uint32_t rl, hl, n;
 
-	/* publish_fast() written out, its events last: only tail calls here.
-	 * 0x3C3F: the flag nibbles allowed (not QoS 3, no DUP with QoS 0). */
-	if (!((0x3C3Fu >> flags) & 1) ||
+	/* publish_fast() written out, its events last: only tail calls here */
+	if (!fast_pub_flags[flags] ||
 	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
 	    !fast_header(d, len, &rl, &hl) ||
-	    (p->priv_max_packet_size && (uint64_t)hl + rl > p->priv_max_packet_size) ||
+	    mqttp__too_large(p->priv_max_packet_size, hl, rl) ||
 	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
@@ -1300,11 +1291,6 @@ FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 #endif
 }
 
-/* A PUBLISH's flag nibble: 0 when not allowed (QoS 3, DUP with QoS 0),
- * else 1 + the length of its packet identifier (speed only: one load for
- * the test and the length). */
-static const uint8_t fast_pub_flags[16] = { 1, 1, 3, 3, 3, 3, 0, 0, 0, 0, 3, 3, 3, 3, 0, 0 };
-
 /*
  * Speed only: a whole PUBLISH with a 1-byte remaining length and a
  * non-empty topic, the same checks as publish_long() with few live values
@@ -1319,9 +1305,8 @@ FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_
 	if (len < 4)
 		return publish_long(p, d, len, consumed, cb, ctx);
 	rl = d[1];
-	/* max_packet_size - 1 wraps to the largest value when it is 0 */
 	if (!fl || rl >= 0x80 || rl > len - 2 ||
-	    rl < 2u + pidlen || rl + 1u > p->priv_max_packet_size - 1u ||
+	    rl < 2u + pidlen || mqttp__too_large(p->priv_max_packet_size, 2, rl) ||
 	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))))
 		return publish_long(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + 2);

@@ -4,6 +4,8 @@
 #ifndef MQTTP_INTERNAL_H
 #define MQTTP_INTERNAL_H
 
+#include <string.h>
+
 #include "mqttparse.h"
 
 #if defined(__GNUC__)
@@ -25,52 +27,57 @@ extern MQTTP_HIDDEN const size_t mqttp__connect_size, mqttp__connack_size;
 #define MQTTP_FAST_PATH 1
 #endif
 
-/* Highest property identifier defined by MQTT 5.0. */
-#define MQTTP_PROP_MAX 0x2A
-
-/* Property rows by id (NULL: undefined), for lookups on hot paths. */
-extern MQTTP_HIDDEN const struct mqttp_property_info *const mqttp__props_by_id[MQTTP_PROP_MAX + 1];
+#include "rules.h"
 
 /* Where a string/binary property's value goes in a struct
- * mqttp_properties (NULL: not such a property). */
+ * mqttp_properties (NULL: not such a property, or not stored). */
 static inline struct mqttp_bytes *mqttp__prop_bytes(struct mqttp_properties *pr, unsigned id)
 {
-	switch (id) {
-	case 0x15: return &pr->authentication_method;
-	case 0x16: return &pr->authentication_data;
-	case 0x03: return &pr->content_type;
-	case 0x08: return &pr->response_topic;
-	case 0x09: return &pr->correlation_data;
-	case 0x12: return &pr->assigned_client_identifier;
-	case 0x1F: return &pr->reason_string;
-	case 0x1A: return &pr->response_information;
-	case 0x1C: return &pr->server_reference;
-	default: return NULL;
-	}
+	const struct mqttp__prop_rule *r = &mqttp__prop_rules[id > MQTTP_PROP_MAX ? 0 : id];
+
+	if (r->slot == MQTTP__NOWHERE || (r->info.type != MQTTP_PT_STRING && r->info.type != MQTTP_PT_BINARY))
+		return NULL;
+	return (struct mqttp_bytes *)(void *)((uint8_t *)pr + r->slot);
 }
 
-/* Store an integer property's value in a struct mqttp_properties (always
- * inlined: speed only, for the one-shot decoders' loop). */
-static inline MQTTP_ALWAYS_INLINE void mqttp__prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
+/* Store an integer property's value in a struct mqttp_properties (ids
+ * not stored there are ignored). */
+static inline void mqttp__prop_store_int(struct mqttp_properties *pr, unsigned id, uint32_t v)
 {
-	switch (id) {
-	case 0x11: pr->session_expiry_interval = v; break;
-	case 0x27: pr->maximum_packet_size = v; break;
-	case 0x18: pr->will_delay_interval = v; break;
-	case 0x02: pr->message_expiry_interval = v; break;
-	case 0x21: pr->receive_maximum = (uint16_t)v; break;
-	case 0x22: pr->topic_alias_maximum = (uint16_t)v; break;
-	case 0x13: pr->server_keep_alive = (uint16_t)v; break;
-	case 0x19: pr->request_response_information = (uint8_t)v; break;
-	case 0x17: pr->request_problem_information = (uint8_t)v; break;
-	case 0x01: pr->payload_format_indicator = (uint8_t)v; break;
-	case 0x24: pr->maximum_qos = (uint8_t)v; break;
-	case 0x25: pr->retain_available = (uint8_t)v; break;
-	case 0x28: pr->wildcard_subscription_available = (uint8_t)v; break;
-	case 0x29: pr->subscription_identifiers_available = (uint8_t)v; break;
-	case 0x2A: pr->shared_subscription_available = (uint8_t)v; break;
-	default: break;
+	const struct mqttp__prop_rule *r = &mqttp__prop_rules[id > MQTTP_PROP_MAX ? 0 : id];
+	uint8_t *at = (uint8_t *)pr + r->slot;
+	uint16_t v16 = (uint16_t)v;
+	uint8_t v8 = (uint8_t)v;
+
+	if (r->slot == MQTTP__NOWHERE)
+		return;
+	if (r->info.type == MQTTP_PT_BYTE)
+		memcpy(at, &v8, 1);
+	else if (r->info.type == MQTTP_PT_U16)
+		memcpy(at, &v16, 2);
+	else if (r->info.type == MQTTP_PT_U32)
+		memcpy(at, &v, 4);
+}
+
+/* An integer property's value from a struct mqttp_properties. */
+static inline uint32_t mqttp__prop_load_int(const struct mqttp_properties *pr, unsigned id)
+{
+	const struct mqttp__prop_rule *r = &mqttp__prop_rules[id > MQTTP_PROP_MAX ? 0 : id];
+	const uint8_t *at = (const uint8_t *)pr + r->slot;
+	uint32_t v = 0;
+	uint16_t v16;
+
+	if (r->slot == MQTTP__NOWHERE)
+		return 0;
+	if (r->info.type == MQTTP_PT_BYTE) {
+		v = at[0];
+	} else if (r->info.type == MQTTP_PT_U16) {
+		memcpy(&v16, at, 2);
+		v = v16;
+	} else if (r->info.type == MQTTP_PT_U32) {
+		memcpy(&v, at, 4);
 	}
+	return v;
 }
 
 /* The one-shot decoders (mqttp_decode_connect / _connack are these):

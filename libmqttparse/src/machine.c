@@ -252,7 +252,7 @@ static unsigned props_where(const struct mqttp_parser *p)
 /* The property block ended: checks that need the whole block. */
 static int props_end(struct mqttp_parser *p, const struct sink *k)
 {
-	if ((p->priv_props_seen & (1ull << 0x16)) && !(p->priv_props_seen & (1ull << 0x15)))
+	if (MQTTP__AUTH_DATA_ALONE(p->priv_props_seen))
 		return fail(p, MQTTP_E_AUTH_DATA_WITHOUT_METHOD, p->offset);
 	p->priv_in_props = 0;
 	p->priv_pst = P_NONE;
@@ -267,21 +267,6 @@ static int next_prop(struct mqttp_parser *p, const struct sink *k)
 		return props_end(p, k);
 	p->priv_pst = P_ID;
 	return start_vbi(p);
-}
-
-/* Value checks of single properties [MQTT-3.1.2.11], [MQTT-3.2.2.3]. */
-static int prop_value_ok(unsigned id, uint32_t v)
-{
-	switch (id) {
-	case 0x21: /* receive maximum */
-	case 0x27: /* maximum packet size */
-		return v != 0;
-	case 0x01: case 0x17: case 0x19: case 0x24: case 0x25:
-	case 0x28: case 0x29: case 0x2A:
-		return v <= 1;
-	default:
-		return 1;
-	}
 }
 
 /* A property id was read (p->priv_acc): start reading its value. */
@@ -311,7 +296,7 @@ static int prop_id_read(struct mqttp_parser *p)
 	default:
 		if (start_str(p, E_STR) < 0)
 			return -1;
-		if (pi->id == 0x08)
+		if (mqttp__prop_rules[pi->id].range == MQTTP__TOPIC)
 			p->priv_hflags |= H_TOPIC;
 		return 0;
 	}
@@ -330,11 +315,11 @@ static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
 		p->priv_props_seen |= 1ull << pi->id;
 	}
 	if (pi->type <= MQTTP_PT_VBI) {
-		if (!prop_value_ok(p->priv_prop_id, p->priv_acc))
+		if (!mqttp__prop_value_ok(mqttp__prop_rules[pi->id].range, p->priv_acc))
 			return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
 		emit_int(p, k, p->priv_st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->priv_acc);
-	} else if (pi->id == 0x08 && (p->priv_fld_len == 0 || (p->priv_hflags & H_WILDCARD))) {
-		/* response topic is a topic name [MQTT-3.3.2-2], [MQTT-4.7.3-1] */
+	} else if (mqttp__prop_rules[pi->id].range == MQTTP__TOPIC &&
+	           (p->priv_fld_len == 0 || (p->priv_hflags & H_WILDCARD))) {
 		return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
 	}
 	if (pi->id == 0x26 && ++p->user_properties > p->priv_max_user_properties)
@@ -436,22 +421,16 @@ static int level_read(struct mqttp_parser *p, const struct sink *k)
 	return start_int(p, 1);
 }
 
-/* The connect flags byte [MQTT-3.1.2-3 .. -22]. */
+/* The connect flags byte (rules.h). */
 static int flags_read(struct mqttp_parser *p, const struct sink *k)
 {
 	uint8_t cf = (uint8_t)p->priv_acc;
-	unsigned qos = (cf & MQTTP_CF_WILL_QOS_MASK) >> 3;
+	enum mqttp_error e = MQTTP__CONNECT_FLAGS_ERROR(cf, p->version == MQTTP_V5,
+	                                                p->priv_lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME);
 
 	p->connect_flags = cf;
-	if (cf & MQTTP_CF_RESERVED)
-		return fail(p, MQTTP_E_CONNECT_RESERVED, p->priv_fld_off);
-	if (!(cf & MQTTP_CF_WILL) && (qos || (cf & MQTTP_CF_WILL_RETAIN)))
-		return fail(p, MQTTP_E_WILL_FLAGS, p->priv_fld_off);
-	if (qos == 3)
-		return fail(p, MQTTP_E_WILL_QOS, p->priv_fld_off);
-	if ((cf & MQTTP_CF_PASSWORD) && !(cf & MQTTP_CF_USERNAME) && p->version != MQTTP_V5 &&
-	    !(p->priv_lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
-		return fail(p, MQTTP_E_PASSWORD_FLAG, p->priv_fld_off);
+	if (e != MQTTP_E_NONE)
+		return fail(p, e, p->priv_fld_off);
 	p->have |= MQTTP_HAVE_FLAGS;
 	emit_int(p, k, MQTTP_F_CONNECT_FLAGS, cf);
 	p->priv_st = ST_C_KEEPALIVE;
@@ -628,11 +607,7 @@ static enum mqttp_error flags_check(unsigned type, unsigned flags)
 {
 	switch (type) {
 	case MQTTP_PUBLISH:
-		if ((flags & 6) == 6)
-			return MQTTP_E_PUBLISH_QOS;
-		if ((flags & 8) && !(flags & 6))
-			return MQTTP_E_PUBLISH_DUP;
-		return MQTTP_E_NONE;
+		return (enum mqttp_error)MQTTP__PUBLISH_FLAGS_ERROR(flags);
 	case MQTTP_PUBREL: case MQTTP_SUBSCRIBE: case MQTTP_UNSUBSCRIBE:
 		return flags == 2 ? MQTTP_E_NONE : MQTTP_E_HEADER_FLAGS;
 	default:
@@ -697,7 +672,7 @@ static int length_ok(unsigned type, unsigned flags, uint32_t rl, unsigned versio
 static int header_done(struct mqttp_parser *p, const struct sink *k)
 {
 	p->have |= MQTTP_HAVE_HEADER;
-	if (p->priv_max_packet_size && (uint64_t)p->header_len + p->remaining_length > p->priv_max_packet_size) {
+	if (mqttp__too_large(p->priv_max_packet_size, p->header_len, p->remaining_length)) {
 		if (p->type != MQTTP_CONNECT || (p->priv_checks & K_VERSION_SET))
 			return fail(p, MQTTP_E_PACKET_TOO_LARGE, 1);
 		/* Report it once the version is known, so the refusal can be

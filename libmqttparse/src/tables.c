@@ -149,60 +149,15 @@ int mqttp_error_reason_code(enum mqttp_error e)
 	return 0x80;
 }
 
-/* Properties: MQTT 5.0 section 2.2.2.2. */
-#define C MQTTP_IN_CONNECT
-#define W MQTTP_IN_WILL
-#define A MQTTP_IN_CONNACK
-#define O MQTTP_IN_OTHER
-static const struct mqttp_property_info props[] = {
-	{ 0x01, MQTTP_PT_BYTE,   W | O, 0, "payload_format_indicator" },
-	{ 0x02, MQTTP_PT_U32,    W | O, 0, "message_expiry_interval" },
-	{ 0x03, MQTTP_PT_STRING, W | O, 0, "content_type" },
-	{ 0x08, MQTTP_PT_STRING, W | O, 0, "response_topic" },
-	{ 0x09, MQTTP_PT_BINARY, W | O, 0, "correlation_data" },
-	{ 0x0B, MQTTP_PT_VBI,    O,     1, "subscription_identifier" },
-	{ 0x11, MQTTP_PT_U32,    C | A | O, 0, "session_expiry_interval" },
-	{ 0x12, MQTTP_PT_STRING, A,     0, "assigned_client_identifier" },
-	{ 0x13, MQTTP_PT_U16,    A,     0, "server_keep_alive" },
-	{ 0x15, MQTTP_PT_STRING, C | A | O, 0, "authentication_method" },
-	{ 0x16, MQTTP_PT_BINARY, C | A | O, 0, "authentication_data" },
-	{ 0x17, MQTTP_PT_BYTE,   C,     0, "request_problem_information" },
-	{ 0x18, MQTTP_PT_U32,    W,     0, "will_delay_interval" },
-	{ 0x19, MQTTP_PT_BYTE,   C,     0, "request_response_information" },
-	{ 0x1A, MQTTP_PT_STRING, A,     0, "response_information" },
-	{ 0x1C, MQTTP_PT_STRING, A | O, 0, "server_reference" },
-	{ 0x1F, MQTTP_PT_STRING, A | O, 0, "reason_string" },
-	{ 0x21, MQTTP_PT_U16,    C | A, 0, "receive_maximum" },
-	{ 0x22, MQTTP_PT_U16,    C | A, 0, "topic_alias_maximum" },
-	{ 0x23, MQTTP_PT_U16,    O,     0, "topic_alias" },
-	{ 0x24, MQTTP_PT_BYTE,   A,     0, "maximum_qos" },
-	{ 0x25, MQTTP_PT_BYTE,   A,     0, "retain_available" },
-	{ 0x26, MQTTP_PT_STRING_PAIR, C | W | A | O, 1, "user_property" },
-	{ 0x27, MQTTP_PT_U32,    C | A, 0, "maximum_packet_size" },
-	{ 0x28, MQTTP_PT_BYTE,   A,     0, "wildcard_subscription_available" },
-	{ 0x29, MQTTP_PT_BYTE,   A,     0, "subscription_identifiers_available" },
-	{ 0x2A, MQTTP_PT_BYTE,   A,     0, "shared_subscription_available" },
-};
-#undef C
-#undef W
-#undef A
-#undef O
-
-/* Each defined id's row (NULL: undefined); internal.h shares it with the
- * parser's fast path. */
-const struct mqttp_property_info *const mqttp__props_by_id[MQTTP_PROP_MAX + 1] = {
-	[0x01] = &props[0], [0x02] = &props[1], [0x03] = &props[2], [0x08] = &props[3],
-	[0x09] = &props[4], [0x0B] = &props[5], [0x11] = &props[6], [0x12] = &props[7],
-	[0x13] = &props[8], [0x15] = &props[9], [0x16] = &props[10], [0x17] = &props[11],
-	[0x18] = &props[12], [0x19] = &props[13], [0x1A] = &props[14], [0x1C] = &props[15],
-	[0x1F] = &props[16], [0x21] = &props[17], [0x22] = &props[18], [0x23] = &props[19],
-	[0x24] = &props[20], [0x25] = &props[21], [0x26] = &props[22], [0x27] = &props[23],
-	[0x28] = &props[24], [0x29] = &props[25], [0x2A] = &props[26],
-};
+/* Properties by id, generated from rules.h's table. */
+#define MQTTP__ROW(id, type, where, rep, range, slot, name) \
+	[id] = { { id, type, where, rep, name }, range, (uint16_t)(slot) },
+const struct mqttp__prop_rule mqttp__prop_rules[MQTTP_PROP_MAX + 1] = { MQTTP__PROPERTIES(MQTTP__ROW) };
+#undef MQTTP__ROW
 
 const struct mqttp_property_info *mqttp_property_info(unsigned id)
 {
-	return id > MQTTP_PROP_MAX ? NULL : mqttp__props_by_id[id];
+	return id > MQTTP_PROP_MAX || !mqttp__prop_rules[id].info.name ? NULL : &mqttp__prop_rules[id].info;
 }
 
 static int name_eq(const char *a, const char *b, size_t blen)
@@ -221,9 +176,9 @@ const struct mqttp_property_info *mqttp_property_by_name(const char *name, size_
 
 	if (!name)
 		return NULL;
-	for (i = 0; i < sizeof(props) / sizeof(props[0]); i++)
-		if (name_eq(props[i].name, name, len))
-			return &props[i];
+	for (i = 0; i <= MQTTP_PROP_MAX; i++)
+		if (mqttp__prop_rules[i].info.name && name_eq(mqttp__prop_rules[i].info.name, name, len))
+			return &mqttp__prop_rules[i].info;
 	return NULL;
 }
 
