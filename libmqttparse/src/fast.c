@@ -15,6 +15,7 @@
  * (the default; make FAST_PATH=0 leaves it out).
  */
 #include "machine.h"
+#include "charclass.h"
 
 #if MQTTP_FAST_PATH
 #include <stddef.h>
@@ -53,13 +54,6 @@
 #define FAST_ENTRY FAST_NOINLINE
 #endif
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
-	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define FAST_LE 1
-#else
-#define FAST_LE 0
-#endif
-
 /* A check that sends the packet to the state machine (speed only: gcc
  * otherwise guessed some to be the likely way, and laid them out as the
  * fall-through, which cost taken branches on every packet). */
@@ -71,20 +65,9 @@
 #define FAST_GOOD(x) (x)
 #endif
 
-#define ONES 0x0101010101010101ull
-#define HIGH 0x8080808080808080ull
-
 struct fast_span {
 	uint32_t off, len;
 };
-
-FAST_INLINE uint64_t load64(const uint8_t *s)
-{
-	uint64_t w;
-
-	memcpy(&w, s, 8);
-	return w;
-}
 
 /* Big-endian integers at s. */
 FAST_INLINE uint32_t load_be16(const uint8_t *s)
@@ -94,7 +77,7 @@ FAST_INLINE uint32_t load_be16(const uint8_t *s)
 
 FAST_INLINE uint32_t load_be32(const uint8_t *s)
 {
-#if defined(__GNUC__) && FAST_LE
+#if defined(__GNUC__) && MQTTP__LE
 	uint32_t v;
 
 	memcpy(&v, s, 4);
@@ -102,121 +85,6 @@ FAST_INLINE uint32_t load_be32(const uint8_t *s)
 #else
 	return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
 #endif
-}
-
-/*
- * Non-zero iff a byte of w is not printable ASCII (0x20-0x7E) or, with
- * topic, is '+' or '#'. Per byte b < 0x80: b + 1 has its top bit set only
- * for 0x7F, b + 0x60 has it clear only below 0x20, and neither carries
- * into the next byte; a byte >= 0x80 is caught by w itself (whatever its
- * carry does to the bytes above). '+' (0x2B) and '#' (0x23) differ only
- * in bit 3: masked off after xor with 0x23 both become a zero byte, which
- * the exact "has a zero byte" test finds.
- */
-FAST_INLINE uint64_t word_bad(uint64_t w, int topic)
-{
-	uint64_t bad = w | (w + ONES) | ~(w + 0x60 * ONES);
-
-	if (topic) {
-		uint64_t y = (w ^ (0x23 * ONES)) & (0xF7 * ONES);
-		bad |= (y - ONES) & ~y;
-	}
-	return bad & HIGH;
-}
-
-#if defined(__SSE2__)
-/* Bit i set when byte i of v is not printable ASCII or, with topic, is
- * '+' or '#'. Printable: b + 1 > 0x20 as signed bytes (0x7F becomes
- * -128, 0x80-0xFF negative or 0); '+' (0x2B) and '#' (0x23) are the bytes
- * that equal 0x2B once bit 3 is set. */
-FAST_INLINE __m128i vec_good(__m128i v, int topic)
-{
-	__m128i good = _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(1)), _mm_set1_epi8(0x20));
-
-	if (topic)
-		good = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x08)),
-		                                       _mm_set1_epi8(0x2B)), good);
-	return good;
-}
-
-FAST_INLINE unsigned vec_bad(__m128i v, int topic)
-{
-	return 0xFFFFu ^ (unsigned)_mm_movemask_epi8(vec_good(v, topic));
-}
-
-/* Non-zero unless the 16 bytes at s and at t are all good (speed only:
- * one mask for both). */
-FAST_INLINE unsigned vec_bad2(const uint8_t *s, const uint8_t *t, int topic)
-{
-	__m128i a = vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic);
-	__m128i b = vec_good(_mm_loadu_si128((const __m128i *)(const void *)t), topic);
-
-	return (unsigned)_mm_movemask_epi8(_mm_and_si128(a, b)) ^ 0xFFFFu;
-}
-#endif
-
-/* Non-zero unless s[0, n) are printable ASCII (without '+' and '#' with
- * topic). d[0, e - d) are the packet's bytes, all readable: a short value is read
- * as the 16 (or 8) bytes that end (or start) with it, the other bytes
- * masked off; longer ones in blocks, the last one overlapping. (Speed
- * only: "non-zero = bad" lets every caller branch on the mask itself.) */
-FAST_INLINE uint64_t fast_ascii_bad(const uint8_t *d, const uint8_t *s, uint32_t n, const uint8_t *e, int topic)
-{
-
-#if defined(__SSE2__)
-	if (n < 16) {
-		/* speed only: the short values first; an empty one passes both
-		 * tests (shifted or masked to nothing) */
-		if ((size_t)(s - d) + n >= 16)
-			return (vec_bad(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic)
-			        << n) >> 16;
-		if (e - s >= 16)
-			return vec_bad(_mm_loadu_si128((const __m128i *)(const void *)s), topic) &
-			       ((1u << n) - 1);
-	} else if (n <= 32) { /* speed only: two blocks, no loop */
-		return vec_bad2(s, s + n - 16, topic);
-	} else if (n <= 48) { /* speed only: three blocks, no loop (topics are often 33-48 bytes) */
-		__m128i g = _mm_and_si128(vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic),
-		                          vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + 16)), topic));
-
-		g = _mm_and_si128(g, vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic));
-		return (unsigned)_mm_movemask_epi8(g) ^ 0xFFFFu;
-	} else {
-		const uint8_t *last = s + n - 16;
-		__m128i good = vec_good(_mm_loadu_si128((const __m128i *)(const void *)last), topic);
-
-		for (; s < last; s += 16)
-			good = _mm_and_si128(good, vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic));
-		return (unsigned)_mm_movemask_epi8(good) ^ 0xFFFFu;
-	}
-#endif
-	if (n >= 8) {
-		const uint8_t *last = s + n - 8;
-		uint64_t bad = 0;
-
-		for (; s < last; s += 8)
-			bad |= word_bad(load64(s), topic);
-		return bad | word_bad(load64(last), topic);
-	}
-	if (n == 0)
-		return 0;
-#if FAST_LE
-	if ((size_t)(s - d) + n >= 8) {
-		uint64_t keep = ~0ull << (64 - 8 * n);
-		return word_bad((load64(s + n - 8) & keep) | (0x41 * ONES & ~keep), topic);
-	}
-	if (e - s >= 8) {
-		uint64_t keep = ~0ull >> (64 - 8 * n);
-		return word_bad((load64(s) & keep) | (0x41 * ONES & ~keep), topic);
-	}
-#else
-	(void)d;
-	(void)e;
-#endif
-	for (; n; n--, s++)
-		if ((uint8_t)(*s - 0x20) >= 0x5F || (topic && (*s == '+' || *s == '#')))
-			return 1;
-	return 0;
 }
 
 /* What a caller of fast_bin() / fast_str() knows (speed only: each drops
@@ -272,21 +140,21 @@ FAST_INLINE int fast_str_in(const uint8_t *d, const uint8_t **q, const uint8_t *
 #if defined(__SSE2__)
 	/* speed only: a value of at most 16 bytes, 16 or more bytes into the
 	 * packet, is checked with the 16 bytes that end with it and a mask.
-	 * fast_ascii_bad()'s own first branch does the same with a shift;
+	 * mqttp__cc_run_bad()'s own first branch does the same with a shift;
 	 * with this one moved there instead, gcc's code for the validating
 	 * paths was slower (3.1.1 feed 13.9-15.4 ns against 11.3-11.7 in
 	 * three interleaved rounds), so it stays here. It returns from a
 	 * branch on the mask: as `return !(mask)` gcc made a 0 or 1 and
 	 * tested it again (4 instructions and a jump per string). */
 	if (*n <= 16 && ((how & FS_FAR) || (uintptr_t)*q >= (uintptr_t)d + 16)) {
-		if (FAST_BAD(~(unsigned)_mm_movemask_epi8(vec_good(_mm_loadu_si128((const __m128i *)(const void *)(*q - 16)),
+		if (FAST_BAD(~(unsigned)_mm_movemask_epi8(mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)(*q - 16)),
 		                                                   topic)) &
 		             fast_tail[*n]))
 			return 0;
 		return 1;
 	}
 #endif
-	return !fast_ascii_bad(d, *v, *n, e, topic);
+	return !mqttp__cc_run_bad(d, *v, *n, e, topic);
 }
 
 FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
@@ -1264,7 +1132,7 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
 	if (n > rl - 2u - pidlen || (n == 0 && p->version != MQTTP_V5) ||
-	    fast_ascii_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
+	    mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	return publish_done(p, d, consumed, cb, ctx, flags, hl, rl);
@@ -1272,7 +1140,7 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 
 /* Is the topic d[4, 4 + n) (1 <= n, inside d[0, len)) printable ASCII
  * without '+' and '#'? 0 also when it is not the short common case (n >
- * 32, or fewer than 20 bytes in the buffer): then fast_ascii_bad() decides.
+ * 32, or fewer than 20 bytes in the buffer): then mqttp__cc_run_bad() decides.
  * Speed only: one or two 16-byte loads (inside the buffer), no loop. */
 FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 {
@@ -1281,13 +1149,13 @@ FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 
 	if (n > 32 || len < 20)
 		return 0;
-	g = vec_good(_mm_loadu_si128((const __m128i *)(const void *)(d + 4)), 1);
+	g = mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)(d + 4)), 1);
 	if (n > 16)
-		g = _mm_and_si128(g, vec_good(_mm_loadu_si128((const __m128i *)(const void *)(d + n - 12)), 1));
+		g = _mm_and_si128(g, mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)(d + n - 12)), 1));
 	return (~(unsigned)_mm_movemask_epi8(g) & (0xFFFFu >> (n > 16 ? 0 : 16 - n))) == 0;
 #else
 	(void)len;
-	return !fast_ascii_bad(d, d + 4, n, d + 4 + n, 1);
+	return !mqttp__cc_run_bad(d, d + 4, n, d + 4 + n, 1);
 #endif
 }
 
@@ -1374,7 +1242,7 @@ static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const ui
 {
 	if (p->priv_elem == E_NAME ||
 	    (p->priv_elem == E_STR && (p->priv_utf8_need != 0 ||
-	                          fast_ascii_bad(d, d, (uint32_t)len, d + len, (p->priv_hflags & H_TOPIC) != 0))))
+	                          mqttp__cc_run_bad(d, d, (uint32_t)len, d + len, (p->priv_hflags & H_TOPIC) != 0))))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	if (cb) {
 		struct sink k;
@@ -1423,8 +1291,7 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 
 		if (len > 1 || cb)
 			return feed_run(p, d, len, consumed, cb, ctx);
-		if (p->priv_elem == E_STR ? p->priv_utf8_need == 0 && (uint8_t)(b - 0x20) < 0x5F &&
-		                       (!(p->priv_hflags & H_TOPIC) || (b != '+' && b != '#'))
+		if (p->priv_elem == E_STR ? p->priv_utf8_need == 0 && mqttp__cc_plain(b, (p->priv_hflags & H_TOPIC) != 0)
 		    : p->priv_elem == E_NAME ? mqttp__name_byte_ok(p, p->priv_fld_len - p->priv_left, b) : 1) {
 			p->offset++;
 			if (p->priv_in_props)

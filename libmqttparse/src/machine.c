@@ -19,6 +19,7 @@
 #endif
 
 #include "machine.h"
+#include "charclass.h"
 
 /* Record an error; always returns -1. */
 static int fail(struct mqttp_parser *p, enum mqttp_error e, uint32_t off)
@@ -148,56 +149,19 @@ void mqttp__emit_frag(const struct mqttp_parser *p, const struct sink *k,
 	k->cb(k->ctx, &f);
 }
 
-/*
- * UTF-8 check of one byte that is not printable ASCII, or any byte inside
- * a multi-byte sequence (RFC 3629 table 3-7 ranges). Returns 0 or an
- * error code.
- */
+/* One byte of a UTF-8 string that is not plain, or any byte inside a
+ * character (charclass.h). Returns 0 or an error code. */
 static enum mqttp_error utf8_byte(struct mqttp_parser *p, uint8_t b)
 {
-	if (p->priv_utf8_need == 0) {
-		if (b < 0x80) {
-			if (b == 0)
-				return MQTTP_E_UTF8_NUL;
-			if ((b < 0x20 || b == 0x7F) && !(p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS))
-				return MQTTP_E_UTF8_CONTROL;
-			if ((b == '+' || b == '#') && (p->priv_hflags & H_TOPIC))
-				p->priv_hflags |= H_WILDCARD;
-			return MQTTP_E_NONE;
-		}
-		p->priv_utf8_lo = 0x80;
-		p->priv_utf8_hi = 0xBF;
-		if (b >= 0xC2 && b <= 0xDF) {
-			p->priv_utf8_need = 1;
-			p->priv_cp = b & 0x1Fu;
-		} else if (b >= 0xE0 && b <= 0xEF) {
-			p->priv_utf8_need = 2;
-			p->priv_cp = b & 0x0Fu;
-			if (b == 0xE0)
-				p->priv_utf8_lo = 0xA0; /* no overlongs */
-			else if (b == 0xED)
-				p->priv_utf8_hi = 0x9F; /* no surrogates U+D800-U+DFFF */
-		} else if (b >= 0xF0 && b <= 0xF4) {
-			p->priv_utf8_need = 3;
-			p->priv_cp = b & 0x07u;
-			if (b == 0xF0)
-				p->priv_utf8_lo = 0x90;
-			else if (b == 0xF4)
-				p->priv_utf8_hi = 0x8F; /* nothing above U+10FFFF */
-		} else {
-			return MQTTP_E_UTF8;
-		}
-		return MQTTP_E_NONE;
-	}
-	if (b < p->priv_utf8_lo || b > p->priv_utf8_hi)
+	int r = mqttp__utf8_step(b, &p->priv_utf8_need, &p->priv_utf8_lo, &p->priv_utf8_hi, &p->priv_cp);
+
+	if (r == MQTTP__U8_BAD)
 		return MQTTP_E_UTF8;
-	p->priv_cp = (p->priv_cp << 6) | (b & 0x3Fu);
-	p->priv_utf8_lo = 0x80;
-	p->priv_utf8_hi = 0xBF;
-	if (--p->priv_utf8_need == 0 && p->priv_cp >= 0x80 && p->priv_cp <= 0x9F &&
-	    !(p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS))
-		return MQTTP_E_UTF8_CONTROL;
-	return MQTTP_E_NONE;
+	if (r == MQTTP__U8_MORE)
+		return MQTTP_E_NONE;
+	if ((p->priv_cp == '+' || p->priv_cp == '#') && (p->priv_hflags & H_TOPIC))
+		p->priv_hflags |= H_WILDCARD;
+	return mqttp__utf8_char_error(p->priv_cp, p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS);
 }
 
 /* Check d[0..n) of a UTF-8 string; on error returns the index of the
@@ -208,15 +172,8 @@ static uint32_t utf8_run(struct mqttp_parser *p, const uint8_t *d, uint32_t n,
 	uint32_t i = 0;
 
 	while (i < n) {
-		/* Fast path: printable ASCII outside a sequence. */
 		if (p->priv_utf8_need == 0) {
-			if (p->priv_hflags & H_TOPIC) {
-				while (i < n && d[i] >= 0x20 && d[i] < 0x7F && d[i] != '+' && d[i] != '#')
-					i++;
-			} else {
-				while (i < n && d[i] >= 0x20 && d[i] < 0x7F)
-					i++;
-			}
+			i += (uint32_t)mqttp__cc_plain_prefix(d + i, n - i, (p->priv_hflags & H_TOPIC) != 0);
 			if (i == n)
 				break;
 		}
@@ -228,6 +185,7 @@ static uint32_t utf8_run(struct mqttp_parser *p, const uint8_t *d, uint32_t n,
 	*err = MQTTP_E_NONE;
 	return n;
 }
+
 /* --------------------------------------------------------------------- */
 /* Property blocks                                                       */
 /* --------------------------------------------------------------------- */

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "internal.h"
+#include "charclass.h"
 
 #define RW_MAX_FIELD 65535u
 
@@ -39,82 +39,30 @@ static size_t rw_fail(struct mqttp_rewrite_result *res, enum mqttp_error e,
  */
 static enum mqttp_error rw_utf8(const uint8_t *s, size_t len, int ctl, size_t *at)
 {
+	uint8_t need = 0, lo = 0x80, hi = 0xBF;
+	uint32_t cp = 0;
 	size_t i = 0;
 
-	while (i < len) {
-		uint8_t b;
-		unsigned need, k;
-		uint8_t lo = 0x80, hi = 0xBF;
-		uint32_t cp;
+	for (;;) {
+		enum mqttp_error e;
+		int r;
 
-		/* printable ASCII, the common case: 8 bytes at a time (a byte is
-		 * out when its top bit is set, it is below 0x20 or it is 0x7F) */
-		while (len - i >= 8) {
-			const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-			uint64_t w, x;
-
-			memcpy(&w, s + i, 8);
-			x = w ^ (0x7F * ones);
-			if ((w | ((w - 0x20 * ones) & ~w) | ((x - ones) & ~x)) & high)
-				break;
-			i += 8;
-		}
-		while (i < len && (uint8_t)(s[i] - 0x20) < 0x5F)
-			i++;
+		if (need == 0)
+			i += mqttp__cc_plain_prefix(s + i, len - i, 0);
 		if (i == len)
 			break;
-		b = s[i];
-		if (b < 0x80) {
-			if (b == 0) {
-				*at = i;
-				return MQTTP_E_UTF8_NUL;
-			}
-			if ((b < 0x20 || b == 0x7F) && !ctl) {
-				*at = i;
-				return MQTTP_E_UTF8_CONTROL;
-			}
-			i++;
-			continue;
-		}
-		if (b >= 0xC2 && b <= 0xDF) {
-			need = 1;
-			cp = b & 0x1Fu;
-		} else if (b >= 0xE0 && b <= 0xEF) {
-			need = 2;
-			cp = b & 0x0Fu;
-			if (b == 0xE0)
-				lo = 0xA0;
-			else if (b == 0xED)
-				hi = 0x9F;
-		} else if (b >= 0xF0 && b <= 0xF4) {
-			need = 3;
-			cp = b & 0x07u;
-			if (b == 0xF0)
-				lo = 0x90;
-			else if (b == 0xF4)
-				hi = 0x8F;
-		} else {
+		r = mqttp__utf8_step(s[i], &need, &lo, &hi, &cp);
+		e = r == MQTTP__U8_BAD ? MQTTP_E_UTF8
+		    : r == MQTTP__U8_END ? mqttp__utf8_char_error(cp, ctl) : MQTTP_E_NONE;
+		if (e != MQTTP_E_NONE) {
 			*at = i;
-			return MQTTP_E_UTF8;
+			return e;
 		}
-		for (k = 1; k <= need; k++) {
-			if (i + k >= len) {
-				*at = len;
-				return MQTTP_E_UTF8;
-			}
-			if (s[i + k] < lo || s[i + k] > hi) {
-				*at = i + k;
-				return MQTTP_E_UTF8;
-			}
-			cp = (cp << 6) | (s[i + k] & 0x3Fu);
-			lo = 0x80;
-			hi = 0xBF;
-		}
-		if (cp >= 0x80 && cp <= 0x9F && !ctl) {
-			*at = i + need;
-			return MQTTP_E_UTF8_CONTROL;
-		}
-		i += need + 1;
+		i++;
+	}
+	if (need) { /* cut by the end of the value */
+		*at = len;
+		return MQTTP_E_UTF8;
 	}
 	return MQTTP_E_NONE;
 }

@@ -10,6 +10,7 @@
  * check its status code and UTF-8 reason.
  */
 #include "mqttws.h"
+#include "charclass.h"
 
 /* Reader steps. */
 enum { S_START = 0, S_LEN, S_EXT, S_MASK, S_PAYLOAD, S_CLOSED };
@@ -292,39 +293,14 @@ static int header_byte(struct mqttp_ws *ws, uint8_t b, int binary_only)
 	}
 }
 
-/* One byte of a close reason (RFC 3629 ranges). 0 or -1. */
+/* One byte of a close reason, which must be UTF-8 (charclass.h). 0 or -1. */
 static int utf8_byte(struct mqttp_ws *ws, uint8_t b, uint8_t at)
 {
-	if (ws->utf8_need) {
-		if (b < ws->utf8_lo || b > ws->utf8_hi)
-			return -1;
-		ws->utf8_need--;
-		ws->utf8_lo = 0x80;
-		ws->utf8_hi = 0xBF;
-		return 0;
-	}
-	ws->cp_start = at;
-	ws->utf8_lo = 0x80;
-	ws->utf8_hi = 0xBF;
-	if (b < 0x80)
-		return 0;
-	if (b >= 0xC2 && b <= 0xDF)
-		ws->utf8_need = 1;
-	else if (b >= 0xE0 && b <= 0xEF) {
-		ws->utf8_need = 2;
-		if (b == 0xE0)
-			ws->utf8_lo = 0xA0;
-		else if (b == 0xED)
-			ws->utf8_hi = 0x9F; /* no surrogates */
-	} else if (b >= 0xF0 && b <= 0xF4) {
-		ws->utf8_need = 3;
-		if (b == 0xF0)
-			ws->utf8_lo = 0x90;
-		else if (b == 0xF4)
-			ws->utf8_hi = 0x8F; /* up to U+10FFFF */
-	} else
-		return -1;
-	return 0;
+	uint32_t cp = 0; /* the characters themselves are not needed */
+
+	if (ws->utf8_need == 0)
+		ws->cp_start = at;
+	return mqttp__utf8_step(b, &ws->utf8_need, &ws->utf8_lo, &ws->utf8_hi, &cp) == MQTTP__U8_BAD ? -1 : 0;
 }
 
 /*
