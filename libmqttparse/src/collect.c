@@ -242,23 +242,17 @@ enum mqttp_status mqttp__decode_connack_slow(const uint8_t *buf, size_t len,
 	return st;
 }
 
+/* A variable byte integer at b[*pos] (not minimal ones too: the block
+ * was validated by the parser, whose options may have allowed them). */
 static int get_vbi(const uint8_t *b, size_t len, size_t *pos, uint32_t *v)
 {
-	uint32_t acc = 0;
-	unsigned n;
+	uint8_t n;
+	int r = mqttp__vbi_read(b + *pos, len - *pos, v, &n);
 
-	for (n = 0; n < 4; n++) {
-		uint8_t c;
-		if (*pos >= len)
-			return -1;
-		c = b[(*pos)++];
-		acc |= (uint32_t)(c & 0x7F) << (7 * n);
-		if (!(c & 0x80)) {
-			*v = acc;
-			return 0;
-		}
-	}
-	return -1;
+	if (r != MQTTP__VBI_END && r != MQTTP__VBI_NONMIN)
+		return -1;
+	*pos += n;
+	return 0;
 }
 
 static int get_bytes(const uint8_t *b, size_t len, size_t *pos, const uint8_t **s, uint16_t *n)

@@ -168,7 +168,7 @@ FAST_INLINE int fast_str(const uint8_t *d, const uint8_t **q, const uint8_t *e,
 FAST_INLINE int fast_header(const uint8_t *d, size_t avail, uint32_t *rl, uint32_t *hl)
 {
 	uint32_t v = 0;
-	unsigned n;
+	uint8_t n;
 
 	if (avail >= 2 && d[1] < 0x80) { /* speed only: the usual 1-byte length */
 		*rl = d[1];
@@ -181,17 +181,10 @@ FAST_INLINE int fast_header(const uint8_t *d, size_t avail, uint32_t *rl, uint32
 		*hl = 3;
 		return d[2] != 0 && v <= avail - 3;
 	}
-	for (n = 0; n < 4; n++) {
-		if (1 + n >= avail)
-			return 0;
-		v |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
-		if (!(d[1 + n] & 0x80))
-			break;
-	}
-	if (n == 4 || (n > 0 && d[1 + n] == 0) || v > avail - (n + 2))
+	if (avail < 2 || mqttp__vbi_read(d + 1, avail - 1, &v, &n) != MQTTP__VBI_END || v > avail - 1 - n)
 		return 0;
 	*rl = v;
-	*hl = n + 2;
+	*hl = n + 1u;
 	return 1;
 }
 

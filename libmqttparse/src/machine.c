@@ -673,19 +673,17 @@ static int header_done(struct mqttp_parser *p, const struct sink *k)
 /* One byte of the remaining length [MQTT-1.5.5]. */
 static int length_byte(struct mqttp_parser *p, const struct sink *k, uint8_t b)
 {
+	int r = mqttp__vbi_step(&p->priv_acc, &p->priv_nbytes, b);
 	unsigned n = p->priv_nbytes;
 
-	p->priv_acc |= (uint32_t)(b & 0x7F) << (7 * n);
-	p->priv_nbytes = (uint8_t)++n;
 	p->offset++;
-	if (b & 0x80) {
-		if (n == 4)
-			return fail(p, MQTTP_E_LENGTH_TOO_LONG, n);
+	if (r == MQTTP__VBI_LONG)
+		return fail(p, MQTTP_E_LENGTH_TOO_LONG, n);
+	if (r == MQTTP__VBI_MORE)
 		return 0;
-	}
 	p->remaining_length = p->priv_acc;
 	p->header_len = (uint8_t)(n + 1);
-	if (n > 1 && b == 0) {
+	if (r == MQTTP__VBI_NONMIN) {
 		int lenient = (p->priv_lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH) && p->version != MQTTP_V5;
 		if (!lenient)
 			return fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, n);
@@ -820,9 +818,11 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
                               uint8_t *header_len, enum mqttp_error *err)
 {
 	const uint8_t *d = (const uint8_t *)data;
-	unsigned t, n;
+	unsigned t;
+	uint8_t n;
 	uint32_t rl = 0;
 	enum mqttp_error e;
+	int r;
 
 	*err = MQTTP_E_NONE;
 	if (len == 0)
@@ -839,18 +839,14 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
 		*err = e;
 		return MQTTP_ERROR;
 	}
-	for (n = 0; n < 4; n++) {
-		if (1 + n >= len)
-			return MQTTP_NEED_MORE;
-		rl |= (uint32_t)(d[1 + n] & 0x7F) << (7 * n);
-		if (!(d[1 + n] & 0x80))
-			break;
-	}
-	if (n == 4) {
+	r = mqttp__vbi_read(d + 1, len - 1, &rl, &n);
+	if (r == MQTTP__VBI_MORE)
+		return MQTTP_NEED_MORE;
+	if (r == MQTTP__VBI_LONG) {
 		*err = MQTTP_E_LENGTH_TOO_LONG;
 		return MQTTP_ERROR;
 	}
-	if (n > 0 && d[1 + n] == 0 && !(lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH)) {
+	if (r == MQTTP__VBI_NONMIN && !(lenient & MQTTP_LENIENT_NON_MINIMAL_LENGTH)) {
 		*err = MQTTP_E_LENGTH_NOT_MINIMAL;
 		return MQTTP_ERROR;
 	}
@@ -860,7 +856,7 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
 	}
 	*type = (uint8_t)t;
 	*remaining_length = rl;
-	*header_len = (uint8_t)(n + 2);
+	*header_len = (uint8_t)(n + 1);
 	return MQTTP_DONE;
 }
 
@@ -878,8 +874,6 @@ enum mqttp_status mqttp__machine_feed(struct mqttp_parser *p, const uint8_t *d, 
 	k.ctx = ctx;
 	p->status = MQTTP_NEED_MORE;
 	while (i < len) {
-		uint8_t b;
-
 		if (p->priv_st == ST_TYPE) {
 			r = type_read(p, d[i++]);
 			if (r)
@@ -919,22 +913,18 @@ enum mqttp_status mqttp__machine_feed(struct mqttp_parser *p, const uint8_t *d, 
 			break;
 		}
 		case R_VBI:
-			b = d[i++];
-			p->priv_acc |= (uint32_t)(b & 0x7F) << (7 * p->priv_nbytes);
-			p->priv_nbytes++;
+			r = mqttp__vbi_step(&p->priv_acc, &p->priv_nbytes, d[i++]);
 			p->offset++;
 			if (p->priv_in_props)
 				p->priv_props_left--;
-			if (b & 0x80) {
-				if (p->priv_nbytes == 4)
-					r = fail(p, MQTTP_E_LENGTH_TOO_LONG, p->offset - 1);
-				else if (room(p) == 0)
-					r = no_room(p, p->offset);
-			} else if (p->priv_nbytes > 1 && b == 0) {
+			if (r == MQTTP__VBI_LONG)
+				r = fail(p, MQTTP_E_LENGTH_TOO_LONG, p->offset - 1);
+			else if (r == MQTTP__VBI_MORE)
+				r = room(p) == 0 ? no_room(p, p->offset) : 0;
+			else if (r == MQTTP__VBI_NONMIN)
 				r = fail(p, MQTTP_E_LENGTH_NOT_MINIMAL, p->offset - 1);
-			} else {
+			else
 				r = step_done(p, &k);
-			}
 			break;
 		case R_LEN_HI:
 			p->priv_acc = (uint32_t)d[i++] << 8;

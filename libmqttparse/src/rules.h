@@ -126,6 +126,38 @@ static inline int mqttp__prop_value_ok(unsigned range, uint32_t v)
 	((((f) & 6) == 6) ? MQTTP_E_PUBLISH_QOS                         \
 	 : (((f) & 8) && !((f) & 6)) ? MQTTP_E_PUBLISH_DUP : MQTTP_E_NONE)
 
+/* Results of mqttp__vbi_step() and mqttp__vbi_read(). */
+enum { MQTTP__VBI_MORE = 0, MQTTP__VBI_END, MQTTP__VBI_LONG, MQTTP__VBI_NONMIN };
+
+/*
+ * One byte of a variable byte integer [MQTT-1.5.5] into *acc, *n bytes
+ * read so far: MQTTP__VBI_MORE, MQTTP__VBI_END, MQTTP__VBI_LONG (a fifth
+ * byte would be needed), or MQTTP__VBI_NONMIN (it ended with a 0 byte
+ * after the first: not minimal [MQTT-1.5.5-1]; *acc is the value, which
+ * a lenient caller may take).
+ */
+static inline int mqttp__vbi_step(uint32_t *acc, uint8_t *n, uint8_t b)
+{
+	*acc |= (uint32_t)(b & 0x7F) << (7 * *n);
+	++*n;
+	if (b & 0x80)
+		return *n == 4 ? MQTTP__VBI_LONG : MQTTP__VBI_MORE;
+	return *n > 1 && b == 0 ? MQTTP__VBI_NONMIN : MQTTP__VBI_END;
+}
+
+/* A whole variable byte integer at d[0, avail): the result of its last
+ * byte (MQTTP__VBI_MORE when avail ends first), *v and *n as above. */
+static inline int mqttp__vbi_read(const uint8_t *d, size_t avail, uint32_t *v, uint8_t *n)
+{
+	int r = MQTTP__VBI_MORE;
+
+	*v = 0;
+	*n = 0;
+	while (r == MQTTP__VBI_MORE && *n < avail)
+		r = mqttp__vbi_step(v, n, d[*n]);
+	return r;
+}
+
 /* Is a packet of hl + rl bytes over max (0: no limit)? hl + rl >= 2, so
  * max - 1 wrapping to the largest value stands for "no limit". */
 static inline int mqttp__too_large(uint32_t max, uint32_t hl, uint32_t rl)
