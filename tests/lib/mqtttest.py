@@ -70,14 +70,14 @@ def packet(first, body):
     return bytes([first]) + vbi(len(body)) + body
 
 
-def packet_end(buf):
-    """Length of the whole packet at buf[0] once its remaining length is
-    complete in buf (the packet itself may not be), else None."""
+def fixed_header(buf):
+    """(remaining length, fixed header length) of the packet at buf[0] once
+    its remaining length is complete in buf (the rest may not be), else None."""
     mult, val = 1, 0
     for i in range(1, min(len(buf), 5)):
         val += (buf[i] & 0x7F) * mult
         if not buf[i] & 0x80:
-            return i + 1 + val
+            return val, i + 1
         mult *= 128
     return None
 
@@ -354,8 +354,8 @@ def first_answer(port, data, timeout=4.0):
     got = b""
     try:
         while True:
-            end = packet_end(got) if len(got) >= 2 else None
-            if end is not None and len(got) >= end:
+            r = fixed_header(got) if len(got) >= 2 else None
+            if r and len(got) >= r[0] + r[1]:
                 break
             d = s.recv(4096)
             if not d:
