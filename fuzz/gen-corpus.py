@@ -159,6 +159,7 @@ def unit_seeds(tmp):
     try:
         subprocess.run([cc, "-std=c99", "-I", unit, "-I", os.path.join(TOP, "libmqttparse", "include"),
                         os.path.join(HERE, "vec2seed.c"), os.path.join(unit, "hexin.c"),
+                        os.path.join(TOP, "examples", "common", "input.c"),
                         os.path.join(unit, "vectors.c"), "-o", exe], check=True)
         subprocess.run([exe, out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except (subprocess.CalledProcessError, OSError) as e:
