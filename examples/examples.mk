@@ -8,6 +8,8 @@
 #   check-examples   tests/inspect/*.py (part of `make check`).
 EX_DIR      := $(TOP)/examples
 EX_INSPECT  := $(BUILD)/bin/mqtt-inspect
+# reading files and hex text, shared by the tools and tests/unit, tests/oracle
+EX_INPUT    := $(EX_DIR)/common/input.c
 EX_CFLAGS   := -std=c99 $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L
 EX_STAGE    := $(BUILD)/stage
 EX_C_SRCS   := $(wildcard $(EX_DIR)/c/*.c)
@@ -19,9 +21,10 @@ EX_PKG      := PKG_CONFIG_PATH=$(EX_STAGE)/lib/pkgconfig pkg-config
 
 all: $(EX_INSPECT)
 
-$(EX_INSPECT): $(EX_DIR)/mqtt-inspect/mqtt-inspect.c $(LIB_INC)/mqttparse.h $(LIB_A)
+$(EX_INSPECT): $(EX_DIR)/mqtt-inspect/mqtt-inspect.c $(EX_INPUT) $(EX_INPUT:.c=.h) \
+		$(LIB_INC)/mqttparse.h $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -I$(LIB_INC) $< $(LIB_A) -o $@
+	$(CC) $(EX_CFLAGS) -I$(LIB_INC) $< $(EX_INPUT) $(LIB_A) -o $@
 
 install: install-inspect
 install-inspect: $(EX_INSPECT)
@@ -36,9 +39,9 @@ $(EX_STAMP): $(LIB_SRCS) $(LIB_HDRS) $(LIB_DIR)/libmqttparse.pc.in $(LIB_DIR)/li
 		PREFIX=$(EX_STAGE) DESTDIR=
 	@touch $@
 
-$(BUILD)/examples/%: $(EX_DIR)/c/%.c $(EX_STAMP)
+$(BUILD)/examples/%: $(EX_DIR)/c/%.c $(EX_INPUT) $(EX_INPUT:.c=.h) $(EX_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $$($(EX_PKG) --cflags libmqttparse) $< -o $@ \
+	$(CC) $(EX_CFLAGS) $$($(EX_PKG) --cflags libmqttparse) $< $(EX_INPUT) -o $@ \
 		$$($(EX_PKG) --libs libmqttparse) \
 		-Wl,-rpath,$$($(EX_PKG) --variable=libdir libmqttparse)
 

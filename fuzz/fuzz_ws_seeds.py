@@ -12,6 +12,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+from mqtttest import connect_raw, ws_frame  # noqa: E402
+
 CLIENT, SERVER, ANY = 1, 2, 0
 BIN_ONLY = 0x80
 
@@ -23,19 +26,7 @@ def cfg(role=CLIENT, lenient=0, rsv=0, flags=0, b1=0x10, plan=b"", cap=2, mode=0
 
 
 def frame(b0, payload=b"", key=b"\x37\xfa\x21\x3d", masked=True):
-    n = len(payload)
-    h = bytes([b0])
-    m = 0x80 if masked else 0
-    if n < 126:
-        h += bytes([m | n])
-    elif n < 65536:
-        h += bytes([m | 126]) + struct.pack(">H", n)
-    else:
-        h += bytes([m | 127]) + struct.pack(">Q", n)
-    if masked:
-        h += key
-        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-    return h + payload
+    return ws_frame(b0, payload, key if masked else None)
 
 
 CONNECT311 = bytes.fromhex("100d00044d5154540402003c000170")
@@ -43,9 +34,7 @@ CONNECT311 = bytes.fromhex("100d00044d5154540402003c000170")
 
 def connect5():
     props = bytes([0x11]) + struct.pack(">I", 300) + bytes([0x21]) + struct.pack(">H", 16)
-    cid = b"client-ws-42"
-    body = b"\x00\x04MQTT\x05\x02\x00\x3c" + bytes([len(props)]) + props + struct.pack(">H", len(cid)) + cid
-    return bytes([0x10, len(body)]) + body
+    return connect_raw("client-ws-42", 5, props=props)
 
 
 def frames_of(mqtt, sizes, pings=False):

@@ -20,13 +20,14 @@ import glob
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from mqtttest import connect_raw, mosquitto_payload, mstr as s, packet as pkt, vbi  # noqa: E402
 
 # Configuration bytes (fuzz_common.h): b0 = lenient | version<<6,
 # b1 = checks | limits, b2 = plan length | mode<<4.
@@ -40,44 +41,10 @@ def cfg(lenient=0, version=0, checks=0, plan=b"", mode=0):
                   (len(plan) & 15) | (mode << 4)]) + plan
 
 
-def vbi(n):
-    """Variable byte integer; values >= 2**28 give 5 bytes on purpose."""
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def s(b):
-    """A 2-byte length prefixed string or binary."""
-    if isinstance(b, str):
-        b = b.encode()
-    return len(b).to_bytes(2, "big") + b
-
-
-def pkt(first, body):
-    """A packet with a minimal remaining length."""
-    return bytes([first]) + vbi(len(body)) + body
-
-
 def connect(name="MQTT", level=4, flags=0x02, ka=60, cid="p", props=None,
             will_props=b"", will=None, user=None, pw=None, first=0x10):
-    body = s(name) + bytes([level, flags]) + ka.to_bytes(2, "big")
-    if props is not None:
-        body += vbi(len(props)) + props
-    body += s(cid)
-    if will is not None:
-        if props is not None:
-            body += vbi(len(will_props)) + will_props
-        body += s(will[0]) + s(will[1])
-    if user is not None:
-        body += s(user)
-    if pw is not None:
-        body += s(pw)
-    return pkt(first, body)
+    """A CONNECT with the flags as given (the fields need not match them)."""
+    return connect_raw(cid, level, flags, ka, props, will, will_props, user, pw, name, first)
 
 
 def hand_seeds():
@@ -192,34 +159,13 @@ def unit_seeds(tmp):
     try:
         subprocess.run([cc, "-std=c99", "-I", unit, "-I", os.path.join(TOP, "libmqttparse", "include"),
                         os.path.join(HERE, "vec2seed.c"), os.path.join(unit, "hexin.c"),
+                        os.path.join(TOP, "examples", "common", "input.c"),
                         os.path.join(unit, "vectors.c"), "-o", exe], check=True)
         subprocess.run([exe, out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except (subprocess.CalledProcessError, OSError) as e:
         print("gen-corpus: unit vectors skipped (%s)" % e, file=sys.stderr)
         return []
     return [(f, open(os.path.join(out, f), "rb").read()) for f in sorted(os.listdir(out))]
-
-
-TOKEN = re.compile(r"'[^']*'|\S+")
-
-
-def decode_payload(p):
-    """Bytes of the mosquitto test notation (see the oracle's README)."""
-    out = bytearray()
-    for t in TOKEN.findall(p):
-        if t.startswith("'"):
-            out += t[1:-1].encode()
-        elif t[0] == "i":
-            out.append(int(t[1:]) & 0xFF)
-        elif t[0] in "Hkms":
-            out += (int(t[1:]) & 0xFFFF).to_bytes(2, "big")
-        elif t[0] == "L":
-            out += (int(t[1:]) & 0xFFFFFFFF).to_bytes(4, "big")
-        elif t[0] in "rv":
-            out += vbi(int(t[1:]))
-        else:
-            out += bytes.fromhex(t)
-    return bytes(out)
 
 
 def oracle_seeds(d):
@@ -241,9 +187,9 @@ def oracle_seeds(d):
                 try:
                     for m in t.get("msgs", []):
                         if m.get("type") == "send":
-                            send += decode_payload(m["payload"])
+                            send += mosquitto_payload(m["payload"])
                         elif m.get("type") == "recv":
-                            recv += decode_payload(m["payload"])
+                            recv += mosquitto_payload(m["payload"])
                 except (ValueError, KeyError):
                     continue
                 v = ver if ver in (3, 4, 5) else 0

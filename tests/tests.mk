@@ -18,9 +18,11 @@ TEST_CFLAGS  := -std=c99 $(TEST_WARN) -g -I$(LIB_INC) -I$(TEST_DIR)/unit $(CHECK
 UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
                 $(TEST_DIR)/unit/vectors.c $(TEST_DIR)/unit/hexin.c $(TEST_DIR)/unit/guard.c \
                 $(TEST_DIR)/unit/test_ws.c \
-                $(TEST_DIR)/unit/test_rewrite.c $(TEST_DIR)/unit/test_rules.c
-UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h $(wildcard $(LIB_DIR)/src/*.h)
-ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c
+                $(TEST_DIR)/unit/test_rewrite.c $(TEST_DIR)/unit/test_rules.c \
+                $(TOP)/examples/common/input.c
+UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h \
+                $(TOP)/examples/common/input.h $(wildcard $(LIB_DIR)/src/*.h)
+ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c $(TOP)/examples/common/input.c
 ORACLE_GEN   := $(TEST_DIR)/oracle/translate.py
 ORACLE_DATA  := $(TEST_BUILD)/oracle-cases.txt
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

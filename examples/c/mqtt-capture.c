@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <mqttparse.h>
+#include "../common/input.h"
 
 /* Callback context: the collector runs only for CONNECT packets. */
 struct capture {
@@ -38,35 +39,6 @@ static void on_field(void *ctx, const struct mqttp_field *f)
 
 	if (cap->p.type == MQTTP_CONNECT)
 		mqttp_connect_collect(&cap->c, f);
-}
-
-/* Read all of f into a malloc'd buffer (*n bytes); NULL on error. */
-static unsigned char *read_all(FILE *f, size_t *n)
-{
-	unsigned char *buf = NULL, *nb;
-	size_t cap = 0, len = 0, r;
-
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	*n = len;
-	return buf;
 }
 
 /* Print a collected string quoted, or "-" when absent. pkt is the
@@ -140,14 +112,14 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	if (strcmp(file, "-") == 0) {
-		in = read_all(stdin, &n);
+		in = input_read_all(stdin, &n);
 	} else {
 		f = fopen(file, "rb");
 		if (!f) {
 			fprintf(stderr, "mqtt-capture: %s: %s\n", file, strerror(errno));
 			return 66;
 		}
-		in = read_all(f, &n);
+		in = input_read_all(f, &n);
 		fclose(f);
 	}
 	if (!in) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mqttparse.h"
+#include "../common/input.h"
 
 #define TOOL_VERSION "1.0.0"
 
@@ -488,89 +489,6 @@ static void print_packet(FILE *o, const struct mqttp_parser *p,
 }
 
 /* ------------------------------------------------------------------------
- * Input
- * --------------------------------------------------------------------- */
-
-/* Read the whole of f into a malloc'd buffer; *n gets its size. NULL on a
- * read or memory error. */
-static unsigned char *read_all(FILE *f, size_t *n)
-{
-	unsigned char *buf = NULL, *nb;
-	size_t cap = 0, len = 0, r;
-
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-		}
-		r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	*n = len;
-	return buf;
-}
-
-/* Value of a hex digit, or -1. */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode hex text in place: digits pair up into bytes, whitespace is
- * ignored and '#' starts a comment up to the end of the line. Returns the
- * byte count, or (size_t)-1 with *line set on a bad character or an odd
- * number of digits. */
-static size_t unhex(unsigned char *buf, size_t n, unsigned long *line)
-{
-	size_t i, out = 0;
-	int hi = -1, d;
-
-	*line = 1;
-	for (i = 0; i < n; i++) {
-		if (buf[i] == '#') {
-			while (i < n && buf[i] != '\n')
-				i++;
-		}
-		if (i == n)
-			break;
-		if (buf[i] == '\n')
-			(*line)++;
-		if (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' ||
-		    buf[i] == '\r' || buf[i] == '\f' || buf[i] == '\v')
-			continue;
-		d = hexval(buf[i]);
-		if (d < 0)
-			return (size_t)-1;
-		if (hi < 0) {
-			hi = d;
-		} else {
-			buf[out++] = (unsigned char)(hi << 4 | d);
-			hi = -1;
-		}
-	}
-	if (hi >= 0)
-		return (size_t)-1;
-	return out;
-}
-
-/* ------------------------------------------------------------------------
  * Command line
  * --------------------------------------------------------------------- */
 
@@ -766,14 +684,14 @@ int main(int argc, char **argv)
 		return usage_error("--from-client and --from-server exclude each other", NULL);
 
 	if (!file || strcmp(file, "-") == 0) {
-		in = read_all(stdin, &n);
+		in = input_read_all(stdin, &n);
 	} else {
 		f = fopen(file, "rb");
 		if (!f) {
 			fprintf(stderr, "mqtt-inspect: %s: %s\n", file, strerror(errno));
 			return EXIT_NOINPUT;
 		}
-		in = read_all(f, &n);
+		in = input_read_all(f, &n);
 		fclose(f);
 	}
 	if (!in) {
@@ -781,7 +699,7 @@ int main(int argc, char **argv)
 		return EXIT_NOINPUT;
 	}
 	if (hex) {
-		n = unhex(in, n, &line);
+		n = input_unhex(in, n, &line);
 		if (n == (size_t)-1) {
 			fprintf(stderr, "mqtt-inspect: bad hex input (line %lu)\n", line);
 			free(in);

@@ -32,6 +32,7 @@ import time
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import mqtttest  # noqa: E402
 from mqtttest import (DISCONNECT, RECIPES, TOP, Suite, addon_line, broker_env,  # noqa: E402
                       check, haproxy_vv, connack_of, connect_packet, free_port, main, mstr, publish_packet,
                       raw_exchange, raw_session, read_packet, recv_all, show_stat, show_table,
@@ -1265,22 +1266,8 @@ def mqtt5_assigned_id(env):
 
 def make_pki(d):
     """CA, server cert for 127.0.0.1, client certs CN=dev-1 / dev-2."""
-    def run(*a):
-        subprocess.run(a, check=True, capture_output=True, cwd=d)
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-        "ca.pem", "-days", "2", "-subj", "/CN=test-ca")
-    with open(os.path.join(d, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name, cn, ext in (("server", "localhost", True), ("dev-1", "dev-1", False), ("dev-2", "dev-2", False)):
-        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out",
-            name + ".csr", "-subj", "/CN=" + cn)
-        args = ["openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-out", name + ".crt", "-days", "2"]
-        if ext:
-            args += ["-extfile", "san.ext"]
-        run(*args)
-    with open(os.path.join(d, "server.pem"), "w") as f:
-        f.write(open(os.path.join(d, "server.crt")).read() + open(os.path.join(d, "server.key")).read())
+    mqtttest.make_pki(d, (("server", "/CN=localhost", True), ("dev-1", "/CN=dev-1", False),
+                          ("dev-2", "/CN=dev-2", False)))
 
 
 @test

@@ -14,11 +14,13 @@ import ctypes
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mqtttest import connect_raw, first_answer, free_port, mstr, wait_port  # noqa: E402
 
 KEEP, SET, REMOVE = 0, 1, 2
 E_NONE = 0
@@ -70,62 +72,17 @@ def rewrite(lib, pkt, cid=(KEEP,), user=(KEEP,), pw=(KEEP,)):
     return buf.raw[:n], None
 
 
-def s(b):
-    return len(b).to_bytes(2, "big") + b
-
-
-def vbi(n):
-    out = b""
-    while True:
-        d, n = n & 0x7F, n >> 7
-        out += bytes([d | (0x80 if n else 0)])
-        if not n:
-            return out
-
-
-def packet(body):
-    return b"\x10" + vbi(len(body)) + body
-
-
 def connect(version, cid, user=None, pw=None, will=None, props=b"", will_props=b"", keepalive=60):
+    """A CONNECT; a will is sent at QoS 1."""
     flags = 0x02
     if will:
-        flags |= 0x04 | 0x08  # will, QoS 1
+        flags |= 0x04 | 0x08
     if user is not None:
         flags |= 0x80
     if pw is not None:
         flags |= 0x40
-    name = b"MQIsdp" if version == 3 else b"MQTT"
-    body = s(name) + bytes([version, flags]) + keepalive.to_bytes(2, "big")
-    if version == 5:
-        body += vbi(len(props)) + props
-    body += s(cid)
-    if will:
-        if version == 5:
-            body += vbi(len(will_props)) + will_props
-        body += s(will[0]) + s(will[1])
-    if user is not None:
-        body += s(user)
-    if pw is not None:
-        body += s(pw)
-    return packet(body)
-
-
-def free_port():
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
-def read_connack(so):
-    so.settimeout(5)
-    data = b""
-    while len(data) < 2 or len(data) < 2 + data[1]:
-        chunk = so.recv(256)
-        if not chunk:
-            break
-        data += chunk
-    return data
+    return connect_raw(cid, version, flags, keepalive, props if version == 5 else None,
+                       will, will_props, user, pw)
 
 
 def main():
@@ -141,15 +98,10 @@ def main():
     broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=log, stderr=log)
     failures = 0
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        up = (b"\x26" + s(b"region") + s(b"eu-west-1")) * 3
+        wait_port(port, 10, broker)
+        up = (b"\x26" + mstr(b"region") + mstr(b"eu-west-1")) * 3
         props = b"\x11\x00\x00\x0e\x10" + b"\x21\x00\x64" + up
-        wprops = b"\x18\x00\x00\x00\x05" + b"\x26" + s(b"k") + s(b"v")
+        wprops = b"\x18\x00\x00\x00\x05" + b"\x26" + mstr(b"k") + mstr(b"v")
         cases = [
             # (name, CONNECT, edits, expected id, expected user name or None)
             ("3.1.1 set client id and user name",
@@ -181,10 +133,8 @@ def main():
                 print(f"FAIL {name}: rewrite refused: {err}")
                 failures += 1
                 continue
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as so:
-                so.sendall(out)
-                ack = read_connack(so)
-                ok = len(ack) >= 4 and ack[0] == 0x20 and ack[3] == 0
+            ack = first_answer(port, out, 5)
+            ok = len(ack) >= 4 and ack[0] == 0x20 and ack[3] == 0
             time.sleep(0.2)
             text = open(logpath, "rb").read().decode("utf-8", "replace")
             pat = r"New client connected from 127\.0\.0\.1:\d+ as " + re.escape(want_id) + r" \(p\d, c\d, k\d+(, u'([^']*)')?\)"

@@ -21,9 +21,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import mqtttest  # noqa: E402
 from mqtttest import (SanitizerSuite, add_asan_option, broker_env, check,  # noqa: E402
                       connect_packet, free_port, main, matrix_argv,
-                      publish_packet, raw_session, read_packet, recv_all)
+                      publish_packet, raw_session, read_packet, read_text, recv_all)
 
 
 SUITE = SanitizerSuite("rewrite")
@@ -37,28 +38,17 @@ SUITE.name_width = 30
 LONG_CN = "device-with-a-long-common-name-0042"   # 35 bytes: over 3.1's 23
 
 
+PKI_CERTS = (("server", "/CN=localhost", True), ("dev-cn-1", "/O=acme/CN=dev-cn-1", False),
+             ("dev-cn-2", "/O=acme/CN=dev-cn-2", False),
+             ("nocn", "/O=acme/OU=no-common-name", False),
+             ("long", "/O=acme/CN=" + LONG_CN, False))
+
+
 def make_pki(d):
     """CA; server certificate for localhost, 127.0.0.1 and *.mqtt.test; client
     certificates: dev-cn-1 and dev-cn-2 (O=acme), nocn (no CN), long (LONG_CN)."""
-    def run(*a):
-        subprocess.run(a, check=True, capture_output=True, cwd=d)
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
-        "-out", "ca.pem", "-days", "2", "-subj", "/CN=rewrite-test-ca")
-    with open(os.path.join(d, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.mqtt.test\n")
-    certs = (("server", "/CN=localhost", True), ("dev-cn-1", "/O=acme/CN=dev-cn-1", False),
-             ("dev-cn-2", "/O=acme/CN=dev-cn-2", False), ("nocn", "/O=acme/OU=no-common-name", False),
-             ("long", "/O=acme/CN=" + LONG_CN, False))
-    for name, subj, ext in certs:
-        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
-            "-out", name + ".csr", "-subj", subj)
-        args = ["openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey",
-                "ca.key", "-CAcreateserial", "-out", name + ".crt", "-days", "2"]
-        if ext:
-            args += ["-extfile", "san.ext"]
-        run(*args)
-    with open(os.path.join(d, "server.pem"), "w") as f:
-        f.write(open(os.path.join(d, "server.crt")).read() + open(os.path.join(d, "server.key")).read())
+    mqtttest.make_pki(d, PKI_CERTS, "/CN=rewrite-test-ca",
+                      "IP:127.0.0.1,DNS:localhost,DNS:*.mqtt.test")
 
 
 def tls_wrap(d, cert=None, sni="localhost"):
@@ -119,11 +109,6 @@ def capture_wait(cap, n, timeout=5.0):
             break
         time.sleep(0.05)
     return got
-
-
-def hap_log(logf):
-    with open(logf, errors="replace") as f:
-        return f.read()
 
 
 # ---------------------------------------------------------------------------
@@ -269,7 +254,7 @@ def long_cn_by_version(env):
         check(r["connack"] and r["connack"][1] == 0, "v%d: %r" % (version, r))
     check(wait_connect(env, LONG_CN), "the long CN reached no broker")
     time.sleep(0.3)
-    log = hap_log(logf)
+    log = read_text(logf)
     check(re.search(r"mqtt-set-client-id: client 127\.0\.0\.1:\d+ refused: new client id not valid.*"
                     r"MQTTP_E_CLIENT_ID_TOO_LONG", log), "no refusal reason in the log: %s" % log[-600:])
 
@@ -348,7 +333,7 @@ def bad_value_connack(env):
     r = raw_session(lp, connect_packet("c-nouser"))
     check(r["connack"] and r["connack"][1] == 4, "no user name: %r" % (r,))
     time.sleep(0.3)
-    log = hap_log(logf)
+    log = read_text(logf)
     check("MQTTP_E_UTF8_CONTROL" in log and "new user name not valid" in log, "log: %s" % log[-600:])
     check(not [c for c in broker_connects(env, 1) if c[1].startswith("c")],
           "a refused client reached the broker: %r" % broker_connects(env, 1))
@@ -424,7 +409,7 @@ def too_big_for_buffer(env):
     check(r["connack"] and r["connack"][1] == 0, "2 KB will: %r" % (r,))
     check(wait_connect(env, "big-small5"), "the rewritten small CONNECT reached no broker")
     time.sleep(0.3)
-    check("tune.bufsize" in hap_log(logf), "no tune.bufsize hint in the log")
+    check("tune.bufsize" in read_text(logf), "no tune.bufsize hint in the log")
 
 
 @SUITE.test()

@@ -27,7 +27,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from mqtttest import (TOP, SanitizerSuite, add_asan_option, broker_env, check,  # noqa: E402
                       connect_packet, free_port, main, matrix_argv, publish_payload, raw_session,
-                      recipe, recv_all, subscribe_packet, wait_port)
+                      read_text, recipe, recv_all, subscribe_packet, wait_port, ws_frame)
 
 
 class WsSuite(SanitizerSuite):
@@ -77,8 +77,7 @@ def ws_broker(env, name):
 
 
 def broker_log(env, name):
-    with open(os.path.join(env.dir, "%s.log" % name), errors="replace") as f:
-        return f.read()
+    return read_text(os.path.join(env.dir, "%s.log" % name))
 
 
 def ws_clients(env, n=3):
@@ -107,8 +106,7 @@ def start(env, backends=None, delay=None, extra_env=None, ports=()):
 
 
 def hap_log(env):
-    with open(env.hap_logs[0], errors="replace") as f:
-        return f.read()
+    return read_text(env.hap_logs[0])
 
 
 # ---------------------------------------------------------------------------
@@ -177,18 +175,7 @@ MASK = b"\x37\xfa\x21\x3d"
 
 def frame(payload, opcode=2, fin=True, mask=MASK, rsv=0, length=None):
     """A client frame (masked with mask unless None); length overrides the header's length."""
-    n = len(payload) if length is None else length
-    b0 = (0x80 if fin else 0) | rsv | opcode
-    mbit = 0x80 if mask else 0
-    if n < 126:
-        hdr = bytes([b0, mbit | n])
-    elif n < 65536:
-        hdr = bytes([b0, mbit | 126]) + struct.pack(">H", n)
-    else:
-        hdr = bytes([b0, mbit | 127]) + struct.pack(">Q", n)
-    if not mask:
-        return hdr + payload
-    return hdr + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+    return ws_frame((0x80 if fin else 0) | rsv | opcode, payload, mask, length)
 
 
 def read_head(sock, timeout=5.0):

@@ -31,6 +31,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VEC = os.path.join(HERE, "vectors")
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from mqtttest import (connect_raw, first_answer, fixed_header, free_port, mstr,  # noqa: E402
+                      wait_port)
 
 passed = 0
 failed = 0
@@ -266,41 +269,12 @@ def section_a():
     # a CONNECT whose 5.0 user properties exceed the tool's value table:
     # the parser's own cap (1024) refuses first.
     up = h("26 00 00 00 00") * 1100
-    props = up
-    plen = len(props)
-    vbi = bytearray()
-    while True:
-        b = plen & 0x7F
-        plen >>= 7
-        vbi.append(b | (0x80 if plen else 0))
-        if not plen:
-            break
-    body = h("00 04 4d 51 54 54 05 02 00 3c") + bytes(vbi) + props + h("00 01 61")
-    rl = len(body)
-    hdr = bytearray([0x10])
-    while True:
-        b = rl & 0x7F
-        rl >>= 7
-        hdr.append(b | (0x80 if rl else 0))
-        if not rl:
-            break
-    rc, objs, _, _ = inspect(bytes(hdr) + body)
+    rc, objs, _, _ = inspect(connect_pkt("a", 5, 0x02, up))
     check("1100 user properties: refused (CVE-2021-41039 shape)", rc == 1 and
           objs[-1].get("error") == "MQTTP_E_TOO_MANY_USER_PROPERTIES", objs[-1] if objs else rc)
 
 
 # ---------------------------------------------------------------- real clients
-
-def remaining(buf):
-    """(remaining length, header length) of the packet at buf[0], or None."""
-    mult, val = 1, 0
-    for i in range(1, min(len(buf), 5)):
-        val += (buf[i] & 0x7F) * mult
-        if not buf[i] & 0x80:
-            return val, i + 1
-        mult *= 128
-    return None
-
 
 class Recorder(threading.Thread):
     """Accept one connection on 127.0.0.1, record every byte the client
@@ -329,7 +303,7 @@ class Recorder(threading.Thread):
                     break
                 self.data += d
                 if not answered:
-                    r = remaining(self.data)
+                    r = fixed_header(self.data)
                     if r and len(self.data) >= r[0] + r[1]:
                         hl = r[1]
                         nlen = self.data[hl] << 8 | self.data[hl + 1]
@@ -458,25 +432,6 @@ def section_b():
 
 # ---------------------------------------------------------------- mqtt-forward
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=5.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 MASK = (1 << 64) - 1
 
 
@@ -503,50 +458,9 @@ def rendezvous(cid, names):
     return -max(scores)[1]
 
 
-def vbi(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def mstr(b):
-    return bytes([len(b) >> 8, len(b) & 0xFF]) + b
-
-
 def connect_pkt(cid, level=4, flags=0x02, props=b"", tail=b""):
     """A CONNECT; tail: the payload after the client id (flags must match)."""
-    name = b"MQIsdp" if level == 3 else b"MQTT"
-    body = mstr(name) + bytes([level, flags, 0, 60])
-    if level == 5:
-        body += vbi(len(props)) + props
-    body += mstr(cid.encode()) + tail
-    return b"\x10" + vbi(len(body)) + body
-
-
-def connack_of(port, pkt, timeout=4.0):
-    """Send a CONNECT, return the first packet that comes back (then send
-    DISCONNECT and close)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(pkt)
-    got = b""
-    try:
-        while True:
-            r = remaining(got) if len(got) >= 2 else None
-            if r and len(got) >= r[0] + r[1]:
-                break
-            d = s.recv(4096)
-            if not d:
-                break
-            got += d
-        s.sendall(h("e0 00"))
-    except OSError:
-        pass
-    s.close()
-    return got
+    return connect_raw(cid, level, flags, props=props if level == 5 else None, tail=tail)
 
 
 def exchange(port, data, timeout=4.0, drip=False):
@@ -641,7 +555,7 @@ def section_c(work):
             ports.append(port)
             logs.append(log)
         for port in ports:
-            if not check("broker on %d up" % port, wait_port(port)):
+            if not check("broker on %d up" % port, wait_port(port, 5.0)):
                 return
         names = ["127.0.0.1:%d" % p for p in ports]
         flog = os.path.join(work, "forward.log")
@@ -770,7 +684,7 @@ def section_c(work):
         # Client Identifier brings the reconnect back to the same broker
         differs = 0
         for i in range(6):
-            ack = connack_of(fport, connect_pkt("", 5, 0x02, h("11 00 00 00 3c")))
+            ack = first_answer(fport, connect_pkt("", 5, 0x02, h("11 00 00 00 3c")))
             rc, objs, _, _ = inspect(ack, "--from-server", "--protocol-version", "5")
             aid = objs[0].get("properties", {}).get("assigned_client_identifier") if objs else None
             if not check("empty id #%d: CONNACK with an assigned id" % i, rc == 0 and aid, (ack.hex(), objs)):
@@ -780,7 +694,7 @@ def section_c(work):
                 time.sleep(0.05)
             first = broker_of(logs, aid)
             differs += first != [rendezvous(aid, names)]
-            ack = connack_of(fport, connect_pkt(aid, 5, 0x00, h("11 00 00 00 3c")))
+            ack = first_answer(fport, connect_pkt(aid, 5, 0x00, h("11 00 00 00 3c")))
             check("assigned id %s: reconnect accepted, session present" % aid,
                   ack[:4] == h("20 03 01 00") or ack[:3] == h("20 03 01") or ack[2:4] == h("01 00"), ack.hex())
             end = time.time() + 3
@@ -801,7 +715,7 @@ def section_c(work):
         ans = exchange(fport, connect_pkt("late-id", 5, 0x02, big_props))
         check("client id after 20 kB of properties: 0x95", ans == h("20 03 00 95 00"), ans.hex())
         tail = mstr(b"big/will") + mstr(b"w" * 60000)
-        ack = connack_of(fport, connect_pkt("big-will", 4, 0x06, tail=tail))
+        ack = first_answer(fport, connect_pkt("big-will", 4, 0x06, tail=tail))
         check("60 kB will payload forwarded: CONNACK 0", ack == h("20 02 00 00"), ack.hex())
 
         # a 1 MB message both ways through the bounded buffers
@@ -868,7 +782,7 @@ def section_c(work):
             except OSError:
                 pass
             s.close()
-        ans = connack_of(fport, connect_pkt("after-garbage"))
+        ans = first_answer(fport, connect_pkt("after-garbage"))
         check("forwarder serves after 60 garbage clients", ans == h("20 02 00 00"), ans.hex())
         ok = all(p.poll() is None for p, _ in procs.procs)
         check("forwarders and brokers still running", ok)

@@ -47,7 +47,8 @@ LSAN_OPTIONS = "suppressions=%s:print_suppressions=0" % os.path.join(
 # ---------------------------------------------------------------------------
 
 def vbi(n):
-    """Variable byte integer encoding of n."""
+    """Variable byte integer encoding of n (n >= 2**28 gives 5 or more
+    bytes, for malformed-length tests)."""
     out = bytearray()
     while True:
         b = n % 128
@@ -64,42 +65,74 @@ def mstr(b):
     return len(b).to_bytes(2, "big") + b
 
 
+def packet(first, body):
+    """A packet: first byte, minimal remaining length, body."""
+    return bytes([first]) + vbi(len(body)) + body
+
+
+def fixed_header(buf):
+    """(remaining length, fixed header length) of the packet at buf[0] once
+    its remaining length is complete in buf (the rest may not be), else None."""
+    mult, val = 1, 0
+    for i in range(1, min(len(buf), 5)):
+        val += (buf[i] & 0x7F) * mult
+        if not buf[i] & 0x80:
+            return val, i + 1
+        mult *= 128
+    return None
+
+
+def connect_raw(cid, level=4, flags=0x02, keepalive=60, props=None, will=None, will_props=b"",
+                user=None, password=None, name=None, first=0x10, tail=b""):
+    """CONNECT bytes with the connect flags as given, not derived from the
+    fields (for malformed CONNECTs): a property block only when props is not
+    None (also before the will, with will_props), will = (topic, payload),
+    name defaults to the level's ("MQIsdp" for 3), tail follows the payload."""
+    if name is None:
+        name = "MQIsdp" if level == 3 else "MQTT"
+    body = mstr(name) + bytes([level, flags]) + keepalive.to_bytes(2, "big")
+    if props is not None:
+        body += vbi(len(props)) + props
+    body += mstr(cid)
+    if will is not None:
+        if props is not None:
+            body += vbi(len(will_props)) + will_props
+        body += mstr(will[0]) + mstr(will[1])
+    if user is not None:
+        body += mstr(user)
+    if password is not None:
+        body += mstr(password)
+    return packet(first, body + tail)
+
+
 def connect_packet(cid, version=4, clean=True, keepalive=60, user=None, password=None,
                    will=None, props=b"", level=None, flags_or=0):
     """CONNECT bytes. version 3 (MQIsdp), 4 or 5; will = (topic, payload,
     qos, retain); level overrides the protocol level byte (bridges: 0x84);
     flags_or is or-ed into the connect flags (reserved bit tests)."""
-    name = b"MQIsdp" if version == 3 else b"MQTT"
-    lvl = version if level is None else level
     flags = (0x02 if clean else 0) | flags_or
-    payload = mstr(cid)
-    vh_props = vbi(len(props)) + props if version == 5 else b""
     if will:
-        topic, wpayload, qos, retain = will
-        flags |= 0x04 | (qos << 3) | (0x20 if retain else 0)
-        if version == 5:
-            payload += vbi(0)
-        payload += mstr(topic) + mstr(wpayload)
+        flags |= 0x04 | (will[2] << 3) | (0x20 if will[3] else 0)
     if user is not None:
         flags |= 0x80
-        payload += mstr(user)
     if password is not None:
         flags |= 0x40
-        payload += mstr(password)
-    body = mstr(name) + bytes([lvl, flags]) + keepalive.to_bytes(2, "big") + vh_props + payload
-    return bytes([0x10]) + vbi(len(body)) + body
+    return connect_raw(cid, version if level is None else level, flags, keepalive,
+                       props if version == 5 else None, will[:2] if will else None,
+                       user=user, password=password,
+                       name="MQIsdp" if version == 3 else "MQTT")
 
 
 def subscribe_packet(topic, version=4, pid=1):
     """SUBSCRIBE of one topic at QoS 0."""
     body = pid.to_bytes(2, "big") + (b"\x00" if version == 5 else b"") + mstr(topic) + b"\x00"
-    return bytes([0x82]) + vbi(len(body)) + body
+    return packet(0x82, body)
 
 
 def publish_packet(topic, payload, retain=False, version=4):
     """A QoS 0 PUBLISH."""
     body = mstr(topic) + (b"\x00" if version == 5 else b"") + payload
-    return bytes([0x31 if retain else 0x30]) + vbi(len(body)) + body
+    return packet(0x31 if retain else 0x30, body)
 
 
 DISCONNECT = b"\xe0\x00"
@@ -127,6 +160,54 @@ def connack_of(pkt):
     t, body = pkt
     assert t == 0x20, "expected CONNACK, got 0x%02x" % t
     return body[0] & 1, body[1], body[2:]
+
+
+PAYLOAD_TOKEN = re.compile(r"'[^']*'|\S+")
+
+
+def mosquitto_payload(text):
+    """Bytes of one payload in the notation of mosquitto's broker test data
+    (test/broker/data: 'text', iN byte, HN/kN/mN/sN two bytes, LN four
+    bytes, rN/vN variable byte integer, hex pairs); ValueError on anything else."""
+    out = bytearray()
+    for tok in PAYLOAD_TOKEN.findall(text):
+        if tok.startswith("'"):
+            out += tok[1:-1].encode("utf-8")
+            continue
+        m = re.fullmatch(r"([iHkmsLrv])(\d+)", tok)
+        if m:
+            kind, n = m.group(1), int(m.group(2))
+            if kind == "i":
+                out.append(n & 0xFF)
+            elif kind in "Hkms":
+                out += (n & 0xFFFF).to_bytes(2, "big")
+            elif kind == "L":
+                out += (n & 0xFFFFFFFF).to_bytes(4, "big")
+            else:
+                out += vbi(n)
+            continue
+        if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", tok):
+            out += bytes.fromhex(tok)
+            continue
+        raise ValueError("unknown token %r in %r" % (tok, text))
+    return bytes(out)
+
+
+def ws_frame(b0, payload=b"", mask=None, length=None):
+    """A WebSocket frame (RFC 6455 5.2): first byte b0 (FIN, RSV, opcode),
+    masked with the 4-byte mask unless it is None or empty; length
+    overrides the length the header states."""
+    n = len(payload) if length is None else length
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        hdr = bytes([b0, mbit | n])
+    elif n < 65536:
+        hdr = bytes([b0, mbit | 126]) + n.to_bytes(2, "big")
+    else:
+        hdr = bytes([b0, mbit | 127]) + n.to_bytes(8, "big")
+    if not mask:
+        return hdr + payload
+    return hdr + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
 
 
 def v5_props(block):
@@ -264,6 +345,29 @@ def raw_exchange(port, data, timeout=3.0):
         s.close()
 
 
+def first_answer(port, data, timeout=4.0):
+    """Send data (a CONNECT) to 127.0.0.1:port and return the bytes that come
+    back once they hold one whole packet (what came before a close
+    otherwise); then send DISCONNECT and close."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    got = b""
+    try:
+        while True:
+            r = fixed_header(got) if len(got) >= 2 else None
+            if r and len(got) >= r[0] + r[1]:
+                break
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+        s.sendall(DISCONNECT)
+    except OSError:
+        pass
+    s.close()
+    return got
+
+
 # ---------------------------------------------------------------------------
 # Ports and brokers
 # ---------------------------------------------------------------------------
@@ -357,6 +461,12 @@ def addon_line(vv):
     return m.group(0) if m else None
 
 
+def read_text(path):
+    """Text of a log or other file (undecodable bytes replaced)."""
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
 def recipe(name):
     """Text of examples/haproxy/<name>."""
     with open(os.path.join(RECIPES, name)) as f:
@@ -423,6 +533,30 @@ def show_stat(sock_path):
         row = dict(zip(head, line.split(",")))
         out[(row.get("pxname"), row.get("svname"))] = row
     return out
+
+
+def make_pki(d, certs, ca_subject="/CN=test-ca", san="IP:127.0.0.1,DNS:localhost"):
+    """With openssl, in d: a CA (ca.pem, ca.key) and for each (name, subject,
+    server) of certs name.key and name.crt signed by it, server ones with
+    subjectAltName san; server.pem is server.crt + server.key."""
+    def run(*a):
+        subprocess.run(a, check=True, capture_output=True, cwd=d)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key",
+        "-out", "ca.pem", "-days", "2", "-subj", ca_subject)
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=%s\n" % san)
+    for name, subj, server in certs:
+        run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
+            "-out", name + ".csr", "-subj", subj)
+        args = ["openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey",
+                "ca.key", "-CAcreateserial", "-out", name + ".crt", "-days", "2"]
+        if server:
+            args += ["-extfile", "san.ext"]
+        run(*args)
+    if os.path.exists(os.path.join(d, "server.crt")):
+        with open(os.path.join(d, "server.pem"), "w") as f:
+            f.write(read_text(os.path.join(d, "server.crt")) +
+                    read_text(os.path.join(d, "server.key")))
 
 
 def asan_options(report_dir):

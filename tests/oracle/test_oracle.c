@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mqttparse.h"
+#include "../../examples/common/input.h"
 
 #define MAX_PKTS 16
 #define MAX_LINE (1 << 20)
@@ -39,19 +40,20 @@ struct ocase {
 static unsigned n_agree, n_allow, n_beyond, n_disagree, n_stale, n_codes, n_refusal_same,
 	n_refusal_diff;
 
-/* Decode a hex string into a new buffer; "." is empty. */
+/* Decode a hex string into a new buffer; "." is empty. NULL if it is not
+ * hex. */
 static uint8_t *unhex(const char *s, size_t *n)
 {
-	size_t l = strcmp(s, ".") == 0 ? 0 : strlen(s) / 2;
+	size_t l = strcmp(s, ".") == 0 ? 0 : strlen(s);
 	uint8_t *b = malloc(l + 1);
+	unsigned long line;
 
-	for (size_t i = 0; i < l; i++) {
-		unsigned v;
-
-		sscanf(s + 2 * i, "%2x", &v);
-		b[i] = (uint8_t)v;
+	memcpy(b, s, l);
+	*n = input_unhex(b, l, &line);
+	if (*n == (size_t)-1) {
+		free(b);
+		return NULL;
 	}
-	*n = l;
 	return b;
 }
 
@@ -75,6 +77,8 @@ static int parse_case(char *line, struct ocase *c)
 	if (strcmp(f[4], "-") != 0) {
 		uint8_t *a = unhex(f[4], &c->ack_len);
 
+		if (!a)
+			return -1;
 		if (c->ack_len > sizeof(c->ack))
 			c->ack_len = sizeof(c->ack);
 		memcpy(c->ack, a, c->ack_len);
@@ -83,6 +87,11 @@ static int parse_case(char *line, struct ocase *c)
 	c->allow = strcmp(f[5], "-") == 0 ? NULL : f[5];
 	for (int i = 6; i < n; i++) {
 		c->pkt[c->npkt] = unhex(f[i], &c->len[c->npkt]);
+		if (!c->pkt[c->npkt]) {
+			while (c->npkt > 0)
+				free(c->pkt[--c->npkt]);
+			return -1;
+		}
 		c->npkt++;
 	}
 	return 0;

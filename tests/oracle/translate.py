@@ -25,8 +25,10 @@ where connack is the hex of the broker's CONNACK to the test's CONNECT or
 """
 import json
 import os
-import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mqtttest import mosquitto_payload, packet  # noqa: E402
 
 # Policy differences between mosquitto and libmqttparse's strict defaults.
 # Key: (file, group, test name). Each entry says why the verdicts differ.
@@ -68,48 +70,6 @@ ALLOW = {
 }
 
 
-def vbi(n):
-    """Variable byte integer; N >= 2^28 gives 5 bytes on purpose."""
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-TOKEN = re.compile(r"'[^']*'|\S+")
-
-
-def payload_bytes(text):
-    """Bytes of one payload in the data's notation."""
-    out = bytearray()
-    for tok in TOKEN.findall(text):
-        if tok.startswith("'"):
-            out += tok[1:-1].encode("utf-8")
-            continue
-        m = re.fullmatch(r"([iHkmsLrv])(\d+)", tok)
-        if m:
-            kind, n = m.group(1), int(m.group(2))
-            if kind == "i":
-                out.append(n & 0xFF)
-            elif kind in "Hkms":
-                out += (n & 0xFFFF).to_bytes(2, "big")
-            elif kind == "L":
-                out += (n & 0xFFFFFFFF).to_bytes(4, "big")
-            else:
-                out += vbi(n)
-            continue
-        if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", tok):
-            out += bytes.fromhex(tok)
-            continue
-        raise ValueError("unknown token %r in %r" % (tok, text))
-    return bytes(out)
-
-
 def default_connect(ver):
     """The CONNECT a connect=true test starts with (clean, keep alive 10)."""
     if ver == 3:
@@ -118,7 +78,7 @@ def default_connect(ver):
         body = b"\x00\x04MQTT\x05\x02\x00\x0a\x00" + b"\x00\x06oracle"
     else:
         body = b"\x00\x04MQTT\x04\x02\x00\x0a" + b"\x00\x06oracle"
-    return b"\x10" + vbi(len(body)) + body
+    return packet(0x10, body)
 
 
 def connack_answer(msgs):
@@ -126,7 +86,7 @@ def connack_answer(msgs):
     for m in msgs:
         if m.get("type") != "recv":
             continue
-        b = payload_bytes(m.get("payload", ""))
+        b = mosquitto_payload(m.get("payload", ""))
         if len(b) >= 4 and b[0] == 0x20:
             return b
         return None
@@ -146,7 +106,7 @@ def main():
                 ver = t.get("ver", g.get("ver", 4))
                 connect = t.get("connect", g.get("connect", True))
                 msgs = t.get("msgs", [])
-                sends = [payload_bytes(m.get("payload", ""))
+                sends = [mosquitto_payload(m.get("payload", ""))
                          for m in msgs if m.get("type") == "send"]
                 if not sends and connect:
                     continue        # nothing the client sends (harness checks)

@@ -16,18 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
-
-/* Value of one hex digit, or -1. */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "../../examples/common/input.h"
 
 /* Append n bytes; returns -1 when out of room. */
 static int put(uint8_t *out, size_t cap, size_t *len, const uint8_t *b, size_t n)
@@ -111,13 +100,13 @@ static int parse_seq(const char **sp, uint8_t *out, size_t cap, size_t *len, int
 			s++;
 			if (parse_seq(&s, out, cap, len, ']'))
 				return -1;
-		} else if (hexval(*s) >= 0) {
-			while (hexval(s[0]) >= 0) {
+		} else if (input_hexval(*s) >= 0) {
+			while (input_hexval(s[0]) >= 0) {
 				uint8_t b;
 
-				if (hexval(s[1]) < 0)
+				if (input_hexval(s[1]) < 0)
 					return -1;
-				b = (uint8_t)(hexval(s[0]) * 16 + hexval(s[1]));
+				b = (uint8_t)(input_hexval(s[0]) * 16 + input_hexval(s[1]));
 				if (put(out, cap, len, &b, 1))
 					return -1;
 				s += 2;
