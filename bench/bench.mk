@@ -10,7 +10,7 @@
 #   make bench          all three; output also in build/bench/results.txt
 #
 # Variables: BENCH_HAP_SERIES (HAProxy tree whose src/mqtt.c is measured: 3.4
-# when ../shared/haproxy has it, else 3.0; any series of haproxy-addon/addon.mk;
+# when HAPROXY_TARBALLS=<dir> has it, else 3.0; any series of haproxy-addon/addon.mk;
 # HAPROXY_SRC=<dir> overrides it), BENCH_RUNS / BENCH_RUN_MS (parser runs),
 # LB_ROUNDS, LB_CONC, LB_COUNT, LB_IDLE (balancer; see bench/lb-bench.sh).
 

@@ -10,7 +10,7 @@
 #                                   FUZZ_DIFF_ALSO series (allow-list right for other trees)
 # fuzz_diff_haproxy compares with HAProxy's src/mqtt.c of one named tree:
 #   FUZZ_DIFF_SERIES=3.0 (default; Debian's 3.0, the tree `make haproxy-3.0` uses),
-#   2.6, or 2.8 / 3.2 / 3.4 / 3.5-dev (upstream tarballs in ../shared/haproxy);
+#   2.6, or 2.8 / 3.2 / 3.4 / 3.5-dev (release tarballs in HAPROXY_TARBALLS=<dir>);
 #   HAPROXY_SRC=<tree> compares with that tree instead. The harness prints the tree.
 #   FUZZ_DIFF_ALSO=3.4 (default): more trees built as fuzz_diff_haproxy-<S> for
 #   check-fuzz-diff (skipped with a SKIPPED line when the tarball is absent).
@@ -41,7 +41,7 @@ FUZZ_HDRS     := $(wildcard $(FUZZ_DIR)/*.h) $(LIB_HDRS)
 
 # The differential harness's HAProxy trees (fuzz/haproxy_shim.sh resolves a
 # series to a tree: Debian's through scripts/fetch-haproxy.sh, the others from
-# the ../shared/haproxy tarballs). Objects per tree in obj/hap-<tag>/.
+# the release tarballs of HAPROXY_TARBALLS). Objects per tree in obj/hap-<tag>/.
 # (HAPROXY_SRC is only read here: setting it would switch `make haproxy` to the
 # "user's tree" build.)
 include $(TOP)/tests/lib/lib.mk

@@ -12,7 +12,8 @@
 #                            against $SHARED/SHA256SUMS when it is listed there);
 #                            only src/mqtt.c, include/ and VERSION are unpacked,
 #                            into $BUILD/fuzz/haproxy-src/<tarball name>
-# Environment (from fuzz.mk): TOP, BUILD, SHARED, TARBALL, FUZZ_CC, FUZZ_SAN.
+# Environment (from fuzz.mk): TOP, BUILD, SHARED (the HAPROXY_TARBALLS
+# directory), TARBALL, FUZZ_CC, FUZZ_SAN.
 # The tree's name and version go into shim.o (-DFZ_HAP_TREE, -DFZ_HAP_VERSION):
 # the harness prints them when it starts.
 set -eu
@@ -29,7 +30,7 @@ tree_of() {
 	series:*)
 		s=${1#series:}
 		tb=$SHARED/$TARBALL
-		[ -f "$tb" ] || { say "HAProxy $s: $tb not found (../shared/haproxy absent?)"; return 1; }
+		[ -f "$tb" ] || { say "HAProxy $s: $TARBALL not in HAPROXY_TARBALLS=$SHARED (set HAPROXY_TARBALLS=<dir> of release tarballs with their SHA256SUMS)"; return 1; }
 		dest=$BUILD/fuzz/haproxy-src/$(basename "$TARBALL" .tar.gz)
 		if [ ! -f "$dest/src/mqtt.c" ]; then
 			if grep -q " $(basename "$tb")\$" "$SHARED/SHA256SUMS" 2>/dev/null; then

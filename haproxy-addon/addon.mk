@@ -5,7 +5,7 @@
 #   make haproxy-<series>   -> build/bin/haproxy-<series>, for the series
 #       2.6, 3.0            Debian's bookworm 2.6 / trixie 3.0 LTS (upstream orig tarball
 #                           from the signed index, scripts/fetch-haproxy.sh)
-#       2.8, 3.2, 3.4, 3.5-dev   upstream release tarballs in $(HAPROXY_SHARED),
+#       2.8, 3.2, 3.4, 3.5-dev   upstream release tarballs in $(HAPROXY_TARBALLS),
 #                           checked against its SHA256SUMS
 #   make haproxy-all        every series available here, plus build/bin/haproxy
 #   make haproxy-asan       AddressSanitizer build of $(HAPROXY_VERSION) -> build/bin/haproxy-asan
@@ -19,7 +19,10 @@
 #                             SHA-256 is printed, HAPROXY_SHA256SUMS=<file> checks it
 #   HAPROXY_SRC=<dir>         use an existing HAProxy tree (any version) instead;
 #                             HAProxy builds in place: its objects land in <dir>.
-#   HAPROXY_SHARED=<dir>      where the upstream tarballs are (default ../shared/haproxy)
+#   HAPROXY_TARBALLS=<dir>    a directory of release tarballs (haproxy-3.4.0.tar.gz, ...)
+#                             and the SHA256SUMS they are checked against (default
+#                             ../shared/haproxy beside the checkout, as in CI;
+#                             HAPROXY_SHARED=<dir> is its old name and still works)
 #   HAPROXY_JOBS=2            parallel jobs of HAProxy's own make when ours is serial
 #                             (under make -jN, HAProxy's make shares our job slots)
 #   HAPROXY_OPTS=...          HAProxy make options (TARGET, USE_*)
@@ -31,7 +34,7 @@
 #
 # For other makefiles (this file is included before them):
 #   HAP_ALL_SERIES            2.6 2.8 3.0 3.2 3.4 3.5-dev
-#   HAP_SHARED_SERIES         the series of $(HAPROXY_SHARED) whose tarball exists here
+#   HAP_SHARED_SERIES         the series whose tarball is in $(HAPROXY_TARBALLS)
 #   HAP_SERIES_AVAILABLE      the series buildable here (Debian's + HAP_SHARED_SERIES)
 #   HAP_SERIES_MISSING        the others (their targets fail with a clear message);
 #                             HAP_MISSING_WHY says why, for skip messages
@@ -61,7 +64,9 @@ HAPROXY_VERSION    ?= 3.0
 hap_user = $(if $(filter command environment,$(firstword $(origin $(1)))),$(strip $($(1))))
 HAP_USER_SRC     := $(call hap_user,HAPROXY_SRC)
 HAP_USER_TARBALL := $(call hap_user,HAPROXY_TARBALL)
-HAPROXY_SHARED   ?= $(abspath $(TOP)/../shared/haproxy)
+# HAPROXY_SHARED: the variable's old name, still read.
+HAPROXY_TARBALLS ?= $(or $(HAPROXY_SHARED),$(TOP)/../shared/haproxy)
+HAP_TARBALL_DIR  := $(abspath $(HAPROXY_TARBALLS))
 HAPROXY_ERR        ?= 1
 HAPROXY_JOBS       ?= 2
 HAPROXY_CC         ?= $(CC)
@@ -99,23 +104,23 @@ HAP_TARBALL_2.8     := haproxy-2.8.0.tar.gz
 HAP_TARBALL_3.2     := haproxy-3.2.0.tar.gz
 HAP_TARBALL_3.4     := haproxy-3.4.0.tar.gz
 HAP_TARBALL_3.5-dev := haproxy-3.5-dev5.tar.gz
-HAP_SHARED_SERIES    := $(strip $(foreach s,$(filter-out $(HAP_DEBIAN_SERIES),$(HAP_ALL_SERIES)),$(if $(wildcard $(HAPROXY_SHARED)/$(HAP_TARBALL_$(s))),$(s))))
+HAP_SHARED_SERIES    := $(strip $(foreach s,$(filter-out $(HAP_DEBIAN_SERIES),$(HAP_ALL_SERIES)),$(if $(wildcard $(HAP_TARBALL_DIR)/$(HAP_TARBALL_$(s))),$(s))))
 HAP_SERIES_AVAILABLE := $(filter $(HAP_DEBIAN_SERIES) $(HAP_SHARED_SERIES),$(HAP_ALL_SERIES))
 HAP_SERIES_MISSING   := $(filter-out $(HAP_SERIES_AVAILABLE),$(HAP_ALL_SERIES))
-HAP_MISSING_WHY      := $(if $(HAP_SERIES_MISSING),HAProxy $(HAP_SERIES_MISSING): no upstream tarballs in $(HAPROXY_SHARED) (../shared is not on this machine; set HAPROXY_SHARED=<dir>))
+HAP_MISSING_WHY      := $(if $(HAP_SERIES_MISSING),HAProxy $(HAP_SERIES_MISSING): their tarballs are not in HAPROXY_TARBALLS=$(HAP_TARBALL_DIR) (set HAPROXY_TARBALLS=<dir> of release tarballs with their SHA256SUMS))
 
 # text as the inside of a '...' shell string
 hap_sq = $(subst ','\'',$(1))
 
 # Messages (kept out of $(if ...) arguments, where a comma would split them).
 hap_msg_unknown = haproxy: unknown HAProxy series '$(1)' (known: $(HAP_ALL_SERIES)); use HAPROXY_TARBALL=<file> or HAPROXY_SRC=<dir>
-hap_msg_noshared = haproxy-$(1): needs $(HAPROXY_SHARED)/$(HAP_TARBALL_$(1)), which is not on this machine (../shared absent?); set HAPROXY_SHARED=<dir>, or use make haproxy HAPROXY_TARBALL=<file>
+hap_msg_noshared = haproxy-$(1): $(HAP_TARBALL_$(1)) not in HAPROXY_TARBALLS=$(HAP_TARBALL_DIR); set HAPROXY_TARBALLS=<dir> (release tarballs and their SHA256SUMS), or use make haproxy HAPROXY_TARBALL=<file>
 
 # $(call hap_fetch,<series>,<destdir>): a command that prints the tree of <series>.
 hap_fetch = $(if $(filter $(HAP_DEBIAN_SERIES),$(1)),$(call hap_fetch_debian,$(1),$(2)),$(if $(HAP_TARBALL_$(1)),$(call hap_fetch_shared,$(1),$(2)),{ echo '$(call hap_sq,$(hap_msg_unknown))' >&2; exit 1; }))
 hap_fetch_debian = $(HAPROXY_FETCH) $(1) $(2)
-hap_fetch_shared = { [ -f '$(HAPROXY_SHARED)/$(HAP_TARBALL_$(1))' ] || { echo '$(call hap_sq,$(hap_msg_noshared))' >&2; exit 1; }; } && \
-	HAPROXY_TARBALL='$(HAPROXY_SHARED)/$(HAP_TARBALL_$(1))' HAPROXY_SHA256SUMS='$(HAPROXY_SHARED)/SHA256SUMS' $(HAP_FETCH_SCRIPT) $(1) $(2)
+hap_fetch_shared = { [ -f '$(HAP_TARBALL_DIR)/$(HAP_TARBALL_$(1))' ] || { echo '$(call hap_sq,$(hap_msg_noshared))' >&2; exit 1; }; } && \
+	HAPROXY_TARBALL='$(HAP_TARBALL_DIR)/$(HAP_TARBALL_$(1))' HAPROXY_SHA256SUMS='$(HAP_TARBALL_DIR)/SHA256SUMS' $(HAP_FETCH_SCRIPT) $(1) $(2)
 
 # HAProxy's make gets our jobserver (a '+' line) so that `make -j2` of two
 # versions runs 2 jobs in all, not 2 each; under `make -n` the line is only shown.

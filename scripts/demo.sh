@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # make demo: a small MQTT cluster behind HAProxy. Three local mosquitto
 # brokers, bridged as a star (broker2 and broker3 forward every topic to and
-# from broker1), so that a message published through the balancer reaches the
-# subscribers of every broker while each client's session lives on one broker.
+# from broker1 at the QoS it was published with), so that a message published
+# through the balancer reaches the subscribers of every broker, also the
+# offline persistent sessions, while each client's session lives on one broker.
+# Not carried across a bridge: MQTT 5 properties (the bridges speak 3.1.1);
+# a $share group gets one copy per broker it has members on.
 # HAProxy (with the MQTT addon) runs examples/haproxy/basic.cfg, plus a few
 # lines that log refusals, on 127.0.0.1:1883 (another port if 1883 is taken).
 # Prints how to connect, which broker each client id lands on, and every
@@ -30,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--port) port=$2; shift 2 ;;
 	--self-test) selftest=1; shift ;;
 	--no-bridge) bridge=0; shift ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "demo: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -177,7 +180,7 @@ follow_logs() {
 			if [[ $line =~ $re_client ]]; then
 				event "client id $(show_id "${BASH_REMATCH[2]}") -> $src (${brokers[$((n - 1))]})"
 			elif [[ $line =~ $re_bridge ]]; then
-				event "bridge $src <-> broker1 up (every topic, both ways)"
+				event "bridge $src <-> broker1 up (every topic, both ways, QoS kept)"
 			elif [[ $line =~ $re_takeover ]]; then
 				event "client id $(show_id "${BASH_REMATCH[1]}") connected again to $src: its old connection is closed (session takeover)"
 			elif [[ $line =~ $re_connack ]]; then
@@ -245,15 +248,17 @@ CONF
 		# broker1, directly (not through the balancer). try_private marks
 		# the bridge's CONNECT (protocol level 0x84) so that broker1 knows
 		# it is a bridge: a broker never sends a message back to the bridge
-		# it came from, so each message reaches every broker exactly once.
+		# it came from, so each message reaches every broker once. QoS 2
+		# and a kept session: a message crosses at its own QoS, so a QoS 1/2
+		# message is queued for an offline persistent session on any broker.
 		cat >> "$run/broker$i.conf" <<CONF
 connection broker$i-broker1
 address ${brokers[0]}
-topic # both 0
+topic # both 2
 remote_clientid demo-bridge-broker$i
 try_private true
 bridge_protocol_version mqttv311
-cleansession true
+cleansession false
 notifications false
 restart_timeout 1
 CONF
@@ -324,6 +329,9 @@ hversion=$("$haproxy" -v | awk 'NR == 1 {print $3}')
 echo "demo: brokers broker1 ${brokers[0]}, broker2 ${brokers[1]}, broker3 ${brokers[2]}"
 if [ "$bridge" = 1 ]; then
 	echo "demo: bridged as a star: broker2 and broker3 forward every topic to and from broker1"
+	echo "demo: each message reaches every matching subscriber once, whichever broker it is on;"
+	echo "demo: QoS 1/2 messages are queued for offline persistent sessions on every broker;"
+	echo "demo: not across brokers: MQTT 5 properties (3.1.1 bridges), one \$share copy per broker"
 else
 	echo "demo: --no-bridge: the brokers are independent"
 fi

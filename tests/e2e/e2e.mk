@@ -6,9 +6,9 @@
 #                            addon in -vv, stickiness (hash.cfg, stick on, basic.cfg),
 #                            refusals, a CONNECT larger than the buffer
 # Each version's binary is haproxy-addon/addon.mk's build/bin/haproxy-<series>,
-# built once and shared with the other suites. A series whose source is an
-# upstream tarball of ../shared/haproxy (2.8, 3.2, 3.4, 3.5-dev) is skipped with
-# a "SKIPPED: ... ../shared/haproxy not found" line when that tarball is absent.
+# built once and shared with the other suites. A series whose source is a
+# release tarball (2.8, 3.2, 3.4, 3.5-dev) is skipped with a "SKIPPED:
+# haproxy-3.4.0.tar.gz not in HAPROXY_TARBALLS=<dir>" line when it is absent.
 #
 #   make check-e2e                        the matrix above (one line per version at the end)
 #   make check-e2e E2E_HAPROXY='a b'      the whole suite against given binaries only

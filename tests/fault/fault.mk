@@ -2,8 +2,8 @@
 # addon, mosquitto brokers, raw asyncio clients, all on 127.0.0.1).
 #   make check-fault                         the fault tests on HAProxy $(FAULT_SERIES)
 #                                            (default 3.0 3.4; 3.4 is skipped with a
-#                                            "SKIPPED: ... ../shared/haproxy not found"
-#                                            line when its tarball is absent)
+#                                            "SKIPPED: haproxy-3.4.0.tar.gz not in
+#                                            HAPROXY_TARBALLS=<dir>" line when absent)
 #   make check-fault FAULT_HAPROXY='a b'     run them against given binaries only
 #   make check-fault-asan                    HAProxy $(FAULT_ASAN_SERIES) (default 3.0) built
 #                                            with AddressSanitizer: the e2e suite and the
