@@ -19,7 +19,7 @@ EX_PKG      := PKG_CONFIG_PATH=$(EX_STAGE)/lib/pkgconfig pkg-config
 
 all: $(EX_INSPECT)
 
-$(EX_INSPECT): $(EX_DIR)/mqtt-inspect/mqtt-inspect.c $(LIB_INC)/mqttparse.h $(LIB_A)
+$(EX_INSPECT): $(EX_DIR)/mqtt-inspect/mqtt-inspect.c $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttcodec.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(EX_CFLAGS) -I$(LIB_INC) $< $(LIB_A) -o $@
 

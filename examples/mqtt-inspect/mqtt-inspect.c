@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mqttparse.h"
+#include "mqttcodec.h"
 
 #define TOOL_VERSION "1.0.0"
 

@@ -4,7 +4,7 @@
 #ifndef MQTTP_INTERNAL_H
 #define MQTTP_INTERNAL_H
 
-#include "mqttparse.h"
+#include "mqttcodec.h"
 
 #if defined(__GNUC__)
 #define MQTTP_HIDDEN __attribute__((visibility("hidden")))
