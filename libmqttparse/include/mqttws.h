@@ -298,7 +298,7 @@ void mqttp_ws_mqtt_init(struct mqttp_ws_mqtt *m, const struct mqttp_ws_options *
  * Feed WebSocket bytes; the unmasked MQTT bytes are written to
  * buf[0..cap) (from buf[0] on every call; *produced, never NULL, says how
  * many) and fed from there to m->mqtt with cb/ctx as in mqttp_feed.
- * Field fragments and the mqttp_connect_collect `ptr` members therefore
+ * Field fragments and the `ptr` members of mqttcodec.h's collectors therefore
  * point into buf: a caller that keeps the MQTT bytes passes the free end
  * of its own buffer each time (and adds *produced); one that only wants
  * the verdict or the fragments passes the same scratch buffer every time.
