@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "mqttparse.h"
+#include "mqttcodec.h"
 #include "hap-shim.h"
 
 #ifdef HAVE_CALLGRIND_H

@@ -22,7 +22,7 @@ EX_PKG      := PKG_CONFIG_PATH=$(EX_STAGE)/lib/pkgconfig pkg-config
 all: $(EX_INSPECT)
 
 $(EX_INSPECT): $(EX_DIR)/mqtt-inspect/mqtt-inspect.c $(EX_INPUT) $(EX_INPUT:.c=.h) \
-		$(LIB_INC)/mqttparse.h $(LIB_A)
+		$(LIB_INC)/mqttparse.h $(LIB_INC)/mqttcodec.h $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(EX_CFLAGS) -I$(LIB_INC) $< $(EX_INPUT) $(LIB_A) -o $@
 

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "mqttparse.h"
+#include "mqttcodec.h"
 
 /* Abort with the failed condition: libFuzzer records the input. */
 #define FZ_CHECK(cond) do { \

@@ -7,6 +7,7 @@
  * streaming parser.
  */
 #include "fuzz_common.h"
+#include "mqttcodec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,6 +20,7 @@
  * and aborts. FZ_STATS=1 prints how often each class was seen at exit.
  */
 #include "fuzz_common.h"
+#include "mqttcodec.h"
 #include "haproxy_shim.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "mqttparse.h"
+#include "mqttcodec.h"
 
 /* Encode a CONNECT from decoded fields. pkt is the packet they were decoded
  * from (field and property-block bytes are read from it by offset, the

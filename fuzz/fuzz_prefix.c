@@ -6,6 +6,7 @@
  * prefixes are NEED_MORE as well.
  */
 #include "fuzz_common.h"
+#include "mqttcodec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -36,6 +36,7 @@
  */
 #include "fuzz_common.h"
 #include "fuzz_enc.h"
+#include "mqttcodec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

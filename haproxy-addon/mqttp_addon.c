@@ -43,6 +43,7 @@
 #include "mqttp_ws.h"
 
 #include <mqttparse.h>
+#include <mqttcodec.h>
 
 /* Per-thread cache geometry: MQA_CACHE_SETS sets of MQA_CACHE_WAYS. */
 #define MQA_CACHE_SETS 128

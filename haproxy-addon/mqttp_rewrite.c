@@ -58,6 +58,7 @@
 #include "mqttp_options.h"
 
 #include <mqttparse.h>
+#include <mqttcodec.h>
 
 /* Which field an action changes (rule->arg.http.i). */
 enum mqr_kind {

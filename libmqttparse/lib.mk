@@ -2,7 +2,7 @@
 LIB_DIR   := $(TOP)/libmqttparse
 LIB_INC   := $(LIB_DIR)/include
 LIB_SRCS  := $(wildcard $(LIB_DIR)/src/*.c)
-LIB_HDRS  := $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h $(wildcard $(LIB_DIR)/src/*.h)
+LIB_HDRS  := $(wildcard $(LIB_INC)/*.h) $(wildcard $(LIB_DIR)/src/*.h)
 LIB_SOMAJOR := 1
 LIB_SOVER := 1.0.0
 LIB_OBJDIR := $(BUILD)/obj/lib
@@ -36,18 +36,33 @@ $(LIB_PC): $(LIB_DIR)/libmqttparse.pc.in $(TOP)/Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(LIB_SOVER)|g' $< > $@
 
-# The library must reference no allocator (and no stdio): read its symbol table.
-check-symbols: $(LIB_A) $(LIB_SO)
+# The public headers: what install copies and what may declare an export.
+LIB_PUB_HDRS := $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttcodec.h $(LIB_INC)/mqttws.h
+# Linker-defined names a shared object may export besides the library's own.
+LIB_LD_SYMS  := _init _fini _edata _end __bss_start
+
+# The library must reference no allocator (and no stdio), and export only
+# mqttp_ symbols that a public header declares: read its symbol tables.
+# Headers are preprocessed first, so a name in a comment declares nothing.
+check-symbols: $(LIB_A) $(LIB_SO) $(LIB_PUB_HDRS)
 	@bad=$$(nm -u $(LIB_A) | awk '{print $$2}' | grep -Ex '(malloc|calloc|realloc|free|aligned_alloc|posix_memalign|printf|fprintf|puts|fopen|write|read|abort|exit)' | sort -u); \
 	if [ -n "$$bad" ]; then echo "check-symbols: FAIL, the library references: $$bad"; exit 1; fi; \
 	exp=$$(nm -D --defined-only $(LIB_SO) | awk '$$2=="T"||$$2=="D"||$$2=="R"||$$2=="B" {print $$3}' | grep -v '^mqttp_' | grep -v '^_' ); \
 	if [ -n "$$exp" ]; then echo "check-symbols: FAIL, exported symbols without the mqttp_ prefix: $$exp"; exit 1; fi; \
-	echo "check-symbols: ok (undefined: $$(nm -u $(LIB_A) | awk '{print $$2}' | sort -u | tr '\n' ' '))"
+	decl=$$(for h in $(LIB_PUB_HDRS); do $(CC) -std=c99 -E -P -I$(LIB_INC) -x c $$h || echo '#error'; done); \
+	case "$$decl" in *'#error'*) echo "check-symbols: FAIL, a public header does not preprocess"; exit 1;; esac; \
+	undecl=$$(nm -D --defined-only $(LIB_SO) | awk '{print $$NF}' | sed 's/@.*//' | sort -u | \
+		while read -r s; do \
+			case " $(LIB_LD_SYMS) " in *" $$s "*) continue;; esac; \
+			printf '%s\n' "$$decl" | grep -qw -- "$$s" || echo "$$s"; \
+		done); \
+	if [ -n "$$undecl" ]; then echo "check-symbols: FAIL, exported but declared in no public header ($(notdir $(LIB_PUB_HDRS))):" $$undecl; exit 1; fi; \
+	echo "check-symbols: ok, $$(nm -D --defined-only $(LIB_SO) | wc -l) exports, each declared in a public header (undefined: $$(nm -u $(LIB_A) | awk '{print $$2}' | sort -u | tr '\n' ' '))"
 .PHONY: check-symbols
 
 install: $(LIB_A) $(LIB_SO) $(LIB_PC)
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIB_PUB_HDRS) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmqttparse.so.$(LIB_SOVER) $(DESTDIR)$(PREFIX)/lib/libmqttparse.so.$(LIB_SOMAJOR)

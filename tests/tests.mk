@@ -2,7 +2,7 @@
 # builds, the mosquitto oracle test and the coverage report.
 #   make check-unit     gcc -O2 build of the unit suite, run
 #   make check-asan     the same with -fsanitize=address,undefined (library compiled in)
-#   make check-clang    library under clang -Werror -std=c99; header through g++ -x c++
+#   make check-clang    library under clang -Werror -std=c99; headers through g++ -x c++
 #   make check-oracle   verdicts against mosquitto's broker test data (ORACLE_DIR=...)
 #   make coverage       line and branch coverage of libmqttparse/src (gcovr)
 
@@ -20,7 +20,7 @@ UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
                 $(TEST_DIR)/unit/test_ws.c \
                 $(TEST_DIR)/unit/test_rewrite.c $(TEST_DIR)/unit/test_rules.c \
                 $(TOP)/examples/common/input.c
-UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttws.h \
+UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttcodec.h $(LIB_INC)/mqttws.h \
                 $(TOP)/examples/common/input.h $(wildcard $(LIB_DIR)/src/*.h)
 ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c $(TOP)/examples/common/input.c
 ORACLE_GEN   := $(TEST_DIR)/oracle/translate.py
@@ -55,8 +55,11 @@ check-clang:
 		clang -std=c99 -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -c $$f -o /dev/null || exit 1; \
 	done
 	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(LIB_INC)/mqttparse.h
+	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(LIB_INC)/mqttcodec.h
 	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) $(LIB_INC)/mqttws.h
 	@printf '#include "mqttparse.h"\nint main() { struct mqttp_parser p; mqttp_init(&p, 0); return 0; }\n' \
+		| g++ -fsyntax-only -x c++ -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -
+	@printf '#include "mqttcodec.h"\nint main() { struct mqttp_connect c; struct mqttp_result r; return mqttp_decode_connect("", 0, 0, &c, &r); }\n' \
 		| g++ -fsyntax-only -x c++ -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -
 	@echo "check-clang: ok"
 

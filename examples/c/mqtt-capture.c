@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <mqttparse.h>
+#include <mqttcodec.h>
 #include "../common/input.h"
 
 /* Callback context: the collector runs only for CONNECT packets. */

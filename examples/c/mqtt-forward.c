@@ -53,6 +53,7 @@
 #include <sys/types.h>
 
 #include <mqttparse.h>
+#include <mqttcodec.h>
 
 #define MAX_UPSTREAMS 64
 #define ASSIGNED_SLOTS 4096 /* remembered assigned client ids */

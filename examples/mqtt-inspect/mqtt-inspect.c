@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mqttparse.h"
+#include "mqttcodec.h"
 #include "../common/input.h"
 
 #define TOOL_VERSION "1.0.0"

@@ -1,12 +1,14 @@
 /*
- * mqttws.h - libmqttparse's WebSocket (RFC 6455) framing: an incremental,
- * allocation-free frame reader for proxies, sniffers and gateways that see
- * MQTT over WebSocket, the path that pulls the MQTT byte stream out of the
- * frames into an mqttp_parser, frame encoders and the opening handshake's
- * Sec-WebSocket-Accept computation. Part of libmqttparse (same library,
- * same promises as mqttparse.h); the HTTP request itself is not parsed here.
+ * mqttws.h - libmqttparse's WebSocket (RFC 6455) framing, for proxies,
+ * sniffers and gateways that see MQTT over WebSocket.
  *
- * What it will never do
+ * What it does
+ *   Reads and checks frames incrementally; pulls the MQTT byte stream out
+ *   of the frames into a struct mqttp_parser; encodes frames; answers the
+ *   opening handshake (Sec-WebSocket-Accept) and judges its key and
+ *   subprotocol values. The HTTP request itself is the caller's to parse.
+ *
+ * What it never does
  *   - allocate memory, do I/O, print, block or use a mutable global;
  *   - read outside [data, data + len) or write to the input: frames are
  *     unmasked into the caller's buffer or a small buffer on the stack,
@@ -46,8 +48,30 @@
  *   Text payloads are not UTF-8 checked (RFC 6455 8.1 leaves that to the
  *   endpoint; MQTT never accepts text frames).
  *
- * Symbols use the library's mqttp_ prefix (mqttp_ws_*, MQTTP_WS_*): one
- * library, one namespace, and its exported-symbol check stays one rule.
+ * Usage: the MQTT packets in a client's WebSocket stream (after the
+ * opening handshake, which mqttp_ws_accept answers)
+ *   struct mqttp_ws_mqtt m;
+ *   struct mqttp_options o;
+ *   uint8_t scratch[4096];
+ *   mqttp_options_default(&o);
+ *   o.checks = MQTTP_CHECK_FROM_CLIENT;
+ *   mqttp_ws_mqtt_init(&m, NULL, &o);        (frames from a client: masked)
+ *   for each buffer (buf, n) read from the client:
+ *       while (n > 0) {
+ *           size_t used, produced;
+ *           enum mqttp_ws_status st = mqttp_ws_mqtt_feed(&m, buf, n, &used,
+ *                   scratch, sizeof(scratch), &produced, NULL, NULL);
+ *           buf += used, n -= used;
+ *           if (st == MQTTP_WS_ERROR || st == MQTTP_WS_CLOSE)
+ *               close the connection (m.ws.error or m.mqtt.error says why);
+ *           if (st == MQTTP_WS_DONE)
+ *               an MQTT packet of type m.mqtt.type ended
+ *       }
+ *
+ * Where the rest is
+ *   mqttparse.h  the MQTT parser that mqttp_ws_mqtt feeds;
+ *   mqttcodec.h  its collectors, decoders and encoders (a CONNACK to send
+ *                back goes in a binary frame: mqttp_ws_encode_frame).
  */
 #ifndef MQTTWS_H
 #define MQTTWS_H
@@ -274,7 +298,7 @@ void mqttp_ws_mqtt_init(struct mqttp_ws_mqtt *m, const struct mqttp_ws_options *
  * Feed WebSocket bytes; the unmasked MQTT bytes are written to
  * buf[0..cap) (from buf[0] on every call; *produced, never NULL, says how
  * many) and fed from there to m->mqtt with cb/ctx as in mqttp_feed.
- * Field fragments and the mqttp_connect_collect `ptr` members therefore
+ * Field fragments and the `ptr` members of mqttcodec.h's collectors therefore
  * point into buf: a caller that keeps the MQTT bytes passes the free end
  * of its own buffer each time (and adds *produced); one that only wants
  * the verdict or the fragments passes the same scratch buffer every time.

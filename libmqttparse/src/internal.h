@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "mqttparse.h"
+#include "mqttcodec.h"
 
 #if defined(__GNUC__)
 #define MQTTP_HIDDEN __attribute__((visibility("hidden")))

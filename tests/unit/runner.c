@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "mqttcodec.h"
 
 #define MAX_IN     (256 * 1024)
 #define MAX_BOUNDS 64

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "mqttcodec.h"
 
 Suite *rewrite_suite(void);
 

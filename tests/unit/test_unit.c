@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "mqttcodec.h"
 
 /* The parser's size is part of the ABI [header: MQTTP_PARSER_SIZE]. */
 typedef char parser_fits[sizeof(struct mqttp_parser) <= MQTTP_PARSER_SIZE ? 1 : -1];

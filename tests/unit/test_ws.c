@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "harness.h"
+#include "mqttcodec.h"
 #include "mqttws.h"
 
 Suite *ws_suite(void);
