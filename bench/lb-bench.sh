@@ -375,7 +375,7 @@ if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v 
 			die "callgrind warm-up failed for '$c'"
 	done
 	# LB_CG_REPEAT measurements per configuration, interleaved, median: one
-	# measurement moves by 1-2% (how many events each poll loop batches).
+	# measurement moves with how many events each poll loop batches.
 	declare -A irrun
 	for r in $(seq "$CG_REPEAT"); do
 		for c in $CONFIGS; do
