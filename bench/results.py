@@ -256,10 +256,11 @@ def parser_md(figs, ratio_names, lines):
     per_packet = {"ns_%s_%s" % (m, p) for _, m in apis for p in packets}
     other = [k for k in figs if k.startswith("ns_") and k not in per_packet]
     if other:
-        h = heading(lines, r"PUBLISH stream")
+        hs = [h for h in (heading(lines, r"^CONNECT rewrite"), heading(lines, r"^PUBLISH stream"))
+              if h]
         out += "\n### Other figures per packet\n\n"
-        if h:
-            out += "%s.\n\n" % h
+        if hs:
+            out += "%s.\n\n" % "; ".join(hs)
         out += table(["figure", "ns", "instructions"],
                      [(code(k), figs[k], get(figs, "ir_" + k[3:])) for k in other])
     ratios = [k for k in figs if k in ratio_names and not k.startswith("ir_")]
