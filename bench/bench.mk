@@ -1,18 +1,17 @@
 # bench: libmqttparse against HAProxy's own MQTT parser, and the balancer
 # (HAProxy + addon) against plain TCP and HAProxy's native converters.
 #
-#   make bench-parser   parser only (~1 min): ns/packet, callgrind instructions,
+#   make bench-parser   parser only: ns/packet, callgrind instructions,
 #                       arrival in pieces, PUBLISH framing
 #   make bench-lb       balancer: handshakes/s, p50/p99, RSS (needs `make haproxy`,
-#                       mosquitto); a few minutes
+#                       mosquitto)
 #   make bench-ws       MQTT over WebSocket: websocket.cfg vs plain TCP pass-through of
 #                       the same WebSocket traffic (needs Node.js for the aedes brokers)
 #   make bench          all three; output also in build/bench/results.txt
 #
-# Variables: BENCH_HAP_SERIES (HAProxy tree whose src/mqtt.c is measured: 3.4
-# when HAPROXY_TARBALLS=<dir> has it, else 3.0; any series of haproxy-addon/addon.mk;
-# HAPROXY_SRC=<dir> overrides it), BENCH_RUNS / BENCH_RUN_MS (parser runs),
-# LB_ROUNDS, LB_CONC, LB_COUNT, LB_IDLE (balancer; see bench/lb-bench.sh).
+# Each writes its own section of bench/RESULTS.md (bench/results.py) and keeps
+# the others. Variables: see bench/README.md (the parser's HAProxy tree comes
+# from HAPROXY_TARBALLS=<dir> when it has 3.4, else Debian's 3.0).
 
 BENCH_DIR := $(TOP)/bench
 BENCH_OBJ := $(BUILD)/bench
@@ -21,6 +20,10 @@ HAPROXY_BIN ?= $(BUILD)/bin/haproxy
 # HAProxy's src/mqtt.c is compiled as HAProxy compiles it (-O2 -fwrapv);
 # ours is built with the library's own OPT (-O2 by default).
 BENCH_HAP_CFLAGS := -O2 -g -fwrapv -w
+BENCH_RESULTS ?= $(BENCH_DIR)/RESULTS.md
+# $(BENCH_REPORT) SECTION OUTPUT: that benchmark's section of $(BENCH_RESULTS)
+BENCH_REPORT = $(PYTHON) $(BENCH_DIR)/results.py --results '$(BENCH_RESULTS)' \
+	--cc '$(CC)' --opt '$(OPT)' --fast-path '$(or $(FAST_PATH),1)'
 BENCH_CFLAGS = -std=c99 $(WARN) $(OPT) -I$(LIB_INC) -I$(BENCH_DIR) \
 	$(if $(wildcard /usr/include/valgrind/callgrind.h),-DHAVE_CALLGRIND_H)
 
@@ -50,18 +53,22 @@ $(BENCH_OBJ)/mqtt-loadgen: $(BENCH_DIR)/mqtt-loadgen.c
 
 bench-parser: $(BENCH_OBJ)/parser-bench
 	bash -o pipefail -c '$(BENCH_DIR)/parser-bench.sh $(BENCH_OBJ)/parser-bench $(BENCH_OBJ)/parser-cg | tee $(BENCH_OBJ)/parser.txt'
+	$(BENCH_REPORT) --note "HAProxy=src/mqtt.c of $$(basename "$$(cat $(BENCH_OBJ)/hap-tree.txt)"), $(BENCH_HAP_CFLAGS)" \
+		parser $(BENCH_OBJ)/parser.txt
 
 bench-lb: haproxy $(BENCH_OBJ)/mqtt-loadgen
 	HAPROXY=$(HAPROXY_BIN) LOADGEN=$(BENCH_OBJ)/mqtt-loadgen WORK=$(BENCH_OBJ)/lb \
 		bash -o pipefail -c '$(BENCH_DIR)/lb-bench.sh | tee $(BENCH_OBJ)/lb.txt'
+	$(BENCH_REPORT) lb $(BENCH_OBJ)/lb.txt
 
 bench-ws: haproxy ws-broker-deps $(BENCH_OBJ)/mqtt-loadgen
 	HAPROXY=$(HAPROXY_BIN) LOADGEN=$(BENCH_OBJ)/mqtt-loadgen WORK=$(BENCH_OBJ)/ws \
 		NODE_MODULES=$(BUILD)/ws-broker/node_modules \
 		bash -o pipefail -c '$(BENCH_DIR)/ws-bench.sh | tee $(BENCH_OBJ)/ws.txt'
+	$(BENCH_REPORT) ws $(BENCH_OBJ)/ws.txt
 
 bench: bench-parser bench-lb bench-ws
 	cat $(BENCH_OBJ)/parser.txt $(BENCH_OBJ)/lb.txt $(BENCH_OBJ)/ws.txt > $(BENCH_OBJ)/results.txt
-	@echo "bench: results in $(BENCH_OBJ)/results.txt"
+	@echo "bench: output in $(BENCH_OBJ)/results.txt, figures in $(BENCH_RESULTS)"
 
 .PHONY: bench bench-parser bench-lb bench-ws bench-hap-tree-force

@@ -1,9 +1,8 @@
 #!/bin/bash
 # layout-ab.sh: compare two versions of the library in the parser benchmark,
 # each built with several code layouts, so that what a change does is not
-# confused with where the hot code happened to land. On the machines here
-# (AMD Zen 4) the same instructions, moved by 640 bytes, ran the 5.0 CONNECT's
-# decode in 29 or in 39 ns; a change that moves code moves such figures too.
+# confused with where the hot code happened to land: moving the same
+# instructions can change the timed figures as much as a change to them.
 #
 #   bench/layout-ab.sh REV_A [REV_B]
 #
@@ -14,8 +13,9 @@
 # build runs the parser benchmark's timed part once, the versions interleaved.
 # Printed per packet and API (and for the PUBLISH stream, mqttp_feed and
 # mqttp_frame): each layout's ns per packet and their median, for A, for B,
-# and B's median against A's. HAProxy's figure is the median of all runs. ROUNDS=N repeats the runs (default 1); BENCH_RUNS and
-# BENCH_RUN_MS are passed on to parser-bench.
+# and B's median against A's. HAProxy's figure is the median of all runs.
+# ROUNDS=N repeats the runs (default 1); BENCH_RUNS and BENCH_RUN_MS are
+# passed on to parser-bench.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

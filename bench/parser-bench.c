@@ -273,11 +273,9 @@ static NOINLINE void ours_feed(const struct pkt *pk, long n)
 	sink += acc;
 }
 
-/* The one-shot decoders' output, inside one 4 KB page: a struct that
- * straddles a page boundary costs them 15-35% more to fill (measured), and
- * on the stack its place, so whether it straddles, changed from run to run
- * with the stack's random start. 1024-byte alignment keeps either struct
- * inside a page at a fixed place. */
+/* The one-shot decoders' output at a fixed place inside one 4 KB page: a
+ * struct straddling a page boundary is slower to fill, and on the stack
+ * whether it straddles would change with the stack's random start. */
 static union {
 	struct mqttp_connect c;
 	struct mqttp_connack a;
@@ -507,9 +505,8 @@ static int runs = 15;
 static double run_ms = 10.0;
 /* The statistic over the runs. The fastest by default: the code and its
  * input are the same in every run, so what makes a run slower is other
- * work on the machine (on these shared VMs, spells of a second or more
- * that slow some runs by up to 2x), and the fastest run is the closest to
- * the code's own cost; it is taken alike for both parsers.
+ * work on the machine, and the fastest run is the closest to the code's
+ * own cost; it is taken alike for both parsers.
  * BENCH_STAT=median gives the median instead. */
 static int use_median;
 

@@ -2,8 +2,9 @@
 # parser-bench.sh: run the parser benchmark: thread CPU time (ns per packet,
 # the fastest of the interleaved runs; BENCH_STAT=median for medians), then
 # the same cases under callgrind (instructions per packet, stable on a
-# noisy machine). Prints tables, `ratio <name> <value>` lines,
-# and last every time ratio beside its instruction ratio.
+# noisy machine). Prints tables, `ratio <name> <value>` and
+# `metric <name> <value>` lines, and last every time ratio beside its
+# instruction ratio with its target from targets.txt.
 #
 #   bench/parser-bench.sh <parser-bench binary> [workdir]
 #
@@ -14,6 +15,7 @@ set -euo pipefail
 
 bin=${1:?usage: parser-bench.sh <parser-bench binary> [workdir]}
 work=${2:-$(dirname "$bin")/parser-cg}
+targets=$(dirname "$0")/targets.txt
 
 rm -rf "$work"
 mkdir -p "$work"
@@ -71,6 +73,13 @@ END {
 	printf "\n"
 	for (i = 1; i <= np; i++) {
 		p = pk[i]
+		printf "metric ir_ours_feed_%s %.1f\n", p, g("feed." p)
+		printf "metric ir_ours_decode_%s %.1f\n", p, g("decode." p)
+		printf "metric ir_hap_validate_%s %.1f\n", p, g("hval." p)
+		printf "metric ir_hap_field_%s %.1f\n", p, g("hfield." p)
+	}
+	for (i = 1; i <= np; i++) {
+		p = pk[i]
 		printf "ratio ir_parse_%s_vs_haproxy %.2f\n", p, g("hfield." p) / g("feed." p)
 		printf "ratio ir_validate_%s_vs_haproxy %.2f\n", p, g("hval." p) / g("feed." p)
 		printf "ratio ir_decode_%s_vs_haproxy %.2f\n", p, g("hfield." p) / g("decode." p)
@@ -88,16 +97,17 @@ END {
 	printf "metric ir_publish_stream_frame %.1f\n", g("frame.publish")
 }' "$work/cases.txt" "$work/ir.txt" | tee "$work/ir-ratios.txt"
 
-# Every time ratio beside its instruction ratio (issue 12's targets marked).
+# Every time ratio beside its instruction ratio, with its target if it has one.
 awk '
 FNR == 1 { f++ }
-f == 1 && ($1 == "ratio" || $1 == "metric") { t[$2] = $3; order[++n] = $2 }
-f == 2 && ($1 == "ratio" || $1 == "metric") { ir[$2] = $3 }
-function target(k) {
-	if (k ~ /^parse_/) return ">= 2.0"
-	if (k ~ /^decode_/) return ">= 1.5"
-	if (k == "arrival_len_connect_v311_vs_haproxy") return ">= 3.0"
-	if (k == "ns_publish_stream_feed") return "<= 6 ns"
+f == 1 && !/^[ \t]*(#|$)/ { pat[++nt] = $1; tgt[nt] = $2 " " $3 }
+f == 2 && ($1 == "ratio" || $1 == "metric") { t[$2] = $3; order[++n] = $2 }
+f == 3 && ($1 == "ratio" || $1 == "metric") { ir[$2] = $3 }
+function target(k,    i, re) {
+	for (i = 1; i <= nt; i++) {
+		re = pat[i]; gsub(/\*/, ".*", re)
+		if (k ~ ("^" re "$")) return tgt[i]
+	}
 	return ""
 }
 END {
@@ -109,4 +119,4 @@ END {
 		if (!(("ir_" k) in ir)) continue
 		printf "%-44s %8s %8s  %s\n", k, t[k], ir["ir_" k], target(k)
 	}
-}' "$work/time.txt" "$work/ir-ratios.txt"
+}' "$targets" "$work/time.txt" "$work/ir-ratios.txt"

@@ -163,3 +163,7 @@ if [ -n "${irhs[ws]:-}" ]; then
 fi
 echo "metric ws_rate_wsplain $rp"
 echo "metric ws_rate_ws $rw"
+for c in $CONFIGS; do
+	echo "metric ws_p50_us_$c $(echo "${p50s[$c]}" | median)"
+	echo "metric ws_p99_us_$c $(echo "${p99s[$c]}" | median)"
+done
