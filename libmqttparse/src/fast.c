@@ -1073,22 +1073,13 @@ FAST_INLINE enum mqttp_status publish_done(struct mqttp_parser *p, const uint8_t
                                            mqttp_field_cb cb, void *ctx, unsigned flags, uint32_t hl,
                                            uint32_t rl)
 {
-	/* packet_begin()'s public fields; its private ones only matter to the
-	 * state machine, which resets them on the next packet's first byte */
+	/* the private fields only matter to the state machine, which resets
+	 * them on the next packet's first byte */
+	mqttp__packet_public(p, MQTTP_PUBLISH, flags);
 	p->remaining_length = rl;
 	p->offset = hl + rl;
-	p->client_id_off = 0;
-	p->client_id_len = 0;
-	p->keep_alive = 0;
 	p->have = MQTTP_HAVE_HEADER;
-	p->user_properties = 0;
-	p->type = MQTTP_PUBLISH;
-	p->header_flags = (uint8_t)flags;
 	p->header_len = (uint8_t)hl;
-	p->bridge = 0;
-	p->connect_flags = 0;
-	p->connack_flags = 0;
-	p->reason_code = 0;
 	/* st and sub are already ST_TYPE and R_NONE */
 	*consumed = hl + rl;
 	p->packets++;

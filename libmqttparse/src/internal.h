@@ -82,7 +82,7 @@ static inline uint32_t mqttp__prop_load_int(const struct mqttp_properties *pr, u
 
 /* The one-shot decoders (mqttp_decode_connect / _connack are these):
  * *out cleared, a whole CONNECT / CONNACK in its common form decoded by
- * parser.c's fast path, anything else handed to the _slow function
+ * fast.c's accelerator, anything else handed to the _slow function
  * (collect.c: the state machine, *out cleared again). */
 MQTTP_HIDDEN enum mqttp_status mqttp__decode_connect_fast(const uint8_t *d, size_t len,
                                                           const struct mqttp_options *opt,

@@ -45,17 +45,12 @@ struct sink {
 	void *ctx;
 };
 
-/* A new packet: forget the previous one's fields (public and per-packet
- * private ones); the framing fields are set by the caller. */
-static inline void mqttp__packet_begin(struct mqttp_parser *p, unsigned type, unsigned flags)
+/* A new packet's public fields, before the caller sets its framing
+ * (offset, lengths, have); the accelerator's packets end with these too. */
+static inline void mqttp__packet_public(struct mqttp_parser *p, unsigned type, unsigned flags)
 {
 	p->type = (uint8_t)type;
 	p->header_flags = (uint8_t)flags;
-	p->header_len = 0;
-	p->remaining_length = 0;
-	p->offset = 0;
-	p->have = 0;
-	p->priv_hflags = 0;
 	p->user_properties = 0;
 	p->connect_flags = 0;
 	p->connack_flags = 0;
@@ -64,6 +59,18 @@ static inline void mqttp__packet_begin(struct mqttp_parser *p, unsigned type, un
 	p->client_id_off = 0;
 	p->client_id_len = 0;
 	p->bridge = 0;
+}
+
+/* A new packet: forget the previous one's fields (public and per-packet
+ * private ones); the framing fields are set by the caller. */
+static inline void mqttp__packet_begin(struct mqttp_parser *p, unsigned type, unsigned flags)
+{
+	mqttp__packet_public(p, type, flags);
+	p->header_len = 0;
+	p->remaining_length = 0;
+	p->offset = 0;
+	p->have = 0;
+	p->priv_hflags = 0;
 	p->priv_in_props = 0;
 	p->priv_pst = P_NONE;
 }
