@@ -85,8 +85,8 @@ static inline MQTTP_ALWAYS_INLINE unsigned mqttp__cc_vec_bad(__m128i v, int topi
 	return 0xFFFFu ^ (unsigned)_mm_movemask_epi8(mqttp__cc_vec_good(v, topic));
 }
 
-/* Non-zero unless the 16 bytes at s and at t are all good (speed only:
- * one mask for both). */
+/* Non-zero unless the 16 bytes at s and at t are all good (one mask
+ * for both). */
 static inline MQTTP_ALWAYS_INLINE unsigned mqttp__cc_vec_bad2(const uint8_t *s, const uint8_t *t, int topic)
 {
 	__m128i a = mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic);
@@ -96,17 +96,17 @@ static inline MQTTP_ALWAYS_INLINE unsigned mqttp__cc_vec_bad2(const uint8_t *s, 
 }
 #endif
 
-/* Non-zero unless s[0, n) are printable ASCII (without '+' and '#' with
- * topic). d[0, e - d) are the packet's bytes, all readable: a short value is read
- * as the 16 (or 8) bytes that end (or start) with it, the other bytes
- * masked off; longer ones in blocks, the last one overlapping. (Speed
- * only: "non-zero = bad" lets every caller branch on the mask itself.) */
-static inline MQTTP_ALWAYS_INLINE uint64_t mqttp__cc_run_bad(const uint8_t *d, const uint8_t *s, uint32_t n, const uint8_t *e, int topic)
+/* Non-zero unless s[0, n) are all plain. d[0, e - d) are readable: a
+ * short value is read as the 16 (or 8) bytes that end (or start) with it,
+ * the other bytes masked off; longer ones in blocks, the last one
+ * overlapping. Non-zero = bad, so callers branch on the mask itself. */
+static inline MQTTP_ALWAYS_INLINE uint64_t mqttp__cc_run_bad(const uint8_t *d, const uint8_t *s, uint32_t n,
+                                                             const uint8_t *e, int topic)
 {
 
 #if defined(__SSE2__)
 	if (n < 16) {
-		/* speed only: the short values first; an empty one passes both
+		/* the short values first; an empty one passes both
 		 * tests (shifted or masked to nothing) */
 		if ((size_t)(s - d) + n >= 16)
 			return (mqttp__cc_vec_bad(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)), topic)
@@ -114,9 +114,9 @@ static inline MQTTP_ALWAYS_INLINE uint64_t mqttp__cc_run_bad(const uint8_t *d, c
 		if (e - s >= 16)
 			return mqttp__cc_vec_bad(_mm_loadu_si128((const __m128i *)(const void *)s), topic) &
 			       ((1u << n) - 1);
-	} else if (n <= 32) { /* speed only: two blocks, no loop */
+	} else if (n <= 32) { /* two blocks, no loop */
 		return mqttp__cc_vec_bad2(s, s + n - 16, topic);
-	} else if (n <= 48) { /* speed only: three blocks, no loop (topics are often 33-48 bytes) */
+	} else if (n <= 48) { /* three blocks, no loop: topics are often this long */
 		__m128i g = _mm_and_si128(mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)s), topic),
 		                          mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)(s + 16)), topic));
 

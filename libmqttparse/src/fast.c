@@ -24,19 +24,8 @@
 #include <emmintrin.h>
 #endif
 
-/*
- * A whole CONNECT, CONNACK or PUBLISH in one buffer, in its common form
- * (exact protocol name, printable ASCII strings, minimal short lengths),
- * is checked in one straight pass. Anything else (and every error) makes
- * it return 0 without touching the parser, and the state machine then
- * reads the packet from its first byte, so the verdict, the offsets and
- * the events are the state machine's, whichever path ran. The
- * split-equivalence fuzzer holds the two paths to that. The same checks
- * serve the one-shot decoders, which fill their struct directly.
- */
-
-/* Speed only: the checks below are small and called with constant
- * arguments (topic, where, NULL struct); inlining lets them fold. */
+/* The checks are small and called with constant arguments (topic, where,
+ * NULL struct): inlined, they fold. */
 #if defined(__GNUC__)
 #define FAST_INLINE static inline __attribute__((always_inline))
 #define FAST_NOINLINE __attribute__((noinline))
@@ -44,19 +33,16 @@
 #define FAST_INLINE static inline
 #define FAST_NOINLINE
 #endif
-/* The fast paths' entry functions (FAST_START), which the property walk
- * is inlined into. Speed only: without cross-jumping, gcc keeps the walk's
- * identical dispatch tails apart, so a property takes one branch, not two
- * (a 5.0 CONNECT's feed: 20 branches taken per packet, not 27). */
+/* The entry functions (FAST_START), where the property walk is inlined:
+ * without cross-jumping gcc keeps the walk's dispatch tails apart, so a
+ * property costs one taken branch. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define FAST_ENTRY __attribute__((noinline, optimize("no-crossjumping")))
 #else
 #define FAST_ENTRY FAST_NOINLINE
 #endif
 
-/* A check that sends the packet to the state machine (speed only: gcc
- * otherwise guessed some to be the likely way, and laid them out as the
- * fall-through, which cost taken branches on every packet). */
+/* A check that declines the packet: laid out off the straight path. */
 #if defined(__GNUC__)
 #define FAST_BAD(x) __builtin_expect(!!(x), 0)
 #define FAST_GOOD(x) __builtin_expect(!!(x), 1)
@@ -87,13 +73,11 @@ FAST_INLINE uint32_t load_be32(const uint8_t *s)
 #endif
 }
 
-/* What a caller of fast_bin() / fast_str() knows (speed only: each drops
- * a test that cannot fail there). FS_LEN: the 2 length bytes at *q are
- * inside the buffer (then the test of the value's end against e also
- * covers them). FS_FAR: the value ends 16 or more bytes into the packet.
- * FS_ONCE changes only the code: *q is the end the test computed (fewer
- * instructions everywhere but in the CONNACK walk's strings and a CONNECT
- * walk's string property, where gcc then allocated registers worse). */
+/* What a caller of fast_bin() / fast_str() knows, so that a test that
+ * cannot fail there is left out. FS_LEN: the 2 length bytes at *q are
+ * inside the buffer (the test of the value's end against e covers them).
+ * FS_FAR: the value ends 16 or more bytes into the packet. FS_ONCE
+ * changes only the code: *q is the end the test computed. */
 enum { FS_LEN = 1, FS_FAR = 2, FS_ONCE = 4 };
 
 /* A 2-byte length and its bytes at *q, inside [*q, e): 1 with the value
@@ -104,8 +88,8 @@ FAST_INLINE int fast_bin_in(const uint8_t **q, const uint8_t *e, const uint8_t *
 	uint32_t len;
 	uintptr_t end;
 
-	/* speed only: the bounds as address compares, which keep no length
-	 * live (integers: no pointer is formed past the packet) */
+	/* bounds as integer address compares: no pointer is formed past the
+	 * packet, and no length stays live */
 	if (!(how & FS_LEN) && (uintptr_t)s + 2 > (uintptr_t)e)
 		return 0;
 	len = load_be16(s);
@@ -138,14 +122,10 @@ FAST_INLINE int fast_str_in(const uint8_t *d, const uint8_t **q, const uint8_t *
 	if (!fast_bin_in(q, e, v, n, how))
 		return 0;
 #if defined(__SSE2__)
-	/* speed only: a value of at most 16 bytes, 16 or more bytes into the
-	 * packet, is checked with the 16 bytes that end with it and a mask.
-	 * mqttp__cc_run_bad()'s own first branch does the same with a shift;
-	 * with this one moved there instead, gcc's code for the validating
-	 * paths was slower (3.1.1 feed 13.9-15.4 ns against 11.3-11.7 in
-	 * three interleaved rounds), so it stays here. It returns from a
-	 * branch on the mask: as `return !(mask)` gcc made a 0 or 1 and
-	 * tested it again (4 instructions and a jump per string). */
+	/* a value of at most 16 bytes, 16 or more bytes into the packet: the
+	 * 16 bytes that end with it and a mask (kept here, not in the run
+	 * scanner, where the compiler's code was slower); a branch on the
+	 * mask, not `return !mask`, which is tested twice */
 	if (*n <= 16 && ((how & FS_FAR) || (uintptr_t)*q >= (uintptr_t)d + 16)) {
 		if (FAST_BAD(~(unsigned)_mm_movemask_epi8(mqttp__cc_vec_good(_mm_loadu_si128((const __m128i *)(const void *)(*q - 16)),
 		                                                   topic)) &
@@ -170,12 +150,12 @@ FAST_INLINE int fast_header(const uint8_t *d, size_t avail, uint32_t *rl, uint32
 	uint32_t v = 0;
 	uint8_t n;
 
-	if (avail >= 2 && d[1] < 0x80) { /* speed only: the usual 1-byte length */
+	if (avail >= 2 && d[1] < 0x80) { /* the usual 1-byte length */
 		*rl = d[1];
 		*hl = 2;
 		return d[1] <= avail - 2;
 	}
-	if (avail >= 3 && d[2] < 0x80) { /* speed only: 2 bytes (128 B .. 16 KB) */
+	if (avail >= 3 && d[2] < 0x80) { /* 2 bytes (128 B .. 16 KB) */
 		v = (uint32_t)(d[1] & 0x7F) | (uint32_t)d[2] << 7;
 		*rl = v;
 		*hl = 3;
@@ -325,9 +305,8 @@ static const struct fast_tables fast_tab = {
 #undef FAST_HI4
 #undef FAST_BIT4
 
-/* The tables through a register (speed only: gcc otherwise loaded each
- * table's address again, one lea per property, where one base register
- * serves them all). */
+/* The tables through a register that the compiler must keep, so that one
+ * base serves every table (it otherwise loads each address again). */
 FAST_INLINE const struct fast_tables *fast_tables(void)
 {
 	const struct fast_tables *t = &fast_tab;
@@ -427,9 +406,8 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
  * returns where the first one it leaves to fast_prop() starts (binary
  * and topic values; or limit, or past it), NULL on an error. The 4 bytes
  * after limit are the packet's, so no integer needs a bounds test;
- * strings are bounded by bend. Speed only: a block per kind, each ending
- * with the next property's dispatch, so that a property costs one taken
- * branch (a loop with the kinds inside took three).
+ * strings are bounded by bend. A block per kind, each ending with the
+ * next property's dispatch, so that a property costs one taken branch.
  */
 #define FAST_WALK_NEXT(size)                          \
 	do {                                          \
@@ -457,7 +435,7 @@ FAST_INLINE const uint8_t *fast_walk(const uint8_t *d, const uint8_t *at, const 
 {
 	uint64_t seen = *seenp, bit;
 	const uint8_t *v;
-	size_t id; /* speed only: an index as wide as a pointer needs no extension */
+	size_t id; /* as wide as a pointer: no extension when indexing */
 	unsigned kind;
 	uint32_t n;
 
@@ -475,9 +453,8 @@ flag:
 u16: {
 	uint16_t raw, x;
 
-	/* speed only: the raw bytes, not swapped, for the zero test; and
-	 * "x == 0 && kind == FK_U16NZ" as one test, which leaves no branch
-	 * taken on a valid value */
+	/* the zero test on the raw bytes, and "x == 0 && kind == FK_U16NZ"
+	 * as one test: no branch taken on a valid value */
 	memcpy(&raw, at + 1, 2);
 	bit = t->bit[id];
 	if (FAST_BAD(seen & bit) || FAST_BAD(((unsigned)raw | (kind ^ FK_U16NZ)) == 0))
@@ -541,16 +518,14 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
                            const uint8_t *e, unsigned where, unsigned *nuser,
                            struct mqttp_properties *pr)
 {
-	/* speed only: the base register helped the CONNACK, not the CONNECT
-	 * (bench/layout-ab.sh: CONNECT feeds 2-3% slower with it) */
+	/* the pinned base register only where it paid: the CONNACK's walk */
 	const struct fast_tables *t = where == FW_CONNACK ? fast_tables() : &fast_tab;
 	const uint8_t *at, *bend, *limit;
 	uint64_t seen = fast_seen0[where];
 	uint32_t bl;
 	unsigned users = 0;
-	/* speed only, for mqttp_feed: a CONNACK's block ends its packet, so
-	 * it is required to end at e, and bend is e (the decoder's code was
-	 * the slower for it) */
+	/* for mqttp_feed: a CONNACK's block ends its packet [MQTT-3.2.2.3],
+	 * so it must end at e (any other length is the state machine's) */
 	const int ends_at_e = where == FW_CONNACK && !pr;
 
 	if (!fast_vbi(q, e, &bl) || (ends_at_e ? bl != (size_t)(e - *q) : bl > (size_t)(e - *q)))
@@ -563,8 +538,8 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	if (where != FW_CONNACK && FAST_GOOD(e - bend >= 4)) {
 		limit = bend;
 	} else {
-		/* speed only: a CONNECT's client id or a will's topic follows,
-		 * so 2 bytes after bend can be read (fast_walk's pair) */
+		/* a CONNECT's client id or a will's topic follows, so 2 bytes
+		 * after bend can be read (fast_walk's pair) */
 		if (where != FW_CONNACK && e - bend < 2)
 			return 0;
 		limit = bl > 4 ? bend - 4 : at;
@@ -578,8 +553,7 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	}
 	if (at != bend)
 		return 0;
-	/* authentication data without a method; speed only: the data, rare,
-	 * tested first */
+	/* rules.h: authentication data needs a method */
 	if (FAST_BAD(MQTTP__AUTH_DATA_ALONE(seen)) ||
 	    users > p->priv_max_user_properties)
 		return 0;
@@ -743,8 +717,7 @@ static FAST_NOINLINE void connect_emit(mqttp_field_cb cb, void *ctx, const uint8
 }
 
 /* The rest of connect_fast(), from the connect flags on (q); lvl, the
- * protocol level, is a constant for 5.0 (speed only: each level gets
- * its own code and registers). */
+ * protocol level, is a constant for 5.0, which gets its own code. */
 FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_parser *p,
                                   const uint8_t *d, const uint8_t *q, const uint8_t *e, uint32_t rl,
                                   uint32_t hl, uint8_t lvl, mqttp_field_cb cb, void *ctx,
@@ -764,11 +737,10 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		return 0;
 	keep_alive = (uint16_t)load_be16(q + 2);
 	/*
-	 * Speed only: what is known is stored now, so fewer values stay live
-	 * through the checks. A verdict of 0 may leave these in *out (the
-	 * slow decoder clears it again) and in *p: only fields that
-	 * packet_begin() resets, which the state machine calls first, and
-	 * the version, which its level_read() stores again.
+	 * What is known is stored now, so fewer values stay live. Declining
+	 * may leave these in *out (the slow decoder clears it again) and in
+	 * *p: only fields that mqttp__packet_begin() resets, which the state
+	 * machine calls first, and the version, which level_read() stores.
 	 */
 	if (out) {
 		out->bridge = raw >> 7;
@@ -808,10 +780,10 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		p->client_id_off = (uint32_t)(v - d);
 		p->client_id_len = (uint16_t)n;
 	}
-	if (FAST_BAD(cf & MQTTP_CF_WILL)) { /* speed only: laid out after */
+	if (FAST_BAD(cf & MQTTP_CF_WILL)) {
 		if (lvl == MQTTP_V5) {
-			/* speed only: the users counted and checked here, so none
-			 * stay live through a 3.1.1 packet */
+			/* the users counted and checked here, so that none stay
+			 * live through a 3.1.1 packet */
 			if (!fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
 				return 0;
 			users += wusers;
@@ -878,8 +850,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
  * but, with out, some of *out). Then either the parser p is left as the
  * state machine would leave it (and the events go to cb), or, with out
  * (a one-shot decoder's zeroed struct), every field is stored there.
- * Speed only: one function with only local state, specialised by the
- * inlining on p / out being NULL.
+ * One function with only local state, specialised by the inlining on
+ * p / out being NULL.
  */
 FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_parser *p,
                                   const uint8_t *d, size_t avail, mqttp_field_cb cb, void *ctx,
@@ -902,7 +874,7 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 			fast_store(&out->protocol_name, d, q + 2, 4);
 		q += 6;
 		lvl = q[0] & 0x7F;
-		/* speed only: 5.0 gets its own code and registers, and one test */
+		/* 5.0 gets its own code and registers */
 		if (lvl == MQTTP_V5)
 			return connect_rest(cfg, p, d, q, e, rl, hl, MQTTP_V5, cb, ctx, out);
 		if (lvl != MQTTP_V311)
@@ -953,7 +925,7 @@ FAST_INLINE uint32_t connack_check(const struct mqttp_parser *p, const uint8_t *
 		v = rl == 2 ? MQTTP_V311 : MQTTP_V5;
 	*users = 0;
 	*version = v;
-	/* speed only: 5.0 gets its own code and registers */
+	/* 5.0 gets its own code and registers */
 	if (v == MQTTP_V5)
 		return rl > 2 ? connack_rest(p, d, end, MQTTP_V5, users, pr) : 0;
 	return rl == 2 ? connack_rest(p, d, end, v, users, pr) : 0;
@@ -1099,7 +1071,7 @@ static const uint8_t fast_pub_flags[16] = { FAST_PF4(0), FAST_PF4(4), FAST_PF4(8
 #undef FAST_PF
 
 /* A packet's first byte: its fast path, else the state machine. One
- * function per type (speed only: each gets the registers it needs).
+ * function per type, so that each gets the registers it needs.
  * publish_long: any PUBLISH; publish_start below takes the short ones. */
 static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)
@@ -1124,8 +1096,8 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 
 /* Is the topic d[4, 4 + n) (1 <= n, inside d[0, len)) printable ASCII
  * without '+' and '#'? 0 also when it is not the short common case (n >
- * 32, or fewer than 20 bytes in the buffer): then mqttp__cc_run_bad() decides.
- * Speed only: one or two 16-byte loads (inside the buffer), no loop. */
+ * 32, or fewer than 20 bytes in the buffer): then mqttp__cc_run_bad()
+ * decides. One or two 16-byte loads inside the buffer, no loop. */
 FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 {
 #if defined(__SSE2__)
@@ -1144,9 +1116,8 @@ FAST_INLINE int publish_topic_ok(const uint8_t *d, uint32_t n, size_t len)
 }
 
 /*
- * Speed only: a whole PUBLISH with a 1-byte remaining length and a
- * non-empty topic, the same checks as publish_long() with few live values
- * (three callee-saved registers, no stack); anything else goes there.
+ * A whole PUBLISH with a 1-byte remaining length and a non-empty topic:
+ * publish_long()'s checks with few live values; anything else goes there.
  */
 FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                             size_t *consumed, mqttp_field_cb cb, void *ctx)
@@ -1178,8 +1149,8 @@ FAST_INLINE enum mqttp_status fast_done(struct mqttp_parser *p, const uint8_t *d
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	*consumed = n;
 	p->packets++;
-	/* speed only: read again (volatile), so the value the checks began
-	 * with need not stay live, and spilled, through the whole packet */
+	/* read again (volatile), so that the value the checks began with
+	 * need not stay live through the whole packet */
 	if (set)
 		p->priv_checks = (uint8_t)(*(volatile const uint8_t *)&p->priv_checks | set);
 	p->status = MQTTP_DONE;
@@ -1199,9 +1170,8 @@ FAST_INLINE enum mqttp_status connack_begin(struct mqttp_parser *p, const uint8_
 	return fast_done(p, d, len, consumed, cb, ctx, connack_fast(p, d, len, cb, ctx), 0);
 }
 
-/* Each fast path twice, with and without a callback (speed only: without
- * one, two fewer arguments stay live through the checks, which keep more
- * values in registers). */
+/* Each fast path twice, with and without a callback: without one, two
+ * fewer arguments stay live through the checks. */
 #define FAST_START(name, begin)                                                                   \
 	static FAST_ENTRY enum mqttp_status name(struct mqttp_parser *p, const uint8_t *d,         \
 	                                            size_t len, size_t *consumed, mqttp_field_cb cb, \
@@ -1245,10 +1215,9 @@ static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const ui
 }
 
 /*
- * Speed only, like everything here but the last line: mqttp_feed makes
- * tail calls only, so it needs no stack frame, and a single byte inside a
- * value (a packet arriving byte by byte) is taken here as bytes_run()
- * would take it, without the state machine.
+ * mqttp_feed makes tail calls only, so it needs no stack frame; a single
+ * byte inside a value (a packet arriving byte by byte) is taken here as
+ * machine.c's bytes_run() would take it.
  */
 enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t len,
                              size_t *consumed, mqttp_field_cb cb, void *ctx)
@@ -1261,8 +1230,7 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		return p->status == MQTTP_ERROR ? MQTTP_ERROR : MQTTP_NEED_MORE;
 	}
 	if (p->priv_st == ST_TYPE) {
-		/* speed only: CONNECT and CONNACK (one compare each) before
-		 * PUBLISH (a shift and a compare) */
+		/* CONNECT and CONNACK (one compare each) before PUBLISH */
 		if (d[0] == 0x10)
 			return cb ? connect_start(p, d, len, consumed, cb, ctx) : connect_start_bare(p, d, len, consumed);
 		if (d[0] == 0x20)

@@ -17,9 +17,8 @@
 #endif
 
 /* sizeof(struct mqttp_connect) and sizeof(struct mqttp_connack), defined in
- * tables.c (not where they are used). Speed only: memset() with a size the compiler cannot see is a
- * call to the C library's vectorised memset; with a known size compilers
- * expand it into a `rep stos`, slow to start. */
+ * tables.c: memset() with a size the compiler cannot see stays a call to
+ * the C library's vectorised memset, not a `rep stos`, slow to start. */
 extern MQTTP_HIDDEN const size_t mqttp__connect_size, mqttp__connack_size;
 
 /* The accelerator (fast.c) is built unless MQTTP_FAST_PATH is 0. */

@@ -718,8 +718,8 @@ void mqttp_init(struct mqttp_parser *p, const struct mqttp_options *opt)
 	}
 #if defined(__SSE2__)
 	{
-		/* Speed only: seven 16-byte stores of zero (the struct copy
-		 * below loads as much as it stores); 96 < size <= 112 bytes. */
+		/* seven 16-byte stores of zero, where a struct copy would load
+		 * as much as it stores; 96 < size <= 112 bytes */
 		unsigned char *c = (unsigned char *)p;
 		__m128i z = _mm_setzero_si128();
 
@@ -861,7 +861,7 @@ enum mqttp_status mqttp_frame(const void *data, size_t len, unsigned lenient,
 }
 
 /* The state machine over d[0, len) (len >= 1), from wherever the parser
- * stands. Kept out of line (speed only): mqttp_feed's fast paths then need
+ * stands. Kept out of line: mqttp_feed's fast paths then need
  * no large stack frame. */
 enum mqttp_status mqttp__machine_feed(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                                     size_t *consumed, mqttp_field_cb cb, void *ctx)

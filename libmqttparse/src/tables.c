@@ -5,7 +5,7 @@
  */
 #include "internal.h"
 
-/* Speed only: out of sight of the memset() calls (internal.h). */
+/* Out of sight of the memset() calls (internal.h). */
 const size_t mqttp__connect_size = sizeof(struct mqttp_connect);
 const size_t mqttp__connack_size = sizeof(struct mqttp_connack);
 

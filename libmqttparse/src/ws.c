@@ -676,7 +676,7 @@ static void sha1_block(struct sha1 *s, const uint8_t *p)
 	for (i = 16; i < 80; i++)
 		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
 	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3]; e = s->h[4];
-	/* for speed: one loop per quarter, no test of the round number in each */
+	/* one loop per quarter, no test of the round number in each */
 	for (i = 0; i < 20; i++)
 		SHA1_ROUND((b & c) | (~b & d), 0x5A827999u);
 	for (; i < 40; i++)
