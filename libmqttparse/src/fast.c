@@ -769,10 +769,8 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 	}
 	if (!fast_str(d, &q, e, &v, &n, 0))
 		return 0;
-	if (n == 0 && (lvl == MQTTP_V31 || (lvl == MQTTP_V311 && !(cf & MQTTP_CF_CLEAN_START))))
-		return 0;
-	if ((lvl == MQTTP_V31 && n > 23 && !(cfg->priv_lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
-	    (FAST_BAD(cfg->priv_max_client_id_len) && n > cfg->priv_max_client_id_len))
+	if (MQTTP__CLIENT_ID_ERROR(lvl, cf, n, cfg->priv_lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID,
+	                           cfg->priv_max_client_id_len) != MQTTP_E_NONE)
 		return 0;
 	if (out)
 		fast_store(&out->client_id, d, v, n);

@@ -411,14 +411,14 @@ static int length_read(struct mqttp_parser *p)
 			p->priv_hflags |= H_MQISDP;
 		break;
 	case ST_C_CLIENT_ID:
-		if (len == 0 && (p->version == MQTTP_V31 ||
-		    (p->version == MQTTP_V311 && !(p->connect_flags & MQTTP_CF_CLEAN_START))))
-			return fail(p, MQTTP_E_CLIENT_ID_EMPTY, p->priv_fld_off);
-		if (p->version == MQTTP_V31 && len > 23 && !(p->priv_lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID))
-			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->priv_fld_off);
-		if (p->priv_max_client_id_len && len > p->priv_max_client_id_len)
-			return fail(p, MQTTP_E_CLIENT_ID_TOO_LONG, p->priv_fld_off);
+	{
+		enum mqttp_error e = MQTTP__CLIENT_ID_ERROR(p->version, p->connect_flags, len,
+		                                            p->priv_lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID,
+		                                            p->priv_max_client_id_len);
+		if (e != MQTTP_E_NONE)
+			return fail(p, e, p->priv_fld_off);
 		break;
+	}
 	case ST_C_WILL_TOPIC:
 	case ST_P_TOPIC:
 		p->priv_hflags |= H_TOPIC;

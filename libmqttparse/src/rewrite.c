@@ -211,19 +211,17 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 		flags |= MQTTP_CF_USERNAME;
 	if (pass.present)
 		flags |= MQTTP_CF_PASSWORD;
-	if (pass.present && !user.present && c.version != MQTTP_V5 &&
-	    !(o.lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME))
+	if (MQTTP__CONNECT_FLAGS_ERROR(flags, c.version == MQTTP_V5,
+	                               o.lenient & MQTTP_LENIENT_PASSWORD_WITHOUT_USERNAME) == MQTTP_E_PASSWORD_FLAG)
 		return rw_fail(res, MQTTP_E_PASSWORD_FLAG,
 		               rw->username.op == MQTTP_RW_REMOVE ? MQTTP_F_USERNAME : MQTTP_F_PASSWORD, 0);
 
 	/* 7. The new values, by the parser's rules for their field. */
 	if (rw->client_id.op != MQTTP_RW_KEEP) {
-		if (cid.len == 0 && (c.version == MQTTP_V31 ||
-		    (c.version == MQTTP_V311 && !(c.flags & MQTTP_CF_CLEAN_START))))
-			return rw_fail(res, MQTTP_E_CLIENT_ID_EMPTY, MQTTP_F_CLIENT_ID, 0);
-		if ((c.version == MQTTP_V31 && cid.len > 23 && !(o.lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID)) ||
-		    (o.max_client_id_len && cid.len > o.max_client_id_len))
-			return rw_fail(res, MQTTP_E_CLIENT_ID_TOO_LONG, MQTTP_F_CLIENT_ID, 0);
+		e = MQTTP__CLIENT_ID_ERROR(c.version, c.flags, (uint32_t)cid.len,
+		                           o.lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID, o.max_client_id_len);
+		if (e != MQTTP_E_NONE)
+			return rw_fail(res, e, MQTTP_F_CLIENT_ID, 0);
 		e = rw_utf8(cid.ptr, cid.len, ctl, &at);
 		if (e != MQTTP_E_NONE)
 			return rw_fail(res, e, MQTTP_F_CLIENT_ID, (uint32_t)at);

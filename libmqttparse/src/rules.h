@@ -120,6 +120,19 @@ static inline int mqttp__prop_value_ok(unsigned range, uint32_t v)
 	         ? MQTTP_E_PASSWORD_FLAG                                                             \
 	         : MQTTP_E_NONE)
 
+/* A client identifier of len bytes in a CONNECT of this version and
+ * connect flags: empty only with clean session in 3.1.1 [MQTT-3.1.3-7]
+ * and in 5.0 [MQTT-3.1.3-6]; at most 23 bytes in 3.1 unless long_ok;
+ * at most max (0: no limit) by the caller's option. A macro, so that
+ * long_ok and max are read only when needed. */
+#define MQTTP__CLIENT_ID_ERROR(version, cf, len, long_ok, max)                                     \
+	((len) == 0 && ((version) == MQTTP_V31 ||                                                  \
+	                ((version) == MQTTP_V311 && !((cf) & MQTTP_CF_CLEAN_START)))               \
+	         ? MQTTP_E_CLIENT_ID_EMPTY                                                         \
+	 : ((version) == MQTTP_V31 && (len) > 23 && !(long_ok)) || ((max) && (len) > (max))        \
+	         ? MQTTP_E_CLIENT_ID_TOO_LONG                                                      \
+	         : MQTTP_E_NONE)
+
 /* A PUBLISH's header flags [MQTT-3.3.1-4] (QoS 3), [MQTT-3.3.1-2] (DUP
  * with QoS 0); a constant expression, as above. */
 #define MQTTP__PUBLISH_FLAGS_ERROR(f)                                 \
