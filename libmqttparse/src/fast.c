@@ -1085,7 +1085,7 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
-	if (n > rl - 2u - pidlen || (n == 0 && p->version != MQTTP_V5) ||
+	if (n > rl - 2u - pidlen || (n == 0 && !MQTTP__EMPTY_TOPIC_OK(p->version)) ||
 	    mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);

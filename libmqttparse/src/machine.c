@@ -514,7 +514,7 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 	case ST_P_TOPIC:
 		/* Topic names have no wildcards [MQTT-3.3.2-2] and are not empty
 		 * [MQTT-4.7.3-1], except with a 5.0 topic alias. */
-		if ((p->priv_hflags & H_WILDCARD) || (p->priv_fld_len == 0 && p->version != MQTTP_V5))
+		if ((p->priv_hflags & H_WILDCARD) || (p->priv_fld_len == 0 && !MQTTP__EMPTY_TOPIC_OK(p->version)))
 			return fail(p, MQTTP_E_TOPIC_NAME, p->priv_fld_off);
 		if (p->header_flags & 6) {
 			p->priv_st = ST_P_PACKET_ID;
@@ -807,7 +807,7 @@ static int empty_value(struct mqttp_parser *p, const struct sink *k, const uint8
 {
 	if (p->priv_elem == E_STR && p->priv_st == ST_C_WILL_TOPIC && !p->priv_in_props)
 		return fail(p, MQTTP_E_WILL_TOPIC, p->priv_fld_off);
-	if (p->priv_st == ST_P_TOPIC && p->version != MQTTP_V5)
+	if (p->priv_st == ST_P_TOPIC && !MQTTP__EMPTY_TOPIC_OK(p->version))
 		return fail(p, MQTTP_E_TOPIC_NAME, p->priv_fld_off);
 	mqttp__emit_frag(p, k, here, 0, 1);
 	return 0;

@@ -133,6 +133,10 @@ static inline int mqttp__prop_value_ok(unsigned range, uint32_t v)
 	         ? MQTTP_E_CLIENT_ID_TOO_LONG                                                      \
 	         : MQTTP_E_NONE)
 
+/* May a PUBLISH's topic name be empty? Only in 5.0, with a topic alias
+ * [MQTT-3.3.2-1], [MQTT-4.7.3-1]. */
+#define MQTTP__EMPTY_TOPIC_OK(version) ((version) == MQTTP_V5)
+
 /* A PUBLISH's header flags [MQTT-3.3.1-4] (QoS 3), [MQTT-3.3.1-2] (DUP
  * with QoS 0); a constant expression, as above. */
 #define MQTTP__PUBLISH_FLAGS_ERROR(f)                                 \
