@@ -31,10 +31,13 @@
 #define MQTTP__HIGH 0x8080808080808080ull
 
 
+/* The wildcard characters, never in a topic name [MQTT-4.7.1], [MQTT-3.3.2-2]. */
+#define MQTTP__WILDCARD(c) ((c) == '+' || (c) == '#')
+
 /* Is b plain (with topic: a topic name's plain byte)? The class itself. */
 static inline int mqttp__cc_plain(uint8_t b, int topic)
 {
-	return (uint8_t)(b - 0x20) < 0x5F && !(topic && (b == '+' || b == '#'));
+	return (uint8_t)(b - 0x20) < 0x5F && !(topic && MQTTP__WILDCARD(b));
 }
 
 static inline MQTTP_ALWAYS_INLINE uint64_t mqttp__load64(const uint8_t *s)

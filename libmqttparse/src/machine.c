@@ -159,7 +159,7 @@ static enum mqttp_error utf8_byte(struct mqttp_parser *p, uint8_t b)
 		return MQTTP_E_UTF8;
 	if (r == MQTTP__U8_MORE)
 		return MQTTP_E_NONE;
-	if ((p->priv_cp == '+' || p->priv_cp == '#') && (p->priv_hflags & H_TOPIC))
+	if (MQTTP__WILDCARD(p->priv_cp) && (p->priv_hflags & H_TOPIC))
 		p->priv_hflags |= H_WILDCARD;
 	return mqttp__utf8_char_error(p->priv_cp, p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS);
 }
