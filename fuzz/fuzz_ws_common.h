@@ -188,7 +188,7 @@ static inline void fw_on_event(void *ctx, const struct mqttp_ws *ws, const struc
 		FW_CHECK(ws->have & MQTTP_WS_HAVE_HEADER);
 		FW_CHECK(ws->payload_off == 0);
 		FW_CHECK(ws->header_len == 2 + (ws->payload_len < 126 ? 0 : ws->payload_len < 65536 ? 2 : 8) + 4 * ws->masked ||
-		         (ws->lenient & MQTTP_WS_LENIENT_NON_MINIMAL_LENGTH));
+		         (ws->priv_lenient & MQTTP_WS_LENIENT_NON_MINIMAL_LENGTH));
 		fw_log_header(t, ws);
 		t->in_frame = 1;
 		t->next_off = 0;

@@ -71,7 +71,7 @@ static void mq_run(struct mq_run *r, const uint8_t *body, size_t len, const stru
 		cap = cap ? cap : 1;
 	}
 	mqttp_ws_mqtt_init(&m, &in->wopt, &in->mopt);
-	FW_CHECK(m.ws.checks & MQTTP_WS_CHECK_BINARY_ONLY);
+	FW_CHECK(m.ws.priv_checks & MQTTP_WS_CHECK_BINARY_ONLY); /* white-box */
 	if (plan)
 		scratch = malloc(cap);
 	else

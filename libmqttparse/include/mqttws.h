@@ -220,16 +220,17 @@ struct mqttp_ws {
 	uint8_t  error;           /* enum mqttp_ws_error */
 	int8_t   status;          /* enum mqttp_ws_status of the last call */
 
-	/* private */
-	uint8_t  st;
-	uint8_t  nbytes;
-	uint8_t  in_message;
-	uint8_t  role, lenient, checks, rsv_allowed;
-	uint8_t  utf8_need, utf8_lo, utf8_hi, cp_start;
-	uint64_t acc;
-	uint64_t msg_len;
-	uint64_t max_frame_payload;
-	uint64_t max_message;
+	/* private: the priv_* fields belong to the library; never read or
+	 * write them (they change between releases) */
+	uint8_t  priv_st;
+	uint8_t  priv_nbytes;
+	uint8_t  priv_in_message;
+	uint8_t  priv_role, priv_lenient, priv_checks, priv_rsv_allowed;
+	uint8_t  priv_utf8_need, priv_utf8_lo, priv_utf8_hi, priv_cp_start;
+	uint64_t priv_acc;
+	uint64_t priv_msg_len;
+	uint64_t priv_max_frame_payload;
+	uint64_t priv_max_message;
 };
 /* The reader's size is part of the ABI; it never exceeds this. */
 #define MQTTP_WS_SIZE 128

@@ -126,24 +126,24 @@ void mqttp_ws_init(struct mqttp_ws *ws, const struct mqttp_ws_options *opt)
 	}
 	for (i = 0; i < sizeof(*ws); i++)
 		b[i] = 0;
-	ws->role = opt->role;
-	ws->lenient = (uint8_t)(opt->lenient & MQTTP_WS_LENIENT_ALL);
-	ws->checks = opt->checks;
-	ws->rsv_allowed = (uint8_t)(opt->rsv_allowed & 0x70);
-	ws->max_frame_payload = opt->max_frame_payload;
-	ws->max_message = opt->max_message;
+	ws->priv_role = opt->role;
+	ws->priv_lenient = (uint8_t)(opt->lenient & MQTTP_WS_LENIENT_ALL);
+	ws->priv_checks = opt->checks;
+	ws->priv_rsv_allowed = (uint8_t)(opt->rsv_allowed & 0x70);
+	ws->priv_max_frame_payload = opt->max_frame_payload;
+	ws->priv_max_message = opt->max_message;
 }
 
 void mqttp_ws_reset(struct mqttp_ws *ws)
 {
 	struct mqttp_ws_options opt;
 
-	opt.role = ws->role;
-	opt.lenient = ws->lenient;
-	opt.checks = ws->checks;
-	opt.rsv_allowed = ws->rsv_allowed;
-	opt.max_frame_payload = ws->max_frame_payload;
-	opt.max_message = ws->max_message;
+	opt.role = ws->priv_role;
+	opt.lenient = ws->priv_lenient;
+	opt.checks = ws->priv_checks;
+	opt.rsv_allowed = ws->priv_rsv_allowed;
+	opt.max_frame_payload = ws->priv_max_frame_payload;
+	opt.max_message = ws->priv_max_message;
 	mqttp_ws_init(ws, &opt);
 }
 
@@ -173,10 +173,10 @@ static int check_limits(struct mqttp_ws *ws)
 {
 	if (is_control(ws->opcode))
 		return 0;
-	if (ws->max_frame_payload && ws->payload_len > ws->max_frame_payload)
+	if (ws->priv_max_frame_payload && ws->payload_len > ws->priv_max_frame_payload)
 		return fail(ws, MQTTP_WS_E_FRAME_TOO_LARGE, 1);
-	if (ws->max_message && (ws->payload_len > ws->max_message ||
-	                        ws->msg_len > ws->max_message - ws->payload_len))
+	if (ws->priv_max_message && (ws->payload_len > ws->priv_max_message ||
+	                        ws->priv_msg_len > ws->priv_max_message - ws->payload_len))
 		return fail(ws, MQTTP_WS_E_MESSAGE_TOO_LARGE, 1);
 	return 0;
 }
@@ -199,23 +199,23 @@ static int first_byte(struct mqttp_ws *ws, uint8_t b, int binary_only)
 	ws->header_len = 1;
 	if (!opcode_defined(op))
 		return fail(ws, MQTTP_WS_E_OPCODE, 0);
-	if (ws->rsv & ~ws->rsv_allowed)
+	if (ws->rsv & ~ws->priv_rsv_allowed)
 		return fail(ws, MQTTP_WS_E_RSV, 0);
 	if (is_control(op)) {
 		if (!ws->fin)
 			return fail(ws, MQTTP_WS_E_CONTROL_FRAGMENTED, 0);
 	} else if (op == MQTTP_WS_CONTINUATION) {
-		if (!ws->in_message)
+		if (!ws->priv_in_message)
 			return fail(ws, MQTTP_WS_E_CONTINUATION, 0);
 	} else {
-		if (ws->in_message)
+		if (ws->priv_in_message)
 			return fail(ws, MQTTP_WS_E_EXPECTED_CONTINUATION, 0);
 		if (op == MQTTP_WS_TEXT && binary_only)
 			return fail(ws, MQTTP_WS_E_TEXT_FRAME, 0);
 		ws->message_opcode = (uint8_t)op;
-		ws->msg_len = 0;
+		ws->priv_msg_len = 0;
 	}
-	ws->st = S_LEN;
+	ws->priv_st = S_LEN;
 	return 0;
 }
 
@@ -223,8 +223,8 @@ static int first_byte(struct mqttp_ws *ws, uint8_t b, int binary_only)
 static int header_done(struct mqttp_ws *ws)
 {
 	ws->have |= MQTTP_WS_HAVE_HEADER;
-	ws->st = S_PAYLOAD;
-	ws->utf8_need = 0;
+	ws->priv_st = S_PAYLOAD;
+	ws->priv_utf8_need = 0;
 	return 1;
 }
 
@@ -234,8 +234,8 @@ static int after_length(struct mqttp_ws *ws)
 	if (check_limits(ws) < 0)
 		return MQTTP_WS_ERROR;
 	if (ws->masked) {
-		ws->st = S_MASK;
-		ws->nbytes = 0;
+		ws->priv_st = S_MASK;
+		ws->priv_nbytes = 0;
 		return 0;
 	}
 	return header_done(ws);
@@ -247,16 +247,16 @@ static int header_byte(struct mqttp_ws *ws, uint8_t b, int binary_only)
 {
 	unsigned len7;
 
-	switch (ws->st) {
+	switch (ws->priv_st) {
 	case S_START:
 		return first_byte(ws, b, binary_only);
 	case S_LEN:
 		ws->header_len = 2;
 		ws->masked = (uint8_t)(b >> 7);
 		len7 = b & 0x7Fu;
-		if (ws->role == MQTTP_WS_FROM_CLIENT && !ws->masked)
+		if (ws->priv_role == MQTTP_WS_FROM_CLIENT && !ws->masked)
 			return fail(ws, MQTTP_WS_E_UNMASKED, 1);
-		if (ws->role == MQTTP_WS_FROM_SERVER && ws->masked)
+		if (ws->priv_role == MQTTP_WS_FROM_SERVER && ws->masked)
 			return fail(ws, MQTTP_WS_E_MASKED, 1);
 		if (is_control(ws->opcode) && len7 > MQTTP_WS_MAX_CONTROL_PAYLOAD)
 			return fail(ws, MQTTP_WS_E_CONTROL_TOO_LONG, 1);
@@ -266,26 +266,26 @@ static int header_byte(struct mqttp_ws *ws, uint8_t b, int binary_only)
 			ws->payload_len = len7;
 			return after_length(ws);
 		}
-		ws->st = S_EXT;
-		ws->nbytes = (uint8_t)(len7 == 126 ? 2 : 8);
-		ws->acc = 0;
+		ws->priv_st = S_EXT;
+		ws->priv_nbytes = (uint8_t)(len7 == 126 ? 2 : 8);
+		ws->priv_acc = 0;
 		return 0;
 	case S_EXT:
-		if (ws->nbytes == 8 && ws->header_len == 2 && (b & 0x80))
+		if (ws->priv_nbytes == 8 && ws->header_len == 2 && (b & 0x80))
 			return fail(ws, MQTTP_WS_E_LENGTH_MSB, 2);
 		ws->header_len++;
-		ws->acc = (ws->acc << 8) | b;
-		if (ws->header_len < 2 + ws->nbytes)
+		ws->priv_acc = (ws->priv_acc << 8) | b;
+		if (ws->header_len < 2 + ws->priv_nbytes)
 			return 0;
-		ws->payload_len = ws->acc;
-		if (!(ws->lenient & MQTTP_WS_LENIENT_NON_MINIMAL_LENGTH) &&
-		    ws->acc < (ws->nbytes == 2 ? 126u : 65536u))
+		ws->payload_len = ws->priv_acc;
+		if (!(ws->priv_lenient & MQTTP_WS_LENIENT_NON_MINIMAL_LENGTH) &&
+		    ws->priv_acc < (ws->priv_nbytes == 2 ? 126u : 65536u))
 			return fail(ws, MQTTP_WS_E_LENGTH_NOT_MINIMAL, 1);
 		return after_length(ws);
 	case S_MASK:
-		ws->key[ws->nbytes++] = b;
+		ws->key[ws->priv_nbytes++] = b;
 		ws->header_len++;
-		if (ws->nbytes < 4)
+		if (ws->priv_nbytes < 4)
 			return 0;
 		return header_done(ws);
 	default:
@@ -298,9 +298,9 @@ static int utf8_byte(struct mqttp_ws *ws, uint8_t b, uint8_t at)
 {
 	uint32_t cp = 0; /* the characters themselves are not needed */
 
-	if (ws->utf8_need == 0)
-		ws->cp_start = at;
-	return mqttp__utf8_step(b, &ws->utf8_need, &ws->utf8_lo, &ws->utf8_hi, &cp) == MQTTP__U8_BAD ? -1 : 0;
+	if (ws->priv_utf8_need == 0)
+		ws->priv_cp_start = at;
+	return mqttp__utf8_step(b, &ws->priv_utf8_need, &ws->priv_utf8_lo, &ws->priv_utf8_hi, &cp) == MQTTP__U8_BAD ? -1 : 0;
 }
 
 /*
@@ -316,19 +316,19 @@ static size_t close_bytes(struct mqttp_ws *ws, const uint8_t *d, size_t n)
 		uint8_t b = ws->masked ? (uint8_t)(d[i] ^ ws->key[at & 3]) : d[i];
 
 		if (at == 0) {
-			ws->acc = b;
+			ws->priv_acc = b;
 		} else if (at == 1) {
-			ws->close_code = (uint16_t)((ws->acc << 8) | b);
+			ws->close_code = (uint16_t)((ws->priv_acc << 8) | b);
 			ws->have |= MQTTP_WS_HAVE_CLOSE_CODE;
-			if (!(ws->lenient & MQTTP_WS_LENIENT_CLOSE_PAYLOAD) &&
+			if (!(ws->priv_lenient & MQTTP_WS_LENIENT_CLOSE_PAYLOAD) &&
 			    !mqttp_ws_close_code_valid(ws->close_code)) {
 				fail(ws, MQTTP_WS_E_CLOSE_CODE, ws->header_len);
 				return i;
 			}
-		} else if (!(ws->lenient & MQTTP_WS_LENIENT_CLOSE_PAYLOAD)) {
+		} else if (!(ws->priv_lenient & MQTTP_WS_LENIENT_CLOSE_PAYLOAD)) {
 			if (utf8_byte(ws, b, (uint8_t)at) < 0 ||
-			    (at + 1 == ws->payload_len && ws->utf8_need)) {
-				fail(ws, MQTTP_WS_E_CLOSE_UTF8, (uint32_t)ws->header_len + ws->cp_start);
+			    (at + 1 == ws->payload_len && ws->priv_utf8_need)) {
+				fail(ws, MQTTP_WS_E_CLOSE_UTF8, (uint32_t)ws->header_len + ws->priv_cp_start);
 				return i;
 			}
 		}
@@ -341,15 +341,15 @@ static int frame_end(struct mqttp_ws *ws)
 {
 	ws->frames++;
 	if (ws->opcode == MQTTP_WS_CLOSE_FRAME) {
-		ws->st = S_CLOSED;
+		ws->priv_st = S_CLOSED;
 		ws->status = MQTTP_WS_CLOSE;
 		return MQTTP_WS_CLOSE;
 	}
 	if (!is_control(ws->opcode)) {
-		ws->msg_len += ws->payload_len;
-		ws->in_message = !ws->fin;
+		ws->priv_msg_len += ws->payload_len;
+		ws->priv_in_message = !ws->fin;
 	}
-	ws->st = S_START;
+	ws->priv_st = S_START;
 	ws->status = MQTTP_WS_DONE;
 	return MQTTP_WS_DONE;
 }
@@ -406,16 +406,16 @@ static int is_data(const struct mqttp_ws *ws)
 static int run(struct mqttp_ws *ws, const uint8_t *d, size_t len, size_t *used,
                mqttp_ws_cb cb, void *ctx, int mqtt)
 {
-	int binary_only = mqtt || (ws->checks & MQTTP_WS_CHECK_BINARY_ONLY);
+	int binary_only = mqtt || (ws->priv_checks & MQTTP_WS_CHECK_BINARY_ONLY);
 	size_t pos = 0;
 
 	while (pos < len) {
-		if (ws->st == S_CLOSED) {
+		if (ws->priv_st == S_CLOSED) {
 			ws->frame_start = ws->offset;
 			*used = pos;
 			return fail(ws, MQTTP_WS_E_AFTER_CLOSE, 0);
 		}
-		if (ws->st != S_PAYLOAD) {
+		if (ws->priv_st != S_PAYLOAD) {
 			int r = header_byte(ws, d[pos], binary_only);
 
 			if (r < 0) {
@@ -469,7 +469,7 @@ static enum mqttp_ws_status idle(const struct mqttp_ws *ws)
 {
 	if (ws->status == MQTTP_WS_ERROR)
 		return MQTTP_WS_ERROR;
-	return ws->st == S_CLOSED ? MQTTP_WS_CLOSE : MQTTP_WS_NEED_MORE;
+	return ws->priv_st == S_CLOSED ? MQTTP_WS_CLOSE : MQTTP_WS_NEED_MORE;
 }
 
 enum mqttp_ws_status mqttp_ws_feed(struct mqttp_ws *ws, const void *data,
@@ -489,7 +489,7 @@ void mqttp_ws_mqtt_init(struct mqttp_ws_mqtt *m, const struct mqttp_ws_options *
                         const struct mqttp_options *mopt)
 {
 	mqttp_ws_init(&m->ws, wopt);
-	m->ws.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
+	m->ws.priv_checks |= MQTTP_WS_CHECK_BINARY_ONLY;
 	mqttp_init(&m->mqtt, mopt);
 	m->mqtt_offset = 0;
 }
@@ -513,7 +513,7 @@ enum mqttp_ws_status mqttp_ws_mqtt_feed(struct mqttp_ws_mqtt *m, const void *dat
 		size_t used = 0;
 		int r;
 
-		if (ws->st == S_PAYLOAD && is_data(ws) && ws->payload_off < ws->payload_len) {
+		if (ws->priv_st == S_PAYLOAD && is_data(ws) && ws->payload_off < ws->payload_len) {
 			uint64_t left = ws->payload_len - ws->payload_off;
 			size_t n = len - pos;
 			enum mqttp_status st;

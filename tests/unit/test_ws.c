@@ -965,7 +965,7 @@ START_TEST(t_ws_mqtt_api)
 	mqttp_ws_options_default(&wo);
 	wo.role = MQTTP_WS_FROM_SERVER;
 	mqttp_ws_mqtt_init(&m, &wo, NULL);
-	ck_assert(m.ws.checks & MQTTP_WS_CHECK_BINARY_ONLY);
+	ck_assert(m.ws.priv_checks & MQTTP_WS_CHECK_BINARY_ONLY); /* white-box */
 	ck_assert_int_eq(mqttp_ws_mqtt_feed(&m, NULL, 0, &used, buf, sizeof(buf), &made, NULL, NULL), MQTTP_WS_NEED_MORE);
 	/* with a buffer of one byte it still gets there, one byte at a time */
 	ck_assert_int_eq(mqttp_ws_mqtt_feed(&m, frame, 4, &used, buf, 1, &made, NULL, NULL), MQTTP_WS_NEED_MORE);
