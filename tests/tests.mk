@@ -10,7 +10,7 @@
 
 TEST_DIR     := $(TOP)/tests
 TEST_BUILD   := $(BUILD)/tests
-TEST_NOFAST  := $(BUILD)/tests-nofast
+TEST_NOFAST  := $(TEST_BUILD)-nofast
 ORACLE_DIR   ?= $(TOP)/../shared/oracles/mosquitto-broker-data
 # Check is looked up quietly (before `make deps` it is not there yet); its libs
 # only when a test is linked (after deps ran), failing clearly if still missing.
@@ -42,6 +42,7 @@ $(TEST_BUILD)/unit $(TEST_NOFAST)/unit: $(UNIT_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(@D)
 	gcc $(TEST_CFLAGS) -O2 $(UNIT_SRCS) $(filter %.a,$^) $(CHECK_LIBS) -o $@
 
+# (the stem is "" or "-nofast": $(TEST_BUILD) or $(TEST_NOFAST))
 check-unit check-unit-nofast: check-unit%: $(TEST_BUILD)%/unit
 	cd $(<D) && ./unit
 
