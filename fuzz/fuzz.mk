@@ -6,6 +6,8 @@
 #   make fuzz-coverage              line/branch coverage of libmqttparse/src over the corpora
 #   make fuzz-corpus                regenerate fuzz/corpus from the vectors (fuzz/gen-corpus.py)
 #   make fuzz-merge                 fold the coverage-adding inputs of the working corpora into fuzz/corpus
+#   make fuzz-replay-nofast         replay them through the harnesses built without the
+#                                   accelerator (part of `make check`)
 #   make check-fuzz-diff            replay them through fuzz_diff_haproxy-<S> for each
 #                                   FUZZ_DIFF_ALSO series (allow-list right for other trees)
 # fuzz_diff_haproxy compares with HAProxy's src/mqtt.c of one named tree:
@@ -14,7 +16,9 @@
 #   HAPROXY_SRC=<tree> compares with that tree instead. The harness prints the tree.
 #   FUZZ_DIFF_ALSO=3.4 (default): more trees built as fuzz_diff_haproxy-<S> for
 #   check-fuzz-diff (skipped with a SKIPPED line when the tarball is absent).
-# FUZZ_NO_HAPROXY=1 skips the differential harness. See fuzz/README.md.
+# FUZZ_NO_HAPROXY=1 skips the differential harness.
+# FAST_PATH=0 builds the harnesses' library without the accelerator;
+# fuzz_fastpath always links both builds and compares them. See fuzz/README.md.
 
 FUZZ_DIR      := $(TOP)/fuzz
 FUZZ_OUT      := $(BUILD)/fuzz
@@ -28,14 +32,25 @@ FUZZ_MAX_LEN  ?= 4096
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   := -std=c99 -g -O1 -Wall -Wextra -Werror $(FUZZ_SAN) -I$(LIB_INC) -I$(FUZZ_DIR)
 FUZZ_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
-FUZZ_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt
+FUZZ_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt fuzz_fastpath
 # The differential harness needs a HAProxy tree (fetched when absent);
 # FUZZ_NO_HAPROXY=1 leaves it out, e.g. on a machine without the archive.
 ifneq ($(FUZZ_NO_HAPROXY),1)
 FUZZ_HARNESSES += fuzz_diff_haproxy
 endif
 FUZZ_BINS     := $(addprefix $(FUZZ_OUT)/,$(FUZZ_HARNESSES))
-FUZZ_LIB_OBJS := $(patsubst $(LIB_DIR)/src/%.c,$(FUZZ_OUT)/obj/lib/%.o,$(LIB_SRCS))
+# The instrumented library of one build: $(1) is its FAST_PATH.
+fuzz_lib_objdir = $(FUZZ_OUT)/obj/lib$(if $(filter 0,$(1)),-nofast)
+fuzz_lib_objs = $(patsubst $(LIB_DIR)/src/%.c,$(call fuzz_lib_objdir,$(1))/%.o,$(LIB_SRCS))
+FUZZ_LIB_OBJS := $(call fuzz_lib_objs,$(FAST_PATH))
+# The harnesses whose committed inputs also run against the library without
+# the accelerator (in $(FUZZ_NOFAST_OUT)).
+FUZZ_NOFAST_OUT := $(FUZZ_OUT)/nofast
+FUZZ_NOFAST_HARNESSES := $(filter-out fuzz_diff_haproxy fuzz_fastpath,$(FUZZ_HARNESSES))
+FUZZ_NOFAST_RENAMED := $(FUZZ_OUT)/obj/lib-nofast-renamed.o
+FUZZ_LD       ?= ld
+FUZZ_NM       ?= nm
+FUZZ_OBJCOPY  ?= objcopy
 FUZZ_COMMON   := $(FUZZ_OUT)/obj/fuzz_common.o $(FUZZ_OUT)/obj/fuzz_enc.o
 FUZZ_HDRS     := $(wildcard $(FUZZ_DIR)/*.h) $(LIB_HDRS)
 
@@ -54,15 +69,18 @@ fuzz_hap_spec     = $(if $(filter src-%,$(1)),$(FUZZ_USER_TREE),series:$(1))
 FUZZ_SHIM         = TOP='$(TOP)' BUILD='$(BUILD)' SHARED='$(TEST_SHARED_DIR)' FUZZ_CC='$(FUZZ_CC)' \
                     FUZZ_SAN='$(FUZZ_SAN)' $(FUZZ_DIR)/haproxy_shim.sh
 
-.PHONY: fuzz fuzz-run check-fuzz fuzz-ci fuzz-coverage fuzz-corpus fuzz-merge
+.PHONY: fuzz fuzz-run check-fuzz fuzz-ci fuzz-coverage fuzz-corpus fuzz-merge fuzz-replay-nofast
 fuzz: $(FUZZ_BINS)
-.SECONDARY: $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(FUZZ_HARNESSES) fuzz_diff_haproxy) $(foreach t,$(FUZZ_DIFF_TAG) $(FUZZ_DIFF_EXTRA),$(FUZZ_OUT)/obj/hap-$(t)/mqtt.o)
+.SECONDARY: $(FUZZ_COMMON) $(call fuzz_lib_objs,0) $(call fuzz_lib_objs,1) $(FUZZ_NOFAST_RENAMED) $(patsubst %,$(FUZZ_OUT)/obj/%.o,$(FUZZ_HARNESSES) fuzz_diff_haproxy) $(foreach t,$(FUZZ_DIFF_TAG) $(FUZZ_DIFF_EXTRA),$(FUZZ_OUT)/obj/hap-$(t)/mqtt.o)
 check: check-fuzz
 
-# The library, instrumented for coverage-guided fuzzing.
-$(FUZZ_OUT)/obj/lib/%.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# The library, instrumented for coverage-guided fuzzing, in both builds.
+define fuzz_lib_rule
+$(call fuzz_lib_objdir,$(1))/%.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DMQTTP_FAST_PATH=$(1) -c $$< -o $$@
+endef
+$(foreach f,0 1,$(eval $(call fuzz_lib_rule,$(f))))
 $(FUZZ_OUT)/obj/%.o: $(FUZZ_DIR)/%.c $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -77,10 +95,10 @@ $(FUZZ_OUT)/obj/diff-tree.tag: fuzz-diff-tree-check
 .PHONY: fuzz-diff-tree-check
 
 fuzz_diff_link = $(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.o,$(1)) $(dir $(filter %/mqtt.o,$(1)))shim.o -o $(2)
-$(FUZZ_OUT)/fuzz_diff_haproxy: $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/hap-$(FUZZ_DIFF_TAG)/mqtt.o $(FUZZ_OUT)/obj/diff-tree.tag $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
+$(FUZZ_OUT)/fuzz_diff_haproxy: $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/hap-$(FUZZ_DIFF_TAG)/mqtt.o $(FUZZ_OUT)/obj/diff-tree.tag $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(LIB_FAST_STAMP)
 	$(call fuzz_diff_link,$^,$@)
 define fuzz_diff_also_rule
-$(FUZZ_OUT)/fuzz_diff_haproxy-$(1): $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/hap-$(1)/mqtt.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
+$(FUZZ_OUT)/fuzz_diff_haproxy-$(1): $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_OUT)/obj/hap-$(1)/mqtt.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(LIB_FAST_STAMP)
 	$$(call fuzz_diff_link,$$^,$$@)
 endef
 $(foreach s,$(FUZZ_DIFF_EXTRA),$(eval $(call fuzz_diff_also_rule,$(s))))
@@ -96,12 +114,35 @@ else
 check-fuzz-diff:
 	@echo "check-fuzz-diff: SKIPPED (FUZZ_NO_HAPROXY=1)"
 endif
-$(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fuzz_%.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
+fuzz_link = $(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $(filter %.o,$^) -o $@
+$(FUZZ_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fuzz_%.o $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(LIB_FAST_STAMP)
+	$(fuzz_link)
+$(FUZZ_NOFAST_OUT)/fuzz_%: $(FUZZ_OUT)/obj/fuzz_%.o $(FUZZ_COMMON) $(call fuzz_lib_objs,0)
+	@mkdir -p $(@D)
+	$(fuzz_link)
+
+# fuzz_fastpath links both builds whatever FAST_PATH is: the one without the
+# accelerator with every mqttp_ symbol renamed nofast_mqttp_ (fuzz_fastpath.h).
+$(FUZZ_NOFAST_RENAMED): $(call fuzz_lib_objs,0)
+	$(FUZZ_LD) -r -o $(@:.o=.all.o) $^
+	$(FUZZ_NM) -g --defined-only $(@:.o=.all.o) | awk '$$3 ~ /^mqttp_/ { print $$3, "nofast_" $$3 }' > $(@:.o=.syms)
+	$(FUZZ_OBJCOPY) --redefine-syms=$(@:.o=.syms) $(@:.o=.all.o) $@
+	@if $(FUZZ_NM) -g $@ | grep -q ' mqttp_'; then echo "$@: a global mqttp_ symbol was not renamed" >&2; rm -f $@; exit 1; fi
+# Its comparisons of equal values would only slow the fuzzer down.
+$(FUZZ_OUT)/obj/fuzz_fastpath.o: FUZZ_CFLAGS += -fno-sanitize-coverage=trace-cmp
+$(FUZZ_OUT)/fuzz_fastpath: $(FUZZ_OUT)/obj/fuzz_fastpath.o $(FUZZ_COMMON) $(call fuzz_lib_objs,1) $(FUZZ_NOFAST_RENAMED)
+	$(fuzz_link)
 
 # Replay: every committed input through every harness, no fuzzing.
 check-fuzz: $(FUZZ_BINS)
 	@$(FUZZ_DIR)/run.sh replay $(FUZZ_OUT) $(FUZZ_DIR) $(FUZZ_HARNESSES)
+
+# The same inputs against the state machine alone (fuzz_fastpath, replayed by
+# check-fuzz, compares the two builds directly).
+check: fuzz-replay-nofast
+fuzz-replay-nofast: $(addprefix $(FUZZ_NOFAST_OUT)/,$(FUZZ_NOFAST_HARNESSES))
+	@$(FUZZ_DIR)/run.sh replay $(FUZZ_NOFAST_OUT) $(FUZZ_DIR) $(FUZZ_NOFAST_HARNESSES) \
+		> $(FUZZ_NOFAST_OUT)/replay.txt; rc=$$?; sed 's/^check-fuzz:/$@:/' $(FUZZ_NOFAST_OUT)/replay.txt; exit $$rc
 
 fuzz-run: $(FUZZ_BINS)
 	@FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) \
@@ -119,7 +160,7 @@ fuzz-merge: $(FUZZ_BINS)
 # Coverage: the library built with clang's source-based coverage, driven
 # by libFuzzer's main over the committed and the working corpora.
 FUZZ_COV_OUT  := $(FUZZ_OUT)/cov
-FUZZ_COV_FLAGS := -std=c99 -g -O0 -fprofile-instr-generate -fcoverage-mapping -I$(LIB_INC) -I$(FUZZ_DIR)
+FUZZ_COV_FLAGS := -std=c99 -g -O0 -fprofile-instr-generate -fcoverage-mapping -DMQTTP_FAST_PATH=$(FAST_PATH) -I$(LIB_INC) -I$(FUZZ_DIR)
 FUZZ_COV_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
 FUZZ_COV_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt
 fuzz-coverage:

@@ -5,31 +5,55 @@ LIB_SRCS  := $(wildcard $(LIB_DIR)/src/*.c)
 LIB_HDRS  := $(wildcard $(LIB_INC)/*.h) $(wildcard $(LIB_DIR)/src/*.h)
 LIB_SOMAJOR := 1
 LIB_SOVER := 1.0.0
-LIB_OBJDIR := $(BUILD)/obj/lib
+# FAST_PATH=0 builds the library without the accelerator (src/fast.c): the
+# state machine alone, same API. Each build has its objects in its own folder.
+FAST_PATH ?= 1
+ifeq ($(filter 0 1,$(FAST_PATH)),)
+$(error FAST_PATH must be 0 or 1, not '$(FAST_PATH)')
+endif
+lib_objdir = $(BUILD)/obj/lib$(if $(filter 0,$(1)),-nofast)
+LIB_OBJDIR := $(call lib_objdir,$(FAST_PATH))
 LIB_OBJS  := $(patsubst $(LIB_DIR)/src/%.c,$(LIB_OBJDIR)/%.o,$(LIB_SRCS))
 LIB_PICS  := $(LIB_OBJS:.o=.pic.o)
 LIB_A     := $(BUILD)/lib/libmqttparse.a
 LIB_SO    := $(BUILD)/lib/libmqttparse.so.$(LIB_SOVER)
 LIB_PC    := $(BUILD)/lib/pkgconfig/libmqttparse.pc
 LIB_CFLAGS := -std=c99 $(WARN) $(OPT) -I$(LIB_INC)
+# Holds the FAST_PATH of the last build; rewritten only when it changes, so
+# what links the library (or compiles its sources) is rebuilt on a switch.
+LIB_FAST_STAMP := $(BUILD)/obj/fast-path
+# The library without the accelerator, whatever FAST_PATH is: `make check`
+# runs the unit, oracle, inspect and fuzz replay suites against it too.
+LIB_A_NOFAST := $(BUILD)/lib-nofast/libmqttparse.a
+LIB_OBJS_NOFAST := $(patsubst $(LIB_DIR)/src/%.c,$(call lib_objdir,0)/%.o,$(LIB_SRCS))
 
 all: $(LIB_A) $(LIB_SO) $(LIB_PC)
 lib: $(LIB_A) $(LIB_SO) $(LIB_PC)
 .PHONY: lib
 
-$(LIB_OBJDIR)/%.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
-$(LIB_OBJDIR)/%.pic.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -fPIC -c $< -o $@
+# Object rules of one build: $(1) is its FAST_PATH.
+define lib_obj_rules
+$(call lib_objdir,$(1))/%.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LIB_CFLAGS) -DMQTTP_FAST_PATH=$(1) -c $$< -o $$@
+$(call lib_objdir,$(1))/%.pic.o: $(LIB_DIR)/src/%.c $(LIB_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LIB_CFLAGS) -DMQTTP_FAST_PATH=$(1) -fPIC -c $$< -o $$@
+endef
+$(foreach f,0 1,$(eval $(call lib_obj_rules,$(f))))
 
-$(LIB_A): $(LIB_OBJS)
+$(LIB_FAST_STAMP): lib-fast-path-force
+	@mkdir -p $(@D); [ "$$(cat $@ 2>/dev/null)" = "$(FAST_PATH)" ] || echo "$(FAST_PATH)" > $@
+.PHONY: lib-fast-path-force
+
+$(LIB_A): $(LIB_OBJS) $(LIB_FAST_STAMP)
+$(LIB_A_NOFAST): $(LIB_OBJS_NOFAST)
+$(LIB_A) $(LIB_A_NOFAST):
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
-$(LIB_SO): $(LIB_PICS)
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+$(LIB_SO): $(LIB_PICS) $(LIB_FAST_STAMP)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libmqttparse.so.$(LIB_SOMAJOR) -o $@ $^
+	$(CC) -shared -Wl,-soname,libmqttparse.so.$(LIB_SOMAJOR) -o $@ $(filter %.o,$^)
 	ln -sf libmqttparse.so.$(LIB_SOVER) $(BUILD)/lib/libmqttparse.so.$(LIB_SOMAJOR)
 	ln -sf libmqttparse.so.$(LIB_SOMAJOR) $(BUILD)/lib/libmqttparse.so
 $(LIB_PC): $(LIB_DIR)/libmqttparse.pc.in $(TOP)/Makefile

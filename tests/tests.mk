@@ -4,10 +4,13 @@
 #   make check-asan     the same with -fsanitize=address,undefined (library compiled in)
 #   make check-clang    library under clang -Werror -std=c99; headers through g++ -x c++
 #   make check-oracle   verdicts against mosquitto's broker test data (ORACLE_DIR=...)
+#   make check-unit-nofast, check-oracle-nofast   the same against the library
+#                       without the accelerator (LIB_A_NOFAST), whatever FAST_PATH is
 #   make coverage       line and branch coverage of libmqttparse/src (gcovr)
 
 TEST_DIR     := $(TOP)/tests
 TEST_BUILD   := $(BUILD)/tests
+TEST_NOFAST  := $(TEST_BUILD)-nofast
 ORACLE_DIR   ?= $(TOP)/../shared/oracles/mosquitto-broker-data
 # Check is looked up quietly (before `make deps` it is not there yet); its libs
 # only when a test is linked (after deps ran), failing clearly if still missing.
@@ -24,25 +27,31 @@ UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqt
                 $(TOP)/examples/common/input.h $(wildcard $(LIB_DIR)/src/*.h)
 ORACLE_SRCS  := $(TEST_DIR)/oracle/test_oracle.c $(TOP)/examples/common/input.c
 ORACLE_GEN   := $(TEST_DIR)/oracle/translate.py
-ORACLE_DATA  := $(TEST_BUILD)/oracle-cases.txt
 SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 COV_DIR      := $(BUILD)/coverage
 
-.PHONY: check-unit check-asan check-clang check-oracle coverage
+.PHONY: check-unit check-asan check-clang check-oracle coverage check-unit-nofast check-oracle-nofast
 check: check-symbols check-unit check-asan check-clang check-oracle
+# The accelerator must not change a verdict: the same suites without it.
+check: check-unit-nofast check-oracle-nofast
+
+# Each test binary links the build's library or the one without the accelerator.
+$(TEST_BUILD)/unit $(TEST_BUILD)/oracle: $(LIB_A)
+$(TEST_NOFAST)/unit $(TEST_NOFAST)/oracle: $(LIB_A_NOFAST)
 
 # --- unit suite, gcc -O2, against the static library ----------------------
-$(TEST_BUILD)/unit: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_A)
+$(TEST_BUILD)/unit $(TEST_NOFAST)/unit: $(UNIT_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(@D)
-	gcc $(TEST_CFLAGS) -O2 $(UNIT_SRCS) $(LIB_A) $(CHECK_LIBS) -o $@
+	gcc $(TEST_CFLAGS) -O2 $(UNIT_SRCS) $(filter %.a,$^) $(CHECK_LIBS) -o $@
 
-check-unit: $(TEST_BUILD)/unit
-	cd $(TEST_BUILD) && ./unit
+# (the stem is "" or "-nofast": $(TEST_BUILD) or $(TEST_NOFAST))
+check-unit check-unit-nofast: check-unit%: $(TEST_BUILD)%/unit
+	cd $(<D) && ./unit
 
 # --- sanitizers: library sources compiled in with the same flags ---------
-$(TEST_BUILD)/unit-asan: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS)
+$(TEST_BUILD)/unit-asan: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(LIB_FAST_STAMP)
 	@mkdir -p $(@D)
-	gcc $(TEST_CFLAGS) -O1 $(SAN_FLAGS) $(UNIT_SRCS) $(LIB_SRCS) $(CHECK_LIBS) -o $@
+	gcc $(TEST_CFLAGS) -O1 $(SAN_FLAGS) -DMQTTP_FAST_PATH=$(FAST_PATH) $(UNIT_SRCS) $(LIB_SRCS) $(CHECK_LIBS) -o $@
 
 check-asan: $(TEST_BUILD)/unit-asan
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -52,7 +61,7 @@ check-asan: $(TEST_BUILD)/unit-asan
 check-clang:
 	@for f in $(LIB_SRCS); do \
 		echo "clang -std=c99 -Wall -Wextra -Wpedantic -Werror $$(basename $$f)"; \
-		clang -std=c99 -Wall -Wextra -Wpedantic -Werror -I$(LIB_INC) -c $$f -o /dev/null || exit 1; \
+		clang -std=c99 -Wall -Wextra -Wpedantic -Werror -DMQTTP_FAST_PATH=$(FAST_PATH) -I$(LIB_INC) -c $$f -o /dev/null || exit 1; \
 	done
 	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(LIB_INC)/mqttparse.h
 	g++ -fsyntax-only -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(LIB_INC)/mqttcodec.h
@@ -64,23 +73,23 @@ check-clang:
 	@echo "check-clang: ok"
 
 # --- mosquitto oracle ------------------------------------------------------
-$(TEST_BUILD)/oracle: $(ORACLE_SRCS) $(UNIT_HDRS) $(LIB_A)
+$(TEST_BUILD)/oracle $(TEST_NOFAST)/oracle: $(ORACLE_SRCS) $(UNIT_HDRS)
 	@mkdir -p $(@D)
-	gcc $(TEST_CFLAGS) -O2 $(ORACLE_SRCS) $(LIB_A) $(CHECK_LIBS) -o $@
+	gcc $(TEST_CFLAGS) -O2 $(ORACLE_SRCS) $(filter %.a,$^) $(CHECK_LIBS) -o $@
 
-check-oracle: $(TEST_BUILD)/oracle
+check-oracle check-oracle-nofast: check-oracle%: $(TEST_BUILD)%/oracle
 	@if [ ! -d "$(ORACLE_DIR)" ]; then \
-		echo "check-oracle: SKIPPED: mosquitto broker data not found at $(ORACLE_DIR) (set ORACLE_DIR=...)"; \
+		echo "$@: SKIPPED: mosquitto broker data not found at $(ORACLE_DIR) (set ORACLE_DIR=...)"; \
 	else \
-		$(PYTHON) $(ORACLE_GEN) "$(ORACLE_DIR)" $(ORACLE_DATA) && \
-		cd $(TEST_BUILD) && ORACLE_CASES=$(ORACLE_DATA) ./oracle; \
+		$(PYTHON) $(ORACLE_GEN) "$(ORACLE_DIR)" $(<D)/oracle-cases.txt && \
+		cd $(<D) && ORACLE_CASES=$(<D)/oracle-cases.txt ./oracle; \
 	fi
 
 # --- coverage: library built with --coverage, unit + oracle tests ---------
 coverage: $(UNIT_SRCS) $(UNIT_HDRS) $(LIB_SRCS) $(LIB_HDRS) $(ORACLE_SRCS)
 	@rm -rf $(COV_DIR) && mkdir -p $(COV_DIR)/obj
 	cd $(COV_DIR)/obj && for f in $(LIB_SRCS); do \
-		gcc -std=c99 -O0 -g --coverage -I$(LIB_INC) -c $$f -o $$(basename $$f .c).o || exit 1; done
+		gcc -std=c99 -O0 -g --coverage -DMQTTP_FAST_PATH=$(FAST_PATH) -I$(LIB_INC) -c $$f -o $$(basename $$f .c).o || exit 1; done
 	gcc $(TEST_CFLAGS) -O0 $(UNIT_SRCS) $(COV_DIR)/obj/*.o --coverage $(CHECK_LIBS) -o $(COV_DIR)/unit
 	gcc $(TEST_CFLAGS) -O0 $(ORACLE_SRCS) $(COV_DIR)/obj/*.o --coverage $(CHECK_LIBS) -o $(COV_DIR)/oracle
 	@cd $(COV_DIR) && CK_FORK=no ./unit > unit.log 2>&1; tail -1 $(COV_DIR)/unit.log | grep -q 'Failures: 0, Errors: 0' \
