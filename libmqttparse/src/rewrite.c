@@ -43,7 +43,7 @@ static enum mqttp_error rw_utf8(const uint8_t *s, size_t len, int ctl, size_t *a
 	uint32_t cp = 0;
 	size_t i = 0;
 
-	for (;;) {
+	while (i < len) { /* s may be NULL when len is 0 */
 		enum mqttp_error e;
 		int r;
 
