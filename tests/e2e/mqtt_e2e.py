@@ -33,7 +33,8 @@ import time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import mqtttest  # noqa: E402
-from mqtttest import (DISCONNECT, RECIPES, TOP, Suite, addon_line, broker_env,  # noqa: E402
+from mqtttest import (paho_whoami,  # noqa: E402
+                      DISCONNECT, RECIPES, TOP, Suite, addon_line, broker_env,  # noqa: E402
                       check, haproxy_vv, connack_of, connect_packet, free_port, main, mstr, publish_packet,
                       raw_exchange, raw_session, read_packet, recv_all, show_stat, show_table,
                       subscribe_packet, v5_props, vbi)
@@ -104,59 +105,6 @@ def parse_counters(port):
 # ---------------------------------------------------------------------------
 # paho (1.6 in bookworm, 2.x elsewhere)
 # ---------------------------------------------------------------------------
-
-def paho_client(client_id, protocol, clean=True):
-    import paho.mqtt.client as mqtt
-    kw = {"client_id": client_id, "protocol": protocol}
-    if protocol != mqtt.MQTTv5:
-        kw["clean_session"] = clean
-    if hasattr(mqtt, "CallbackAPIVersion"):
-        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, **kw)
-    return mqtt.Client(**kw)
-
-
-def paho_whoami(port, client_id, protocol, tls=None, clean=True, props=None, timeout=8.0):
-    """Connect with paho, read the whoami marker. Returns dict(rc, marker,
-    assigned)."""
-    import paho.mqtt.client as mqtt
-    c = paho_client(client_id, protocol, clean)
-    if tls:
-        c.tls_set(**tls)
-    out = {"rc": None, "marker": None, "assigned": None}
-    done = threading.Event()
-
-    def on_connect(cl, ud, flags, rc, properties=None):
-        out["rc"] = rc if isinstance(rc, int) else getattr(rc, "value", rc)
-        if properties is not None and hasattr(properties, "AssignedClientIdentifier"):
-            out["assigned"] = properties.AssignedClientIdentifier
-        if out["rc"] == 0:
-            cl.subscribe("whoami", 0)
-        else:
-            done.set()
-
-    def on_message(cl, ud, msg):
-        out["marker"] = msg.payload.decode()
-        done.set()
-
-    c.on_connect = on_connect
-    c.on_message = on_message
-    kw = {}
-    if protocol == mqtt.MQTTv5:
-        kw["clean_start"] = clean
-        if props is not None:
-            kw["properties"] = props
-    try:
-        c.connect("127.0.0.1", port, 30, **kw)
-    except Exception as e:
-        out["rc"] = "exception: %r" % (e,)
-        return out
-    c.loop_start()
-    done.wait(timeout)
-    c.disconnect()
-    c.loop_stop()
-    return out
-
-
 
 # ---------------------------------------------------------------------------
 # Tests. Each takes an Env and raises AssertionError on failure.

@@ -13,13 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 py=${PYTHON:-/usr/bin/python3}
 
-bins=""
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--) shift; break ;;
-	*) bins="$bins --haproxy $1"; shift ;;
-	esac
-done
+# shellcheck source=../lib/haproxy-bins.sh
+. "$top/tests/lib/haproxy-bins.sh"
 if [ -z "$bins" ]; then
 	for b in "$top"/build/bin/haproxy-[0-9]*; do
 		case "$b" in *asan*) continue ;; esac

@@ -25,6 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import mqtttest  # noqa: E402
 from mqtttest import (TOP, SanitizerSuite, add_asan_option, broker_env, check,  # noqa: E402
                       connect_packet, free_port, main, matrix_argv, publish_payload, raw_session,
                       read_text, recipe, recv_all, subscribe_packet, wait_port, ws_frame)
@@ -114,40 +115,10 @@ def hap_log(env):
 # ---------------------------------------------------------------------------
 
 def paho_whoami(port, cid, timeout=8.0, ca=None):
-    """Connect with paho over ws:// (wss:// trusting the CA file ca), subscribe
-    to whoami; returns (CONNACK rc, marker)."""
-    import paho.mqtt.client as mqtt
-    if hasattr(mqtt, "CallbackAPIVersion"):
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, client_id=cid, transport="websockets")
-    else:
-        c = mqtt.Client(client_id=cid, transport="websockets")
-    c.ws_set_options(path="/mqtt")
-    if ca:
-        c.tls_set(ca_certs=ca)
-    got = threading.Event()
-    res = {"rc": None, "marker": None}
-
-    def on_connect(cl, userdata, flags, rc):
-        res["rc"] = rc
-        if rc == 0:
-            cl.subscribe("whoami")
-        else:
-            got.set()
-
-    def on_message(cl, userdata, msg):
-        res["marker"] = msg.payload.decode()
-        got.set()
-
-    c.on_connect = on_connect
-    c.on_message = on_message
-    try:
-        c.connect("127.0.0.1", port, 30)
-        c.loop_start()
-        got.wait(timeout)
-        c.disconnect()
-    finally:
-        c.loop_stop()
-    return res["rc"], res["marker"]
+    """paho over ws:// (wss:// trusting the CA file ca): (CONNACK rc, marker)."""
+    r = mqtttest.paho_whoami(port, cid, tls={"ca_certs": ca} if ca else None, timeout=timeout,
+                             ws_path="/mqtt")
+    return r["rc"], r["marker"]
 
 
 # ---------------------------------------------------------------------------

@@ -13,13 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 py=${PYTHON:-/usr/bin/python3}
 
-bins=""
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--) shift; break ;;
-	*) bins="$bins --haproxy $1"; shift ;;
-	esac
-done
+# shellcheck source=../lib/haproxy-bins.sh
+. "$top/tests/lib/haproxy-bins.sh"
 [ -n "$bins" ] || bins="--haproxy ${HAPROXY_BIN:-$top/build/bin/haproxy}"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || {
 	echo "run.sh: mosquitto is required (apt-get install mosquitto)" >&2; exit 2; }

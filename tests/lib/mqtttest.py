@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -371,6 +372,65 @@ def first_answer(port, data, timeout=4.0):
 # ---------------------------------------------------------------------------
 # Ports and brokers
 # ---------------------------------------------------------------------------
+
+def paho_client(client_id, protocol=None, clean=True, transport="tcp"):
+    """A paho client (callback API 1 where paho has several); protocol
+    defaults to MQTT 3.1.1."""
+    import paho.mqtt.client as mqtt
+    kw = {"client_id": client_id, "protocol": protocol or mqtt.MQTTv311, "transport": transport}
+    if kw["protocol"] != mqtt.MQTTv5:
+        kw["clean_session"] = clean
+    if hasattr(mqtt, "CallbackAPIVersion"):
+        return mqtt.Client(mqtt.CallbackAPIVersion.VERSION1, **kw)
+    return mqtt.Client(**kw)
+
+
+def paho_whoami(port, client_id, protocol=None, tls=None, clean=True, props=None, timeout=8.0,
+                ws_path=None):
+    """Connect with paho (over WebSocket at ws_path when given), subscribe to
+    whoami and read the marker its broker keeps there. Returns dict(rc,
+    marker, assigned): rc the CONNACK code, or "exception: ..." when the
+    connection failed."""
+    import paho.mqtt.client as mqtt
+    c = paho_client(client_id, protocol, clean, "websockets" if ws_path else "tcp")
+    if ws_path:
+        c.ws_set_options(path=ws_path)
+    if tls:
+        c.tls_set(**tls)
+    out = {"rc": None, "marker": None, "assigned": None}
+    done = threading.Event()
+
+    def on_connect(cl, ud, flags, rc, properties=None):
+        out["rc"] = rc if isinstance(rc, int) else getattr(rc, "value", rc)
+        if properties is not None and hasattr(properties, "AssignedClientIdentifier"):
+            out["assigned"] = properties.AssignedClientIdentifier
+        if out["rc"] == 0:
+            cl.subscribe("whoami", 0)
+        else:
+            done.set()
+
+    def on_message(cl, ud, msg):
+        out["marker"] = msg.payload.decode()
+        done.set()
+
+    c.on_connect = on_connect
+    c.on_message = on_message
+    kw = {}
+    if protocol == mqtt.MQTTv5:
+        kw["clean_start"] = clean
+        if props is not None:
+            kw["properties"] = props
+    try:
+        c.connect("127.0.0.1", port, 30, **kw)
+    except Exception as e:
+        out["rc"] = "exception: %r" % (e,)
+        return out
+    c.loop_start()
+    done.wait(timeout)
+    c.disconnect()
+    c.loop_stop()
+    return out
+
 
 def free_port():
     """A TCP port free on 127.0.0.1 right now."""
