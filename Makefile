@@ -5,6 +5,7 @@
 #   make haproxy         HAProxy with the addon compiled in -> build/bin/haproxy
 #   make demo            three mosquitto brokers behind HAProxy on 127.0.0.1:1883
 #   make coverage | fuzz | fuzz-run | bench | bench-parser
+#   FAST_PATH=0          the library without its accelerator (fast.c)
 # Each part keeps its rules in its own folder's *.mk file.
 
 .DEFAULT_GOAL := all
