@@ -867,7 +867,7 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 	q = d + hl;
 	e = q + rl;
 	/* The protocol name with its length, then the level it allows. */
-	if (FAST_GOOD(rl >= 10 && memcmp(q, "\0\4MQTT", 6) == 0)) {
+	if (FAST_GOOD(rl >= 10 && memcmp(q, MQTTP__NAME_MQTT, 6) == 0)) {
 		if (out)
 			fast_store(&out->protocol_name, d, q + 2, 4);
 		q += 6;
@@ -877,7 +877,7 @@ FAST_INLINE uint32_t connect_fast(const struct mqttp_parser *cfg, struct mqttp_p
 			return connect_rest(cfg, p, d, q, e, rl, hl, MQTTP_V5, cb, ctx, out);
 		if (lvl != MQTTP_V311)
 			return 0;
-	} else if (rl >= 12 && memcmp(q, "\0\6MQIsdp", 8) == 0) {
+	} else if (rl >= 12 && memcmp(q, MQTTP__NAME_MQISDP, 8) == 0) {
 		if (out)
 			fast_store(&out->protocol_name, d, q + 2, 6);
 		q += 8;
@@ -898,7 +898,8 @@ FAST_INLINE uint32_t connack_rest(const struct mqttp_parser *p, const uint8_t *d
 	const uint8_t *q = d + 4;
 	uint8_t fl = d[2], rc = d[3];
 
-	if ((fl & 0xFE) || (rc && ((fl & 1) || !mqttp_connack_code_valid(v, rc))))
+	if (MQTTP__CONNACK_FLAGS_BAD(fl) || MQTTP__SESSION_PRESENT_BAD(fl, rc) ||
+	    (rc && !mqttp_connack_code_valid(v, rc)))
 		return 0;
 	if (v == MQTTP_V5 && !fast_props(p, d, &q, d + end, FW_CONNACK, users, pr))
 		return 0;

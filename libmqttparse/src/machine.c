@@ -491,7 +491,7 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 		return packet_end(p);
 	case ST_A_FLAGS:
 		p->connack_flags = (uint8_t)p->priv_acc;
-		if (p->priv_acc & 0xFE) /* [MQTT-3.2.2-1] */
+		if (MQTTP__CONNACK_FLAGS_BAD(p->priv_acc))
 			return fail(p, MQTTP_E_CONNACK_FLAGS, p->priv_fld_off);
 		emit_int(p, k, MQTTP_F_CONNACK_FLAGS, p->priv_acc);
 		p->priv_st = ST_A_CODE;
@@ -500,7 +500,7 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 		p->reason_code = (uint8_t)p->priv_acc;
 		if (!mqttp_connack_code_valid(p->version, p->priv_acc))
 			return fail(p, MQTTP_E_REASON_CODE, p->priv_fld_off);
-		if (p->priv_acc != 0 && (p->connack_flags & 1))
+		if (MQTTP__SESSION_PRESENT_BAD(p->connack_flags, p->priv_acc))
 			return fail(p, MQTTP_E_SESSION_PRESENT, p->priv_fld_off);
 		p->have |= MQTTP_HAVE_CONNACK;
 		emit_int(p, k, MQTTP_F_REASON_CODE, p->priv_acc);

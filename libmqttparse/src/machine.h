@@ -78,8 +78,8 @@ static inline void mqttp__packet_begin(struct mqttp_parser *p, unsigned type, un
 /* "MQTT" / "MQIsdp", compared as they arrive. */
 static inline int mqttp__name_byte_ok(const struct mqttp_parser *p, uint32_t pos, uint8_t b)
 {
-	static const char mqtt[] = "MQTT", mqisdp[] = "MQIsdp";
-	uint8_t want = (uint8_t)((p->priv_hflags & H_MQISDP) ? mqisdp[pos] : mqtt[pos]);
+	/* past the names' 2-byte length */
+	uint8_t want = (uint8_t)((p->priv_hflags & H_MQISDP) ? MQTTP__NAME_MQISDP[2 + pos] : MQTTP__NAME_MQTT[2 + pos]);
 
 	if (b == want)
 		return 1;

@@ -133,6 +133,16 @@ static inline int mqttp__prop_value_ok(unsigned range, uint32_t v)
 	         ? MQTTP_E_CLIENT_ID_TOO_LONG                                                      \
 	         : MQTTP_E_NONE)
 
+/* The protocol names [MQTT-3.1.2-1]: "MQTT" (3.1.1, 5.0) and "MQIsdp"
+ * (3.1), with their 2-byte length as they stand in a CONNECT. */
+#define MQTTP__NAME_MQTT "\0\4MQTT"
+#define MQTTP__NAME_MQISDP "\0\6MQIsdp"
+
+/* CONNACK acknowledge flags: only bit 0, session present [MQTT-3.2.2-1],
+ * which a refusal never sets [MQTT-3.2.2-4]. */
+#define MQTTP__CONNACK_FLAGS_BAD(fl) ((fl) & 0xFE)
+#define MQTTP__SESSION_PRESENT_BAD(fl, rc) ((rc) != 0 && ((fl) & 1))
+
 /* May a PUBLISH's topic name be empty? Only in 5.0, with a topic alias
  * [MQTT-3.3.2-1], [MQTT-4.7.3-1]. */
 #define MQTTP__EMPTY_TOPIC_OK(version) ((version) == MQTTP_V5)
