@@ -95,7 +95,7 @@ static void check_error_info(unsigned e)
 	FZ_CHECK(mqttp_error_name((enum mqttp_error)e) != NULL);
 	FZ_CHECK(mqttp_error_reason((enum mqttp_error)e) != NULL);
 	FZ_CHECK(mqttp_error_reason((enum mqttp_error)e)[0] != '\0');
-	FZ_CHECK(mqttp_error_class((enum mqttp_error)e) <= MQTTP_EC_LIMIT);
+	FZ_CHECK(mqttp_error_class((enum mqttp_error)e) <= MQTTP_EC_TOPIC_ALIAS);
 	FZ_CHECK(rc == -1 || (rc >= 1 && rc <= 5));
 	FZ_CHECK(rs >= 0x80 && mqttp_connack_code_valid(5, (unsigned)rs));
 }

@@ -13,7 +13,11 @@
  *                   decoder (a buffer holding the whole packet); a rewriter
  *                   of the client identifier, user name and password;
  *   CONNACK         struct mqttp_connack, its collector and decoder; the
- *                   encoder and the reason / return code helpers.
+ *                   encoder and the reason / return code helpers;
+ *   topics          topic filter syntax and shared subscriptions, topic
+ *                   matching, the topic alias map of a direction;
+ *   answers         PUBACK / PUBREC / PUBREL / PUBCOMP, SUBACK, UNSUBACK and
+ *                   DISCONNECT encoders, the reason codes each may carry.
  *
  * Model
  *   The structs copy no value: a string or binary field is a struct
@@ -313,6 +317,140 @@ const char *mqttp_reason_code_name(unsigned reason_code);
 /* Is `code` a valid CONNACK reason code (version 5) or return code (any
  * other version: 0..5)? */
 int mqttp_connack_code_valid(unsigned version, unsigned code);
+
+/* ------------------------------------------------------------------------
+ * Topic names, topic filters, shared subscriptions, matching
+ * --------------------------------------------------------------------- */
+/* A topic filter taken apart (every pointer into the caller's bytes). */
+struct mqttp_filter {
+	const uint8_t *filter;  /* the filter that topics match against: the
+	                           inner filter of a shared subscription */
+	size_t filter_len;
+	const uint8_t *share;   /* the ShareName of "$share/<name>/<filter>",
+	                           NULL when the subscription is not shared */
+	size_t share_len;
+};
+
+/*
+ * Check a topic filter of a SUBSCRIBE / UNSUBSCRIBE and take it apart:
+ * UTF-8 as every MQTT string (no U+0000; control characters only with
+ * MQTTP_LENIENT_CONTROL_CHARS in lenient) [MQTT-1.5.4], not empty
+ * [MQTT-4.7.3-1], '#' alone in the last level [MQTT-4.7.1-1], '+' alone
+ * in its level [MQTT-4.7.1-2]; "$share/<name>/<filter>" with a name of at
+ * least one character and no '/', '+' or '#' and a non-empty filter after
+ * it [MQTT-4.8.2-1/2]. Returns MQTTP_E_NONE with *out set (out may be
+ * NULL), or MQTTP_E_UTF8 / _UTF8_NUL / _UTF8_CONTROL / MQTTP_E_TOPIC_FILTER
+ * / MQTTP_E_SHARE_NAME, with *at (may be NULL) the offending byte.
+ */
+enum mqttp_error mqttp_filter_parse(const void *f, size_t len, unsigned lenient,
+                                    struct mqttp_filter *out, size_t *at);
+
+/* Check a topic name as a PUBLISH carries it: UTF-8 as above, no wildcard
+ * [MQTT-3.3.2-2], not empty [MQTT-4.7.3-1]. MQTTP_E_NONE or the error
+ * (MQTTP_E_TOPIC_NAME for an empty one or a wildcard), *at as above. */
+enum mqttp_error mqttp_topic_check(const void *t, size_t len, unsigned lenient, size_t *at);
+
+/*
+ * Does the topic name t match the topic filter f [MQTT-4.7]? '+' matches
+ * one level, '#' any number of trailing levels including the parent
+ * ("a/#" matches "a"); a filter starting with a wildcard does not match a
+ * topic starting with '$' [MQTT-4.7.2-1]; a shared subscription matches by
+ * its inner filter. Returns 1 or 0 (0 also when f is not a valid filter or
+ * t not a valid topic name by the two checks above, strict).
+ */
+int mqttp_topic_match(const void *f, size_t flen, const void *t, size_t tlen);
+
+/* ------------------------------------------------------------------------
+ * Topic aliases (5.0)
+ * --------------------------------------------------------------------- */
+/*
+ * The topic aliases one direction of a connection has bound [MQTT-3.3.2.3.4],
+ * in memory the caller gives: a slot per alias (1 .. max) and an arena for
+ * the topics' bytes. A proxy that cannot remember every topic a peer may
+ * bind forwards a lower Topic Alias Maximum, and gives an arena of at least
+ * max * the longest topic it accepts (a smaller one may fill:
+ * MQTTP_E_TOPIC_ALIAS_FULL). Not thread-safe per map, like a parser.
+ */
+struct mqttp_alias_slot {
+	uint32_t priv_off;      /* private */
+	uint16_t priv_len;
+	uint8_t  priv_bound;
+};
+struct mqttp_alias_map {
+	uint16_t max;           /* read-only: the Topic Alias Maximum in force */
+	uint16_t bound;         /* read-only: aliases bound now */
+	/* private */
+	struct mqttp_alias_slot *priv_slots;
+	uint8_t *priv_arena;
+	uint32_t priv_arena_len;
+	uint32_t priv_used;
+};
+
+/* Start an empty map for aliases 1 .. max: slots[0 .. max) and
+ * arena[0 .. arena_len) stay the caller's and must outlive the map. */
+void mqttp_alias_init(struct mqttp_alias_map *m, uint16_t max, struct mqttp_alias_slot *slots,
+                      uint8_t *arena, size_t arena_len);
+/* Forget every binding (a new connection), keep the memory and max. */
+void mqttp_alias_reset(struct mqttp_alias_map *m);
+
+/*
+ * Apply a PUBLISH's topic name t[0 .. tlen) and Topic Alias (has_alias,
+ * alias) as a receiver does [MQTT-3.3.2-8 .. -12]: an alias of 0 or above
+ * max is MQTTP_E_TOPIC_ALIAS; a topic with an alias binds it (again) to
+ * that topic, as the sender sent it; an empty topic takes the alias's
+ * topic, and an empty topic without an alias or with an alias never bound
+ * is MQTTP_E_TOPIC_ALIAS_UNKNOWN (a protocol error, 0x82); a topic that
+ * the arena cannot hold is MQTTP_E_TOPIC_ALIAS_FULL (the map unchanged).
+ * With MQTTP_E_NONE, *topic / *topic_len is the resolved topic (into t or
+ * into the arena; valid until the alias is bound again or the map reset).
+ * The topic name's own checks are the parser's (mqttp_topic_check).
+ */
+enum mqttp_error mqttp_alias_publish(struct mqttp_alias_map *m, const uint8_t *t, size_t tlen,
+                                     int has_alias, uint32_t alias,
+                                     const uint8_t **topic, size_t *topic_len);
+
+/* ------------------------------------------------------------------------
+ * Answers a broker (or a proxy speaking for one) gives
+ * --------------------------------------------------------------------- */
+/*
+ * Each encoder writes one packet into buf[0 .. cap) and returns its
+ * length, or 0 when cap is too small or an argument is not allowed, with
+ * nothing written past cap: version 3 / 4 (3.1 / 3.1.1: no reason code
+ * beyond what the packet has there, no properties) or 5; a reason code
+ * the packet type may not carry in that version (mqttp_reason_code_allowed);
+ * packet identifier 0; strings over 65,535 bytes or not valid UTF-8. A 5.0
+ * packet with reason code 0 and no property takes its short form.
+ */
+/* PUBACK, PUBREC, PUBREL or PUBCOMP (type MQTTP_PUBACK .. MQTTP_PUBCOMP),
+ * with an optional Reason String (5.0). */
+size_t mqttp_encode_ack(void *buf, size_t cap, unsigned version, unsigned type, uint16_t packet_id,
+                        unsigned reason_code, const char *reason_string, size_t reason_string_len);
+/* SUBACK with one code per filter (n >= 1; 3.1.1: 0x00, 0x01, 0x02, 0x80). */
+size_t mqttp_encode_suback(void *buf, size_t cap, unsigned version, uint16_t packet_id,
+                           const uint8_t *codes, size_t n,
+                           const char *reason_string, size_t reason_string_len);
+/* UNSUBACK: 5.0 with one code per filter (n >= 1); 3.1 / 3.1.1 with none
+ * (n == 0). */
+size_t mqttp_encode_unsuback(void *buf, size_t cap, unsigned version, uint16_t packet_id,
+                             const uint8_t *codes, size_t n,
+                             const char *reason_string, size_t reason_string_len);
+/* DISCONNECT: 5.0 with a reason code, Reason String and Server Reference
+ * (each optional); 3.1 / 3.1.1 only reason 0, no strings (E0 00: a 3.1.1
+ * server sends none; a proxy may still close after it). */
+size_t mqttp_encode_disconnect(void *buf, size_t cap, unsigned version, unsigned reason_code,
+                               const char *reason_string, size_t reason_string_len,
+                               const char *server_reference, size_t server_reference_len);
+
+/* May a packet of this type (MQTTP_CONNACK, MQTTP_PUBACK .. MQTTP_PUBCOMP,
+ * MQTTP_SUBACK, MQTTP_UNSUBACK, MQTTP_DISCONNECT, MQTTP_AUTH) carry this
+ * reason / return code in this version (MQTT 5.0 section 2.4 and each
+ * packet's own list; 3.1.1: CONNACK 0..5, SUBACK 0x00-0x02 and 0x80,
+ * DISCONNECT and the PUB* acknowledgements none)? 1 or 0. */
+int mqttp_reason_code_allowed(unsigned version, unsigned type, unsigned code);
+/* The spec's name of a 5.0 reason code as a packet of this type uses it
+ * ("granted_qos_1" in a SUBACK, "normal_disconnection" in a DISCONNECT,
+ * "success" elsewhere for 0x00); NULL when the type may not carry it. */
+const char *mqttp_reason_code_name_in(unsigned type, unsigned code);
 
 #ifdef __cplusplus
 }

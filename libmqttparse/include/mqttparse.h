@@ -158,6 +158,12 @@ enum mqttp_error {
 	/* PUBLISH (variable header only; properties and payload are framed) */
 	MQTTP_E_TOPIC_NAME,           /* empty (before 5.0), wildcard or bad UTF-8 topic */
 	MQTTP_E_PACKET_ID,            /* packet identifier 0 with QoS > 0 */
+	/* topic filters and topic aliases (mqttcodec.h) */
+	MQTTP_E_TOPIC_FILTER,         /* empty filter, or a wildcard not alone in its level, '#' not last */
+	MQTTP_E_SHARE_NAME,           /* $share/ without a share name or filter, or a share name with / + # */
+	MQTTP_E_TOPIC_ALIAS,          /* topic alias 0 or above the Topic Alias Maximum (v5 0x94) */
+	MQTTP_E_TOPIC_ALIAS_UNKNOWN,  /* empty topic name without an alias, or with one never bound */
+	MQTTP_E_TOPIC_ALIAS_FULL,     /* the alias map's memory cannot hold this topic */
 	MQTTP_E__COUNT
 };
 
@@ -169,7 +175,8 @@ enum mqttp_error_class {
 	MQTTP_EC_UNSUPPORTED_VERSION,/* v5 0x84; 3.1.1: return code 1 */
 	MQTTP_EC_CLIENT_ID,          /* v5 0x85; 3.1.1: return code 2 */
 	MQTTP_EC_TOO_LARGE,          /* v5 0x95; 3.1.1: close */
-	MQTTP_EC_LIMIT               /* v5 0x83 (implementation specific); 3.1.1: close */
+	MQTTP_EC_LIMIT,              /* v5 0x83 (implementation specific); 3.1.1: close */
+	MQTTP_EC_TOPIC_ALIAS         /* v5 0x94 (topic alias invalid); 3.1.1: close */
 };
 
 /* "MQTTP_E_UTF8" style name, and a one-line human reason. Never NULL. */
@@ -179,8 +186,8 @@ enum mqttp_error_class mqttp_error_class(enum mqttp_error e);
 /* CONNACK return code a 3.1 / 3.1.1 broker answers (1, 2), or -1: close
  * the connection without a CONNACK. */
 int mqttp_error_return_code(enum mqttp_error e);
-/* CONNACK reason code a 5.0 broker answers (0x81 ...), or -1 for
- * MQTTP_E_NONE. */
+/* Reason code a 5.0 broker answers (in a CONNACK for a CONNECT's error,
+ * else in a DISCONNECT: 0x81 ...), or -1 for MQTTP_E_NONE. */
 int mqttp_error_reason_code(enum mqttp_error e);
 
 /* ------------------------------------------------------------------------

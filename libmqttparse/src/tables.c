@@ -98,6 +98,19 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 		MQTTP_EC_MALFORMED },
 	[MQTTP_E_PACKET_ID] = { "MQTTP_E_PACKET_ID",
 		"packet identifier 0 in a PUBLISH with QoS > 0 [MQTT-2.3.1-1]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_TOPIC_FILTER] = { "MQTTP_E_TOPIC_FILTER",
+		"topic filter empty, or with '#' not alone in the last level or '+' not alone in its level "
+		"[MQTT-4.7.1-1/2], [MQTT-4.7.3-1]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_SHARE_NAME] = { "MQTTP_E_SHARE_NAME",
+		"shared subscription without a share name or a filter, or a share name with '/', '+' or '#' "
+		"[MQTT-4.8.2-1/2]", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_TOPIC_ALIAS] = { "MQTTP_E_TOPIC_ALIAS",
+		"topic alias 0 or above the Topic Alias Maximum [MQTT-3.3.2-8/9/11]", MQTTP_EC_TOPIC_ALIAS },
+	[MQTTP_E_TOPIC_ALIAS_UNKNOWN] = { "MQTTP_E_TOPIC_ALIAS_UNKNOWN",
+		"empty topic name without a topic alias, or with one never bound (section 3.3.2.3.4)",
+		MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_TOPIC_ALIAS_FULL] = { "MQTTP_E_TOPIC_ALIAS_FULL",
+		"the topic alias map's memory cannot hold this topic", MQTTP_EC_LIMIT },
 };
 
 static const struct error_row *error_row(enum mqttp_error e)
@@ -145,6 +158,7 @@ int mqttp_error_reason_code(enum mqttp_error e)
 	case MQTTP_EC_CLIENT_ID: return 0x85;
 	case MQTTP_EC_TOO_LARGE: return 0x95;
 	case MQTTP_EC_LIMIT: return 0x83;
+	case MQTTP_EC_TOPIC_ALIAS: return 0x94;
 	}
 	return 0x80;
 }
