@@ -240,8 +240,8 @@ FAST_INLINE void fast_store(struct mqttp_bytes *b, const uint8_t *d, const uint8
 enum { FK_NONE = 0, FK_FLAG, FK_U16, FK_U16NZ, FK_U32, FK_U32NZ, FK_BIN, FK_STR, FK_TOPIC, FK_PAIR };
 enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
 
-#define FAST_KIND(part, where, type, range)                                                        \
-	(!((where) & (part)) ? FK_NONE                                                              \
+#define FAST_KIND(part, packets, type, range)                                                      \
+	(!(MQTTP__WHERE(packets) & (part)) ? FK_NONE                                                \
 	 : (type) == MQTTP_PT_BYTE ? ((range) == MQTTP__FLAG ? FK_FLAG : FK_NONE)                    \
 	 : (type) == MQTTP_PT_U16 ? ((range) == MQTTP__NONZERO ? FK_U16NZ : FK_U16)                  \
 	 : (type) == MQTTP_PT_U32 ? ((range) == MQTTP__NONZERO ? FK_U32NZ : FK_U32)                  \
@@ -251,13 +251,13 @@ enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
 
 /* Every part's kinds agree with the table: only repeatable properties are
  * read as FK_PAIR, which skips the repeat test; every slot fits in a byte. */
-#define FAST_CHECK_ROW(id, type, where, rep, range, slot, name)                                            \
-	typedef char fast_rule_check_##id[((FAST_KIND(MQTTP_IN_CONNECT, where, type, range) == FK_PAIR) == !!(rep) || \
-	                                   FAST_KIND(MQTTP_IN_CONNECT, where, type, range) == FK_NONE) &&          \
-	                                  ((FAST_KIND(MQTTP_IN_WILL, where, type, range) == FK_PAIR) == !!(rep) ||    \
-	                                   FAST_KIND(MQTTP_IN_WILL, where, type, range) == FK_NONE) &&             \
-	                                  ((FAST_KIND(MQTTP_IN_CONNACK, where, type, range) == FK_PAIR) == !!(rep) || \
-	                                   FAST_KIND(MQTTP_IN_CONNACK, where, type, range) == FK_NONE) &&          \
+#define FAST_CHECK_ROW(id, type, packets, rep, range, slot, name)                                            \
+	typedef char fast_rule_check_##id[((FAST_KIND(MQTTP_IN_CONNECT, packets, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP_IN_CONNECT, packets, type, range) == FK_NONE) &&          \
+	                                  ((FAST_KIND(MQTTP_IN_WILL, packets, type, range) == FK_PAIR) == !!(rep) ||    \
+	                                   FAST_KIND(MQTTP_IN_WILL, packets, type, range) == FK_NONE) &&             \
+	                                  ((FAST_KIND(MQTTP_IN_CONNACK, packets, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP_IN_CONNACK, packets, type, range) == FK_NONE) &&          \
 	                                  ((slot) < 256 || (slot) == MQTTP__NOWHERE) ? 1 : -1];
 MQTTP__PROPERTIES(FAST_CHECK_ROW)
 #undef FAST_CHECK_ROW
@@ -272,10 +272,10 @@ MQTTP__PROPERTIES(FAST_CHECK_ROW)
 #define FAST_BIT4(i) 1ull << (i), 1ull << ((i) + 1), 1ull << ((i) + 2), 1ull << ((i) + 3)
 #define FAST_HI4 1ull << 63, 1ull << 63, 1ull << 63, 1ull << 63
 #define FAST_HI16 FAST_HI4, FAST_HI4, FAST_HI4, FAST_HI4
-#define FAST_KIND_C(id, type, where, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNECT, where, type, range),
-#define FAST_KIND_W(id, type, where, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_WILL, where, type, range),
-#define FAST_KIND_A(id, type, where, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNACK, where, type, range),
-#define FAST_SLOT(id, type, where, rep, range, slot, name) [id] = (uint8_t)((slot) == MQTTP__NOWHERE ? 0 : (slot)),
+#define FAST_KIND_C(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNECT, packets, type, range),
+#define FAST_KIND_W(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_WILL, packets, type, range),
+#define FAST_KIND_A(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNACK, packets, type, range),
+#define FAST_SLOT(id, type, packets, rep, range, slot, name) [id] = (uint8_t)((slot) == MQTTP__NOWHERE ? 0 : (slot)),
 struct fast_tables {
 	uint64_t bit[256];
 	uint8_t kind[3][256];
@@ -322,10 +322,10 @@ FAST_INLINE const struct fast_tables *fast_tables(void)
  * fast_tab.kind does not list for that part, and bit 63, so that such an
  * id fails the walk's repeat test and its dispatch needs no FK_NONE test.
  */
-#define FAST_LISTED(part, id, type, where, range) (FAST_KIND(part, where, type, range) != FK_NONE ? 1ull << (id) : 0)
-#define FAST_SEEN_C(id, type, where, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNECT, id, type, where, range)
-#define FAST_SEEN_W(id, type, where, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_WILL, id, type, where, range)
-#define FAST_SEEN_A(id, type, where, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNACK, id, type, where, range)
+#define FAST_LISTED(part, id, type, packets, range) (FAST_KIND(part, packets, type, range) != FK_NONE ? 1ull << (id) : 0)
+#define FAST_SEEN_C(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNECT, id, type, packets, range)
+#define FAST_SEEN_W(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_WILL, id, type, packets, range)
+#define FAST_SEEN_A(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNACK, id, type, packets, range)
 static const uint64_t fast_seen0[3] = {
 	~(0 MQTTP__PROPERTIES(FAST_SEEN_C)),
 	~(0 MQTTP__PROPERTIES(FAST_SEEN_W)),

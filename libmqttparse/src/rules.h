@@ -30,32 +30,53 @@ enum {
 #define MQTTP__NOWHERE 0xFFFFu /* not stored (user properties: see user_property_count) */
 
 /*
- * Every property of MQTT 5.0 (section 2.2.2.2), one row each:
- * X(id, type, where allowed, repeatable, value range, slot, name).
+ * The packets a property may appear in (MQTT 5.0 section 2.2.2.2): a bit
+ * per packet type, bit 0 for a CONNECT's will properties. The public
+ * `where` (MQTTP_IN_*) is derived from it.
  */
-#define MQTTP__C MQTTP_IN_CONNECT
-#define MQTTP__W MQTTP_IN_WILL
-#define MQTTP__A MQTTP_IN_CONNACK
-#define MQTTP__O MQTTP_IN_OTHER
+#define MQTTP__PK(t) (1u << (t))
+#define MQTTP__PK_WILL 1u
+#define MQTTP__PK_ACKS (MQTTP__PK(MQTTP_PUBACK) | MQTTP__PK(MQTTP_PUBREC) | MQTTP__PK(MQTTP_PUBREL) | \
+                        MQTTP__PK(MQTTP_PUBCOMP))
+#define MQTTP__PK_ALL 0xFFFFu
+#define MQTTP__WHERE(pk)                                                                   \
+	((((pk) & MQTTP__PK(MQTTP_CONNECT)) ? MQTTP_IN_CONNECT : 0) |                        \
+	 (((pk) & MQTTP__PK_WILL) ? MQTTP_IN_WILL : 0) |                                    \
+	 (((pk) & MQTTP__PK(MQTTP_CONNACK)) ? MQTTP_IN_CONNACK : 0) |                        \
+	 (((pk) & ~(MQTTP__PK(MQTTP_CONNECT) | MQTTP__PK_WILL | MQTTP__PK(MQTTP_CONNACK)) & 0xFFFEu) \
+	          ? MQTTP_IN_OTHER : 0))
+
+/*
+ * Every property of MQTT 5.0 (section 2.2.2.2), one row each:
+ * X(id, type, packets, repeatable, value range, slot, name).
+ */
+#define MQTTP__C MQTTP__PK(MQTTP_CONNECT)
+#define MQTTP__W MQTTP__PK_WILL
+#define MQTTP__A MQTTP__PK(MQTTP_CONNACK)
+#define MQTTP__PB MQTTP__PK(MQTTP_PUBLISH)
+#define MQTTP__D MQTTP__PK(MQTTP_DISCONNECT)
+#define MQTTP__AU MQTTP__PK(MQTTP_AUTH)
+#define MQTTP__RS (MQTTP__A | MQTTP__PK_ACKS | MQTTP__PK(MQTTP_SUBACK) | MQTTP__PK(MQTTP_UNSUBACK) | MQTTP__D | MQTTP__AU)
 #define MQTTP__PROPERTIES(X)                                                                                   \
-	X(0x01, MQTTP_PT_BYTE, MQTTP__W | MQTTP__O, 0, MQTTP__FLAG, MQTTP__AT(payload_format_indicator),       \
+	X(0x01, MQTTP_PT_BYTE, MQTTP__W | MQTTP__PB, 0, MQTTP__FLAG, MQTTP__AT(payload_format_indicator),      \
 	  "payload_format_indicator")                                                                          \
-	X(0x02, MQTTP_PT_U32, MQTTP__W | MQTTP__O, 0, MQTTP__ANY, MQTTP__AT(message_expiry_interval),          \
+	X(0x02, MQTTP_PT_U32, MQTTP__W | MQTTP__PB, 0, MQTTP__ANY, MQTTP__AT(message_expiry_interval),         \
 	  "message_expiry_interval")                                                                           \
-	X(0x03, MQTTP_PT_STRING, MQTTP__W | MQTTP__O, 0, MQTTP__ANY, MQTTP__AT(content_type), "content_type")  \
-	X(0x08, MQTTP_PT_STRING, MQTTP__W | MQTTP__O, 0, MQTTP__TOPIC, MQTTP__AT(response_topic),              \
+	X(0x03, MQTTP_PT_STRING, MQTTP__W | MQTTP__PB, 0, MQTTP__ANY, MQTTP__AT(content_type), "content_type") \
+	X(0x08, MQTTP_PT_STRING, MQTTP__W | MQTTP__PB, 0, MQTTP__TOPIC, MQTTP__AT(response_topic),             \
 	  "response_topic")                                                                                    \
-	X(0x09, MQTTP_PT_BINARY, MQTTP__W | MQTTP__O, 0, MQTTP__ANY, MQTTP__AT(correlation_data),              \
+	X(0x09, MQTTP_PT_BINARY, MQTTP__W | MQTTP__PB, 0, MQTTP__ANY, MQTTP__AT(correlation_data),             \
 	  "correlation_data")                                                                                  \
-	X(0x0B, MQTTP_PT_VBI, MQTTP__O, 1, MQTTP__ANY, MQTTP__NOWHERE, "subscription_identifier")              \
-	X(0x11, MQTTP_PT_U32, MQTTP__C | MQTTP__A | MQTTP__O, 0, MQTTP__ANY,                                   \
-	  MQTTP__AT(session_expiry_interval), "session_expiry_interval")                                       \
+	X(0x0B, MQTTP_PT_VBI, MQTTP__PB | MQTTP__PK(MQTTP_SUBSCRIBE), 1, MQTTP__NONZERO, MQTTP__NOWHERE,        \
+	  "subscription_identifier")                                                                           \
+	X(0x11, MQTTP_PT_U32, MQTTP__C | MQTTP__A | MQTTP__D, 0, MQTTP__ANY, MQTTP__AT(session_expiry_interval), \
+	  "session_expiry_interval")                                                                           \
 	X(0x12, MQTTP_PT_STRING, MQTTP__A, 0, MQTTP__ANY, MQTTP__AT(assigned_client_identifier),               \
 	  "assigned_client_identifier")                                                                        \
 	X(0x13, MQTTP_PT_U16, MQTTP__A, 0, MQTTP__ANY, MQTTP__AT(server_keep_alive), "server_keep_alive")      \
-	X(0x15, MQTTP_PT_STRING, MQTTP__C | MQTTP__A | MQTTP__O, 0, MQTTP__ANY,                                \
+	X(0x15, MQTTP_PT_STRING, MQTTP__C | MQTTP__A | MQTTP__AU, 0, MQTTP__ANY,                               \
 	  MQTTP__AT(authentication_method), "authentication_method")                                           \
-	X(0x16, MQTTP_PT_BINARY, MQTTP__C | MQTTP__A | MQTTP__O, 0, MQTTP__ANY,                                \
+	X(0x16, MQTTP_PT_BINARY, MQTTP__C | MQTTP__A | MQTTP__AU, 0, MQTTP__ANY,                               \
 	  MQTTP__AT(authentication_data), "authentication_data")                                               \
 	X(0x17, MQTTP_PT_BYTE, MQTTP__C, 0, MQTTP__FLAG, MQTTP__AT(request_problem_information),               \
 	  "request_problem_information")                                                                       \
@@ -64,18 +85,17 @@ enum {
 	  "request_response_information")                                                                      \
 	X(0x1A, MQTTP_PT_STRING, MQTTP__A, 0, MQTTP__ANY, MQTTP__AT(response_information),                     \
 	  "response_information")                                                                              \
-	X(0x1C, MQTTP_PT_STRING, MQTTP__A | MQTTP__O, 0, MQTTP__ANY, MQTTP__AT(server_reference),              \
+	X(0x1C, MQTTP_PT_STRING, MQTTP__A | MQTTP__D, 0, MQTTP__ANY, MQTTP__AT(server_reference),              \
 	  "server_reference")                                                                                  \
-	X(0x1F, MQTTP_PT_STRING, MQTTP__A | MQTTP__O, 0, MQTTP__ANY, MQTTP__AT(reason_string), "reason_string") \
+	X(0x1F, MQTTP_PT_STRING, MQTTP__RS, 0, MQTTP__ANY, MQTTP__AT(reason_string), "reason_string")          \
 	X(0x21, MQTTP_PT_U16, MQTTP__C | MQTTP__A, 0, MQTTP__NONZERO, MQTTP__AT(receive_maximum),              \
 	  "receive_maximum")                                                                                   \
 	X(0x22, MQTTP_PT_U16, MQTTP__C | MQTTP__A, 0, MQTTP__ANY, MQTTP__AT(topic_alias_maximum),              \
 	  "topic_alias_maximum")                                                                               \
-	X(0x23, MQTTP_PT_U16, MQTTP__O, 0, MQTTP__ANY, MQTTP__NOWHERE, "topic_alias")                          \
+	X(0x23, MQTTP_PT_U16, MQTTP__PB, 0, MQTTP__ANY, MQTTP__NOWHERE, "topic_alias")                         \
 	X(0x24, MQTTP_PT_BYTE, MQTTP__A, 0, MQTTP__FLAG, MQTTP__AT(maximum_qos), "maximum_qos")                \
 	X(0x25, MQTTP_PT_BYTE, MQTTP__A, 0, MQTTP__FLAG, MQTTP__AT(retain_available), "retain_available")      \
-	X(0x26, MQTTP_PT_STRING_PAIR, MQTTP__C | MQTTP__W | MQTTP__A | MQTTP__O, 1, MQTTP__ANY,                \
-	  MQTTP__NOWHERE, "user_property")                                                                     \
+	X(0x26, MQTTP_PT_STRING_PAIR, MQTTP__PK_ALL, 1, MQTTP__ANY, MQTTP__NOWHERE, "user_property")           \
 	X(0x27, MQTTP_PT_U32, MQTTP__C | MQTTP__A, 0, MQTTP__NONZERO, MQTTP__AT(maximum_packet_size),          \
 	  "maximum_packet_size")                                                                               \
 	X(0x28, MQTTP_PT_BYTE, MQTTP__A, 0, MQTTP__FLAG, MQTTP__AT(wildcard_subscription_available),           \
@@ -88,8 +108,9 @@ enum {
 /* A property's row with what the parser needs beyond the public part. */
 struct mqttp__prop_rule {
 	struct mqttp_property_info info; /* name NULL: id undefined */
-	uint8_t range;                   /* MQTTP__ANY .. MQTTP__TOPIC */
+	uint16_t packets;                /* MQTTP__PK(type) bits, MQTTP__PK_WILL */
 	uint16_t slot;                   /* MQTTP__AT(...) or MQTTP__NOWHERE */
+	uint8_t range;                   /* MQTTP__ANY .. MQTTP__TOPIC */
 };
 
 /* Indexed by id (tables.c). */

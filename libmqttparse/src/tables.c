@@ -164,8 +164,8 @@ int mqttp_error_reason_code(enum mqttp_error e)
 }
 
 /* Properties by id, generated from rules.h's table. */
-#define MQTTP__ROW(id, type, where, rep, range, slot, name) \
-	[id] = { { id, type, where, rep, name }, range, (uint16_t)(slot) },
+#define MQTTP__ROW(id, type, packets, rep, range, slot, name) \
+	[id] = { { id, type, MQTTP__WHERE(packets), rep, name }, (uint16_t)(packets), (uint16_t)(slot), range },
 const struct mqttp__prop_rule mqttp__prop_rules[MQTTP_PROP_MAX + 1] = { MQTTP__PROPERTIES(MQTTP__ROW) };
 #undef MQTTP__ROW
 
