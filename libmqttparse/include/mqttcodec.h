@@ -340,7 +340,9 @@ struct mqttp_filter {
  * least one character and no '/', '+' or '#' and a non-empty filter after
  * it [MQTT-4.8.2-1/2]. Returns MQTTP_E_NONE with *out set (out may be
  * NULL), or MQTTP_E_UTF8 / _UTF8_NUL / _UTF8_CONTROL / MQTTP_E_TOPIC_FILTER
- * / MQTTP_E_SHARE_NAME, with *at (may be NULL) the offending byte.
+ * / MQTTP_E_SHARE_NAME, with *at (may be NULL) the byte that reveals the
+ * error (the '+' of "a+", the 'b' of "+b"; len when the filter ends too
+ * early), as a decoder fed byte by byte finds it.
  */
 enum mqttp_error mqttp_filter_parse(const void *f, size_t len, unsigned lenient,
                                     struct mqttp_filter *out, size_t *at);
@@ -356,7 +358,8 @@ enum mqttp_error mqttp_topic_check(const void *t, size_t len, unsigned lenient, 
  * ("a/#" matches "a"); a filter starting with a wildcard does not match a
  * topic starting with '$' [MQTT-4.7.2-1]; a shared subscription matches by
  * its inner filter. Returns 1 or 0 (0 also when f is not a valid filter or
- * t not a valid topic name by the two checks above, strict).
+ * t not a valid topic name by the two checks above, strict). Time linear
+ * in flen + tlen.
  */
 int mqttp_topic_match(const void *f, size_t flen, const void *t, size_t tlen);
 
