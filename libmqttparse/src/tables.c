@@ -90,14 +90,15 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 	[MQTTP_E_CONNACK_FLAGS] = { "MQTTP_E_CONNACK_FLAGS",
 		"reserved CONNACK acknowledge flags set [MQTT-3.2.2-1]", MQTTP_EC_MALFORMED },
 	[MQTTP_E_REASON_CODE] = { "MQTTP_E_REASON_CODE",
-		"unknown CONNACK return code / reason code", MQTTP_EC_MALFORMED },
+		"return code / reason code not defined for this packet type", MQTTP_EC_MALFORMED },
 	[MQTTP_E_SESSION_PRESENT] = { "MQTTP_E_SESSION_PRESENT",
 		"session present set with a non-zero return code [MQTT-3.2.2-4]", MQTTP_EC_MALFORMED },
 	[MQTTP_E_TOPIC_NAME] = { "MQTTP_E_TOPIC_NAME",
 		"PUBLISH topic name empty (before 5.0) or containing a wildcard [MQTT-3.3.2-1/2, MQTT-4.7.3-1]",
 		MQTTP_EC_MALFORMED },
 	[MQTTP_E_PACKET_ID] = { "MQTTP_E_PACKET_ID",
-		"packet identifier 0 in a PUBLISH with QoS > 0 [MQTT-2.3.1-1]", MQTTP_EC_MALFORMED },
+		"packet identifier 0 in a PUBLISH with QoS > 0 or an acknowledgement [MQTT-2.3.1-1]",
+		MQTTP_EC_MALFORMED },
 	[MQTTP_E_TOPIC_FILTER] = { "MQTTP_E_TOPIC_FILTER",
 		"topic filter empty, or with '#' not alone in the last level or '+' not alone in its level "
 		"[MQTT-4.7.1-1/2], [MQTT-4.7.3-1]", MQTTP_EC_MALFORMED },
@@ -111,6 +112,8 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 		MQTTP_EC_PROTOCOL_ERROR },
 	[MQTTP_E_TOPIC_ALIAS_FULL] = { "MQTTP_E_TOPIC_ALIAS_FULL",
 		"the topic alias map's memory cannot hold this topic", MQTTP_EC_LIMIT },
+	[MQTTP_E_AUTH_METHOD] = { "MQTTP_E_AUTH_METHOD",
+		"AUTH with properties but no authentication method (section 3.15.2.2.2)", MQTTP_EC_PROTOCOL_ERROR },
 };
 
 static const struct error_row *error_row(enum mqttp_error e)
