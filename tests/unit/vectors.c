@@ -619,7 +619,7 @@ const struct vector frame_vectors[] = {
 	     PROPERTY_NOT_ALLOWED, 4),
 	BADV("section 3.15.2.1 AUTH reason 0x87", 5, "F0 01 87", REASON_CODE, 2),
 	BADV("section 3.15.2.2.2 AUTH properties without a method", 5, "F0 V[18 V[1F S'r']]", AUTH_METHOD, 8),
-	BADV("AUTH data without a method", 5, "F0 V[19 V[16 0001 'x']]", AUTH_DATA_WITHOUT_METHOD, 9),
+	BADV("AUTH data without a method", 5, "F0 V[19 V[16 0001 'x']]", AUTH_DATA_WITHOUT_METHOD, 8),
 	BADV("spec edge: type 15 in 3.1.1", 4, "F0 00", RESERVED_TYPE, 0),
 	BADV("spec edge: type 15 in 3.1", 3, "F0 00", RESERVED_TYPE, 0),
 	BADV("spec edge: type 0", 4, "00 00", RESERVED_TYPE, 0),
