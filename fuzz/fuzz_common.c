@@ -641,7 +641,7 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 			FZ_CHECK(f->value == v[0]);
 			break;
 		case MQTTP_F_PACKET_ID:
-			FZ_CHECK(p->type == MQTTP_PUBLISH);
+			FZ_CHECK(p->type == MQTTP_PUBLISH || (p->type >= MQTTP_PUBACK && p->type <= MQTTP_PUBCOMP));
 			FZ_CHECK(f->value != 0);
 			/* fall through */
 		case MQTTP_F_KEEP_ALIVE:
@@ -661,8 +661,9 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 
 			FZ_CHECK(info != NULL);
 			FZ_CHECK(f->flags == (MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST));
-			FZ_CHECK(info->where & (f->id == MQTTP_F_PROPERTY ?
-			         (MQTTP_IN_CONNECT | MQTTP_IN_CONNACK) : MQTTP_IN_WILL));
+			FZ_CHECK(info->where & (f->id == MQTTP_F_WILL_PROPERTY ? MQTTP_IN_WILL :
+			         p->type == MQTTP_CONNECT ? MQTTP_IN_CONNECT :
+			         p->type == MQTTP_CONNACK ? MQTTP_IN_CONNACK : MQTTP_IN_OTHER));
 			if (info->type == MQTTP_PT_BYTE)
 				FZ_CHECK(f->value == v[0]);
 			else if (info->type == MQTTP_PT_U16)
@@ -683,8 +684,9 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 		mqttp_connect_collect(&t->cur.connect, f);
 	else if (p->type == MQTTP_CONNACK)
 		mqttp_connack_collect(&t->cur.connack, f);
-	else
-		FZ_CHECK(p->type == MQTTP_PUBLISH); /* the only other type with fields */
+	else /* the other types with fields */
+		FZ_CHECK(p->type == MQTTP_PUBLISH || (p->type >= MQTTP_PUBACK && p->type <= MQTTP_PUBCOMP) ||
+		         p->type == MQTTP_DISCONNECT || p->type == MQTTP_AUTH);
 }
 
 /* Collector pointers must show the packet's bytes (their buffers are alive). */

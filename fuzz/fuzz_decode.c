@@ -97,7 +97,9 @@ static void check_error_info(unsigned e)
 	FZ_CHECK(mqttp_error_reason((enum mqttp_error)e)[0] != '\0');
 	FZ_CHECK(mqttp_error_class((enum mqttp_error)e) <= MQTTP_EC_TOPIC_ALIAS);
 	FZ_CHECK(rc == -1 || (rc >= 1 && rc <= 5));
-	FZ_CHECK(rs >= 0x80 && mqttp_connack_code_valid(5, (unsigned)rs));
+	/* a CONNECT's errors answer in a CONNACK, later ones in a DISCONNECT */
+	FZ_CHECK(rs >= 0x80 && (mqttp_reason_code_allowed(5, MQTTP_CONNACK, (unsigned)rs) ||
+	                        mqttp_reason_code_allowed(5, MQTTP_DISCONNECT, (unsigned)rs)));
 }
 
 /* Consistency of a one-shot decode result with the buffer it read. */

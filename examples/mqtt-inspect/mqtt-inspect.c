@@ -419,6 +419,27 @@ static void print_connack(FILE *o, int *first, unsigned version)
 	print_properties(o, first, MQTTP_F_PROPERTY);
 }
 
+/* Print the decoded fields of a PUBACK .. PUBCOMP, DISCONNECT or AUTH. */
+static void print_ack(FILE *o, int *first, unsigned type)
+{
+	const struct value *v;
+	const char *name;
+
+	if ((v = find(MQTTP_F_PACKET_ID))) {
+		json_key(o, first, "packet_id");
+		fprintf(o, "%lu", (unsigned long)v->num);
+	}
+	if ((v = find(MQTTP_F_REASON_CODE))) {
+		json_key(o, first, "reason_code");
+		fprintf(o, "%lu", (unsigned long)v->num);
+		if ((name = mqttp_reason_code_name_in(type, v->num))) {
+			json_key(o, first, "reason_code_name");
+			json_string(o, (const unsigned char *)name, strlen(name));
+		}
+	}
+	print_properties(o, first, MQTTP_F_PROPERTY);
+}
+
 /* Print one packet's JSON line. start: its offset in the input; got: its
  * bytes seen; status: "ok", "need_more" or "error". */
 static void print_packet(FILE *o, const struct mqttp_parser *p,
@@ -482,6 +503,8 @@ static void print_packet(FILE *o, const struct mqttp_parser *p,
 		print_connect(o, &first);
 	else if (type == MQTTP_CONNACK)
 		print_connack(o, &first, p->version);
+	else if ((type >= MQTTP_PUBACK && type <= MQTTP_PUBCOMP) || type == MQTTP_DISCONNECT || type == MQTTP_AUTH)
+		print_ack(o, &first, type);
 	if (pk.truncated) {
 		json_key(o, &first, "truncated");
 		fputs("true", o);

@@ -421,8 +421,11 @@ enum mqttp_error mqttp_alias_publish(struct mqttp_alias_map *m, const uint8_t *t
  * nothing written past cap: version 3 / 4 (3.1 / 3.1.1: no reason code
  * beyond what the packet has there, no properties) or 5; a reason code
  * the packet type may not carry in that version (mqttp_reason_code_allowed);
- * packet identifier 0; strings over 65,535 bytes or not valid UTF-8. A 5.0
- * packet with reason code 0 and no property takes its short form.
+ * packet identifier 0; strings over 65,535 bytes or not valid UTF-8 (no
+ * U+0000, no control character). A string is absent when its pointer is
+ * NULL (its length must then be 0), and must be absent before 5.0. A 5.0
+ * packet with reason code 0 and no property takes its short form; with
+ * another code and no property it leaves the property length out.
  */
 /* PUBACK, PUBREC, PUBREL or PUBCOMP (type MQTTP_PUBACK .. MQTTP_PUBCOMP),
  * with an optional Reason String (5.0). */
@@ -447,8 +450,9 @@ size_t mqttp_encode_disconnect(void *buf, size_t cap, unsigned version, unsigned
 /* May a packet of this type (MQTTP_CONNACK, MQTTP_PUBACK .. MQTTP_PUBCOMP,
  * MQTTP_SUBACK, MQTTP_UNSUBACK, MQTTP_DISCONNECT, MQTTP_AUTH) carry this
  * reason / return code in this version (MQTT 5.0 section 2.4 and each
- * packet's own list; 3.1.1: CONNACK 0..5, SUBACK 0x00-0x02 and 0x80,
- * DISCONNECT and the PUB* acknowledgements none)? 1 or 0. */
+ * packet's own list; 3.1 / 3.1.1: CONNACK 0..5, SUBACK 0x00-0x02 and, in
+ * 3.1.1, 0x80; the PUB* acknowledgements, UNSUBACK and DISCONNECT carry
+ * no code, so only 0, the success they stand for)? 1 or 0. */
 int mqttp_reason_code_allowed(unsigned version, unsigned type, unsigned code);
 /* The spec's name of a 5.0 reason code as a packet of this type uses it
  * ("granted_qos_1" in a SUBACK, "normal_disconnection" in a DISCONNECT,

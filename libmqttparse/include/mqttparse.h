@@ -153,17 +153,18 @@ enum mqttp_error {
 	                                 topic property is MQTTP_E_PROPERTY_VALUE) */
 	/* CONNACK */
 	MQTTP_E_CONNACK_FLAGS,        /* reserved acknowledge flags set */
-	MQTTP_E_REASON_CODE,          /* unknown return / reason code */
+	MQTTP_E_REASON_CODE,          /* return / reason code not defined for this packet type */
 	MQTTP_E_SESSION_PRESENT,      /* session present with a refusal */
 	/* PUBLISH (variable header only; properties and payload are framed) */
 	MQTTP_E_TOPIC_NAME,           /* empty (before 5.0), wildcard or bad UTF-8 topic */
-	MQTTP_E_PACKET_ID,            /* packet identifier 0 with QoS > 0 */
+	MQTTP_E_PACKET_ID,            /* packet identifier 0 (PUBLISH with QoS > 0, acknowledgements) */
 	/* topic filters and topic aliases (mqttcodec.h) */
 	MQTTP_E_TOPIC_FILTER,         /* empty filter, or a wildcard not alone in its level, '#' not last */
 	MQTTP_E_SHARE_NAME,           /* $share/ without a share name or filter, or a share name with / + # */
 	MQTTP_E_TOPIC_ALIAS,          /* topic alias 0 or above the Topic Alias Maximum (v5 0x94) */
 	MQTTP_E_TOPIC_ALIAS_UNKNOWN,  /* empty topic name without an alias, or with one never bound */
 	MQTTP_E_TOPIC_ALIAS_FULL,     /* the alias map's memory cannot hold this topic */
+	MQTTP_E_AUTH_METHOD,          /* AUTH properties without an authentication method */
 	MQTTP_E__COUNT
 };
 
@@ -344,7 +345,7 @@ struct mqttp_parser {
 	uint8_t  bridge;          /* 1 when the protocol level had bit 0x80 */
 	uint8_t  connect_flags;   /* MQTTP_CF_* */
 	uint8_t  connack_flags;
-	uint8_t  reason_code;
+	uint8_t  reason_code;     /* CONNACK; 5.0 PUBACK .. PUBCOMP, DISCONNECT, AUTH */
 	uint8_t  error;           /* enum mqttp_error */
 	int8_t   status;          /* enum mqttp_status of the last call */
 

@@ -102,6 +102,9 @@ static uint8_t field_id(const struct mqttp_parser *p)
 		[ST_A_PROPS] = MQTTP_F_PROPERTY,
 		[ST_P_TOPIC] = MQTTP_F_TOPIC_NAME,
 		[ST_P_PACKET_ID] = MQTTP_F_PACKET_ID,
+		[ST_K_PACKET_ID] = MQTTP_F_PACKET_ID,
+		[ST_K_CODE] = MQTTP_F_REASON_CODE,
+		[ST_K_PROPS] = MQTTP_F_PROPERTY,
 	};
 	return by_step[p->priv_st];
 }
@@ -198,13 +201,19 @@ static int start_props(struct mqttp_parser *p)
 	return start_vbi(p);
 }
 
-static unsigned props_where(const struct mqttp_parser *p)
+/* The packet (rules.h's MQTTP__PK bits) the property block belongs to. */
+static unsigned props_packet(const struct mqttp_parser *p)
 {
-	if (p->priv_st == ST_C_PROPS)
-		return MQTTP_IN_CONNECT;
-	if (p->priv_st == ST_C_WILL_PROPS)
-		return MQTTP_IN_WILL;
-	return MQTTP_IN_CONNACK;
+	return p->priv_st == ST_C_WILL_PROPS ? MQTTP__PK_WILL : MQTTP__PK(p->type);
+}
+
+/* May property pi appear here? A DISCONNECT from a server never carries
+ * a Session Expiry Interval [MQTT-3.14.2-2]. */
+static int prop_allowed(const struct mqttp_parser *p, const struct mqttp_property_info *pi)
+{
+	if (pi->id == 0x11 && p->type == MQTTP_DISCONNECT && (p->priv_checks & MQTTP_CHECK_FROM_SERVER))
+		return 0;
+	return (mqttp__prop_rules[pi->id].packets & props_packet(p)) != 0;
 }
 
 /* The property block ended: checks that need the whole block. */
@@ -212,6 +221,9 @@ static int props_end(struct mqttp_parser *p, const struct sink *k)
 {
 	if (MQTTP__AUTH_DATA_ALONE(p->priv_props_seen))
 		return fail(p, MQTTP_E_AUTH_DATA_WITHOUT_METHOD, p->offset);
+	/* an AUTH's properties name its method (section 3.15.2.2.2) */
+	if (p->type == MQTTP_AUTH && !(p->priv_props_seen & (1ull << 0x15)))
+		return fail(p, MQTTP_E_AUTH_METHOD, p->offset);
 	p->priv_in_props = 0;
 	p->priv_pst = P_NONE;
 	p->priv_sub = R_NONE;
@@ -238,7 +250,7 @@ static int prop_id_read(struct mqttp_parser *p)
 	p->priv_prop_off = p->priv_fld_off;
 	/* Where-allowed and duplicate checks wait for the value, as a broker
 	 * reading the property first would; such properties are not reported. */
-	if (!(pi->where & props_where(p)) ||
+	if (!prop_allowed(p, pi) ||
 	    (!pi->repeatable && (p->priv_props_seen & (1ull << pi->id))))
 		p->priv_hflags |= H_MUTE;
 	p->priv_pst = P_VALUE;
@@ -265,7 +277,7 @@ static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
 {
 	const struct mqttp_property_info *pi = mqttp_property_info(p->priv_prop_id);
 
-	if (!(pi->where & props_where(p)))
+	if (!prop_allowed(p, pi))
 		return fail(p, MQTTP_E_PROPERTY_NOT_ALLOWED, p->priv_prop_off);
 	if (!pi->repeatable) {
 		if (p->priv_props_seen & (1ull << pi->id))
@@ -526,6 +538,29 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 			return fail(p, MQTTP_E_PACKET_ID, p->priv_fld_off);
 		emit_int(p, k, MQTTP_F_PACKET_ID, p->priv_acc);
 		return skip_rest(p);
+	case ST_K_PACKET_ID:
+		if (p->priv_acc == 0) /* [MQTT-2.3.1-1] */
+			return fail(p, MQTTP_E_PACKET_ID, p->priv_fld_off);
+		emit_int(p, k, MQTTP_F_PACKET_ID, p->priv_acc);
+		/* 5.0: a reason code and properties may follow [MQTT-3.4.2.1];
+		 * before 5.0 nothing does, and with the version unknown the rest
+		 * is framed only */
+		if (p->version == MQTTP_V5 && body_left(p) > 0) {
+			p->priv_st = ST_K_CODE;
+			return start_int(p, 1);
+		}
+		return skip_rest(p);
+	case ST_K_CODE:
+		p->reason_code = (uint8_t)p->priv_acc;
+		if (!mqttp_reason_code_allowed(MQTTP_V5, p->type, p->priv_acc))
+			return fail(p, MQTTP_E_REASON_CODE, p->priv_fld_off);
+		emit_int(p, k, MQTTP_F_REASON_CODE, p->priv_acc);
+		if (body_left(p) == 0)
+			return packet_end(p);
+		p->priv_st = ST_K_PROPS;
+		return start_props(p);
+	case ST_K_PROPS:
+		return packet_end(p);
 	default: /* ST_SKIP */
 		p->priv_sub = R_NONE;
 		return 1;
@@ -657,6 +692,16 @@ static int header_done(struct mqttp_parser *p, const struct sink *k)
 		p->have |= MQTTP_HAVE_VERSION;
 		p->priv_st = ST_A_FLAGS;
 		return start_int(p, 1);
+	case MQTTP_PUBACK: case MQTTP_PUBREC: case MQTTP_PUBREL: case MQTTP_PUBCOMP:
+		p->priv_st = ST_K_PACKET_ID;
+		return start_int(p, 2);
+	case MQTTP_DISCONNECT: case MQTTP_AUTH:
+		/* AUTH exists in 5.0 only; a DISCONNECT has a body from 5.0 on */
+		if (p->remaining_length > 0 && (p->version == MQTTP_V5 || p->type == MQTTP_AUTH)) {
+			p->priv_st = ST_K_CODE;
+			return start_int(p, 1);
+		}
+		/* fall through */
 	default:
 		if (p->remaining_length == 0)
 			return 1;

@@ -1,7 +1,7 @@
 /*
  * tables.c - the rule tables of libmqttparse: errors (name, reason, class,
  * broker answer), properties (id, type, where allowed), lenient flag names,
- * packet type names and CONNACK codes.
+ * packet type names and the reason codes of every packet.
  */
 #include "internal.h"
 
@@ -90,14 +90,15 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 	[MQTTP_E_CONNACK_FLAGS] = { "MQTTP_E_CONNACK_FLAGS",
 		"reserved CONNACK acknowledge flags set [MQTT-3.2.2-1]", MQTTP_EC_MALFORMED },
 	[MQTTP_E_REASON_CODE] = { "MQTTP_E_REASON_CODE",
-		"unknown CONNACK return code / reason code", MQTTP_EC_MALFORMED },
+		"return code / reason code not defined for this packet type", MQTTP_EC_MALFORMED },
 	[MQTTP_E_SESSION_PRESENT] = { "MQTTP_E_SESSION_PRESENT",
 		"session present set with a non-zero return code [MQTT-3.2.2-4]", MQTTP_EC_MALFORMED },
 	[MQTTP_E_TOPIC_NAME] = { "MQTTP_E_TOPIC_NAME",
 		"PUBLISH topic name empty (before 5.0) or containing a wildcard [MQTT-3.3.2-1/2, MQTT-4.7.3-1]",
 		MQTTP_EC_MALFORMED },
 	[MQTTP_E_PACKET_ID] = { "MQTTP_E_PACKET_ID",
-		"packet identifier 0 in a PUBLISH with QoS > 0 [MQTT-2.3.1-1]", MQTTP_EC_MALFORMED },
+		"packet identifier 0 in a PUBLISH with QoS > 0 or an acknowledgement [MQTT-2.3.1-1]",
+		MQTTP_EC_MALFORMED },
 	[MQTTP_E_TOPIC_FILTER] = { "MQTTP_E_TOPIC_FILTER",
 		"topic filter empty, or with '#' not alone in the last level or '+' not alone in its level "
 		"[MQTT-4.7.1-1/2], [MQTT-4.7.3-1]", MQTTP_EC_MALFORMED },
@@ -111,6 +112,8 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 		MQTTP_EC_PROTOCOL_ERROR },
 	[MQTTP_E_TOPIC_ALIAS_FULL] = { "MQTTP_E_TOPIC_ALIAS_FULL",
 		"the topic alias map's memory cannot hold this topic", MQTTP_EC_LIMIT },
+	[MQTTP_E_AUTH_METHOD] = { "MQTTP_E_AUTH_METHOD",
+		"AUTH with properties but no authentication method (section 3.15.2.2.2)", MQTTP_EC_PROTOCOL_ERROR },
 };
 
 static const struct error_row *error_row(enum mqttp_error e)
@@ -236,65 +239,140 @@ const char *mqttp_type_name(unsigned type)
 	return type < 16 ? type_names[type] : "RESERVED";
 }
 
-/* 5.0 CONNACK reason codes (section 3.2.2.2) and the 3.1.1 return code
- * that says the same thing best. */
+/*
+ * Every 5.0 reason code (section 2.4, Table 2-6), with the packet types
+ * that may carry it, one bit each: each packet's own list, 3.2.2.2
+ * [MQTT-3.2.2-8], 3.4.2.1 [MQTT-3.4.2-1], 3.5.2.1 [MQTT-3.5.2-1], 3.6.2.1
+ * [MQTT-3.6.2-1], 3.7.2.1 [MQTT-3.7.2-1], 3.9.3 [MQTT-3.9.3-2], 3.11.3
+ * [MQTT-3.11.3-2], 3.14.2.1 [MQTT-3.14.2-1], 3.15.2.1 [MQTT-3.15.2-1]. A
+ * code with another name in some packets has a row per name (0x00). For
+ * CONNACK, the 3.1.1 return code that says the same thing best (-1: none,
+ * a 3.1.1 broker closes the connection).
+ */
 struct reason_row {
 	uint8_t code;
 	int8_t rc311;
+	uint16_t types;
 	const char *name;
 };
+#define T_(t) (1u << MQTTP_##t)
+#define CONNACK_ T_(CONNACK)
+#define PUB_ (T_(PUBACK) | T_(PUBREC))
+#define REL_ (T_(PUBREL) | T_(PUBCOMP))
+#define SUB_ T_(SUBACK)
+#define UNSUB_ T_(UNSUBACK)
+#define DISC_ T_(DISCONNECT)
+#define AUTH_ T_(AUTH)
 static const struct reason_row reasons[] = {
-	{ 0x00, 0, "success" },
-	{ 0x80, 3, "unspecified_error" },
-	{ 0x81, -1, "malformed_packet" },
-	{ 0x82, -1, "protocol_error" },
-	{ 0x83, 3, "implementation_specific_error" },
-	{ 0x84, 1, "unsupported_protocol_version" },
-	{ 0x85, 2, "client_identifier_not_valid" },
-	{ 0x86, 4, "bad_user_name_or_password" },
-	{ 0x87, 5, "not_authorized" },
-	{ 0x88, 3, "server_unavailable" },
-	{ 0x89, 3, "server_busy" },
-	{ 0x8A, 5, "banned" },
-	{ 0x8C, 4, "bad_authentication_method" },
-	{ 0x90, -1, "topic_name_invalid" },
-	{ 0x95, -1, "packet_too_large" },
-	{ 0x97, 3, "quota_exceeded" },
-	{ 0x99, -1, "payload_format_invalid" },
-	{ 0x9A, -1, "retain_not_supported" },
-	{ 0x9B, -1, "qos_not_supported" },
-	{ 0x9C, 3, "use_another_server" },
-	{ 0x9D, 3, "server_moved" },
-	{ 0x9F, 3, "connection_rate_exceeded" },
+	{ 0x00, 0, CONNACK_ | PUB_ | REL_ | UNSUB_ | AUTH_, "success" },
+	{ 0x00, -1, DISC_, "normal_disconnection" },
+	{ 0x00, -1, SUB_, "granted_qos_0" },
+	{ 0x01, -1, SUB_, "granted_qos_1" },
+	{ 0x02, -1, SUB_, "granted_qos_2" },
+	{ 0x04, -1, DISC_, "disconnect_with_will_message" },
+	{ 0x10, -1, PUB_, "no_matching_subscribers" },
+	{ 0x11, -1, UNSUB_, "no_subscription_existed" },
+	{ 0x18, -1, AUTH_, "continue_authentication" },
+	{ 0x19, -1, AUTH_, "re_authenticate" },
+	{ 0x80, 3, CONNACK_ | PUB_ | SUB_ | UNSUB_ | DISC_, "unspecified_error" },
+	{ 0x81, -1, CONNACK_ | DISC_, "malformed_packet" },
+	{ 0x82, -1, CONNACK_ | DISC_, "protocol_error" },
+	{ 0x83, 3, CONNACK_ | PUB_ | SUB_ | UNSUB_ | DISC_, "implementation_specific_error" },
+	{ 0x84, 1, CONNACK_, "unsupported_protocol_version" },
+	{ 0x85, 2, CONNACK_, "client_identifier_not_valid" },
+	{ 0x86, 4, CONNACK_, "bad_user_name_or_password" },
+	{ 0x87, 5, CONNACK_ | PUB_ | SUB_ | UNSUB_ | DISC_, "not_authorized" },
+	{ 0x88, 3, CONNACK_, "server_unavailable" },
+	{ 0x89, 3, CONNACK_ | DISC_, "server_busy" },
+	{ 0x8A, 5, CONNACK_, "banned" },
+	{ 0x8B, -1, DISC_, "server_shutting_down" },
+	{ 0x8C, 4, CONNACK_ | DISC_, "bad_authentication_method" },
+	{ 0x8D, -1, DISC_, "keep_alive_timeout" },
+	{ 0x8E, -1, DISC_, "session_taken_over" },
+	{ 0x8F, -1, SUB_ | UNSUB_ | DISC_, "topic_filter_invalid" },
+	{ 0x90, -1, CONNACK_ | PUB_ | DISC_, "topic_name_invalid" },
+	{ 0x91, -1, PUB_ | SUB_ | UNSUB_, "packet_identifier_in_use" },
+	{ 0x92, -1, REL_, "packet_identifier_not_found" },
+	{ 0x93, -1, DISC_, "receive_maximum_exceeded" },
+	{ 0x94, -1, DISC_, "topic_alias_invalid" },
+	{ 0x95, -1, CONNACK_ | DISC_, "packet_too_large" },
+	{ 0x96, -1, DISC_, "message_rate_too_high" },
+	{ 0x97, 3, CONNACK_ | PUB_ | SUB_ | DISC_, "quota_exceeded" },
+	{ 0x98, -1, DISC_, "administrative_action" },
+	{ 0x99, -1, CONNACK_ | PUB_ | DISC_, "payload_format_invalid" },
+	{ 0x9A, -1, CONNACK_ | DISC_, "retain_not_supported" },
+	{ 0x9B, -1, CONNACK_ | DISC_, "qos_not_supported" },
+	{ 0x9C, 3, CONNACK_ | DISC_, "use_another_server" },
+	{ 0x9D, 3, CONNACK_ | DISC_, "server_moved" },
+	{ 0x9E, -1, SUB_ | DISC_, "shared_subscriptions_not_supported" },
+	{ 0x9F, 3, CONNACK_ | DISC_, "connection_rate_exceeded" },
+	{ 0xA0, -1, DISC_, "maximum_connect_time" },
+	{ 0xA1, -1, SUB_ | DISC_, "subscription_identifiers_not_supported" },
+	{ 0xA2, -1, SUB_ | DISC_, "wildcard_subscriptions_not_supported" },
 };
+#undef T_
+#undef CONNACK_
+#undef PUB_
+#undef REL_
+#undef SUB_
+#undef UNSUB_
+#undef DISC_
+#undef AUTH_
 
-static const struct reason_row *reason_row(unsigned code)
+/* The row of a 5.0 reason code as a packet of this type carries it. */
+static const struct reason_row *reason_in(unsigned type, unsigned code)
 {
 	size_t i;
 
+	if (type > 15)
+		return NULL;
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].code == code)
+		if (reasons[i].code == code && (reasons[i].types & (1u << type)))
 			return &reasons[i];
 	return NULL;
 }
 
+int mqttp_reason_code_allowed(unsigned version, unsigned type, unsigned code)
+{
+	if (version == MQTTP_V5)
+		return reason_in(type, code) != NULL;
+	if (version != MQTTP_V31 && version != MQTTP_V311)
+		return 0;
+	switch (type) {
+	case MQTTP_CONNACK:
+		return code <= 5; /* 3.1.1 section 3.2.2.3, Table 3.1 */
+	case MQTTP_SUBACK:
+		/* 3.1.1 [MQTT-3.9.3-2]; 0x80 (failure) is new in 3.1.1: 3.1 only grants */
+		return code <= 2 || (code == 0x80 && version == MQTTP_V311);
+	case MQTTP_PUBACK: case MQTTP_PUBREC: case MQTTP_PUBREL: case MQTTP_PUBCOMP:
+	case MQTTP_UNSUBACK: case MQTTP_DISCONNECT:
+		return code == 0; /* no code on the wire: they only say success */
+	default:
+		return 0;
+	}
+}
+
+const char *mqttp_reason_code_name_in(unsigned type, unsigned code)
+{
+	const struct reason_row *r = reason_in(type, code);
+	return r ? r->name : NULL;
+}
+
 int mqttp_reason_to_return_code(unsigned reason_code)
 {
-	const struct reason_row *r = reason_row(reason_code);
+	const struct reason_row *r = reason_in(MQTTP_CONNACK, reason_code);
 	return r ? r->rc311 : -1;
 }
 
 const char *mqttp_reason_code_name(unsigned reason_code)
 {
-	const struct reason_row *r = reason_row(reason_code);
-	return r ? r->name : NULL;
+	return mqttp_reason_code_name_in(MQTTP_CONNACK, reason_code);
 }
 
 int mqttp_connack_code_valid(unsigned version, unsigned code)
 {
-	if (version == MQTTP_V5)
-		return reason_row(code) != NULL;
-	return code <= 5;
+	/* any version but 5 uses the 3.1.1 return codes */
+	return mqttp_reason_code_allowed(version == MQTTP_V5 ? MQTTP_V5 : MQTTP_V311, MQTTP_CONNACK, code);
 }
 
 const char *mqttp_version(void)
