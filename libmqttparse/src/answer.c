@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "charclass.h"
+#include "encode.h"
 
 #define STRING_MAX 65535u
 
@@ -13,38 +14,18 @@
 #define PROP_SERVER_REFERENCE 0x1C
 #define PROP_REASON_STRING 0x1F
 
-static size_t vbi_len(size_t v)
-{
-	return v < 128u ? 1 : v < 16384u ? 2 : v < 2097152u ? 3 : 4;
-}
-
 /* An optional string argument: absent (NULL, length 0), or in 5.0 a UTF-8
  * string [MQTT-1.5.4-1] without U+0000 [MQTT-1.5.4-2] or control
  * characters (the strict policy) of at most 65,535 bytes; 3.1 / 3.1.1
  * packets have no properties. 1 when acceptable. */
 static int string_ok(unsigned version, const char *s, size_t len)
 {
-	uint8_t need = 0, lo = 0x80, hi = 0xBF;
-	uint32_t cp = 0;
-	size_t i = 0;
+	size_t at;
 
 	if (!s)
 		return len == 0;
-	if (version != MQTTP_V5 || len > STRING_MAX)
-		return 0;
-	while (i < len) {
-		int r;
-
-		if (need == 0)
-			i += mqttp__cc_plain_prefix((const uint8_t *)s + i, len - i, 0);
-		if (i == len)
-			break;
-		r = mqttp__utf8_step((uint8_t)s[i], &need, &lo, &hi, &cp);
-		if (r == MQTTP__U8_BAD || (r == MQTTP__U8_END && mqttp__utf8_char_error(cp, 0) != MQTTP_E_NONE))
-			return 0;
-		i++;
-	}
-	return need == 0; /* a character cut by the end is ill-formed */
+	return version == MQTTP_V5 && len <= STRING_MAX &&
+	       mqttp__utf8_check((const uint8_t *)s, len, 0, &at) == MQTTP_E_NONE;
 }
 
 /* Bytes of the property block of these optional strings (0: none). */
@@ -62,50 +43,22 @@ static size_t put_header(uint8_t *b, size_t cap, uint8_t first, size_t rl)
 {
 	size_t n = 1;
 
-	if (!b || rl > MQTTP_MAX_REMAINING_LENGTH || cap < 1 + vbi_len(rl) || cap - 1 - vbi_len(rl) < rl)
+	if (!b || rl > MQTTP_MAX_REMAINING_LENGTH || cap < 1 + mqttp__vbi_len(rl) || cap - 1 - mqttp__vbi_len(rl) < rl)
 		return 0;
 	b[0] = first;
-	do {
-		uint8_t d = (uint8_t)(rl & 0x7F);
-
-		rl >>= 7;
-		b[n++] = (uint8_t)(d | (rl ? 0x80 : 0));
-	} while (rl);
-	return n;
-}
-
-static size_t put_u16(uint8_t *b, size_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-	return 2;
-}
-
-static size_t put_string_prop(uint8_t *b, uint8_t id, const char *s, size_t len)
-{
-	b[0] = id;
-	put_u16(b + 1, len);
-	if (len)
-		memcpy(b + 3, s, len);
-	return 3 + len;
+	return n + mqttp__put_vbi(b + 1, rl);
 }
 
 /* The property length and the properties (Reason String, then Server
  * Reference) of a 5.0 packet. */
 static size_t put_props(uint8_t *b, size_t props, const char *rs, size_t rs_len, const char *sr, size_t sr_len)
 {
-	size_t n = 0, v = props;
+	size_t n = mqttp__put_vbi(b, props);
 
-	do {
-		uint8_t d = (uint8_t)(v & 0x7F);
-
-		v >>= 7;
-		b[n++] = (uint8_t)(d | (v ? 0x80 : 0));
-	} while (v);
 	if (rs)
-		n += put_string_prop(b + n, PROP_REASON_STRING, rs, rs_len);
+		n += mqttp__put_str_prop(b + n, PROP_REASON_STRING, rs, rs_len);
 	if (sr)
-		n += put_string_prop(b + n, PROP_SERVER_REFERENCE, sr, sr_len);
+		n += mqttp__put_str_prop(b + n, PROP_SERVER_REFERENCE, sr, sr_len);
 	return n;
 }
 
@@ -125,12 +78,12 @@ size_t mqttp_encode_ack(void *buf, size_t cap, unsigned version, unsigned type, 
 	if (reason_code || props)
 		rl++;
 	if (props)
-		rl += vbi_len(props) + props;
+		rl += mqttp__vbi_len(props) + props;
 	/* PUBREL's fixed header flags are 0010 [MQTT-3.6.1-1] */
 	n = put_header(b, cap, (uint8_t)(type << 4 | (type == MQTTP_PUBREL ? 2 : 0)), rl);
 	if (!n)
 		return 0;
-	n += put_u16(b + n, packet_id);
+	n += mqttp__put_u16(b + n, packet_id);
 	if (rl > 2)
 		b[n++] = (uint8_t)reason_code;
 	if (props)
@@ -153,12 +106,12 @@ static size_t encode_sub_answer(uint8_t *b, size_t cap, unsigned version, unsign
 	rl = 2 + n;
 	if (version == MQTTP_V5) {
 		props = props_len(rs, rs_len, NULL, 0);
-		rl += vbi_len(props) + props;
+		rl += mqttp__vbi_len(props) + props;
 	}
 	pos = put_header(b, cap, (uint8_t)(type << 4), rl);
 	if (!pos)
 		return 0;
-	pos += put_u16(b + pos, packet_id);
+	pos += mqttp__put_u16(b + pos, packet_id);
 	if (version == MQTTP_V5)
 		pos += put_props(b + pos, props, rs, rs_len, NULL, 0);
 	if (n)
@@ -208,7 +161,7 @@ size_t mqttp_encode_disconnect(void *buf, size_t cap, unsigned version, unsigned
 	if (reason_code || props)
 		rl++;
 	if (props)
-		rl += vbi_len(props) + props;
+		rl += mqttp__vbi_len(props) + props;
 	n = put_header(b, cap, MQTTP_DISCONNECT << 4, rl);
 	if (!n)
 		return 0;

@@ -237,4 +237,48 @@ static inline enum mqttp_error mqttp__utf8_char_error(uint32_t cp, int ctl_ok)
 	return MQTTP_E_NONE;
 }
 
+/* One byte of an MQTT UTF-8 string: MQTTP_E_NONE, or the error this byte
+ * reveals [MQTT-1.5.4-1/2/3]; *need is 0 again when a character (in *cp)
+ * ended. */
+static inline enum mqttp_error mqttp__mqtt_utf8_byte(uint8_t b, uint8_t *need, uint8_t *lo, uint8_t *hi,
+                                                     uint32_t *cp, int ctl_ok)
+{
+	int r = mqttp__utf8_step(b, need, lo, hi, cp);
+
+	if (r == MQTTP__U8_BAD)
+		return MQTTP_E_UTF8;
+	return r == MQTTP__U8_END ? mqttp__utf8_char_error(*cp, ctl_ok) : MQTTP_E_NONE;
+}
+
+/* A whole MQTT UTF-8 string s[0, len) (s may be NULL when len is 0):
+ * MQTTP_E_NONE, or the error with *at its byte (len for a character cut
+ * by the end). */
+static inline enum mqttp_error mqttp__utf8_check(const uint8_t *s, size_t len, int ctl_ok, size_t *at)
+{
+	uint8_t need = 0, lo = 0x80, hi = 0xBF;
+	uint32_t cp = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		enum mqttp_error e;
+
+		if (need == 0) {
+			i += mqttp__cc_plain_prefix(s + i, len - i, 0);
+			if (i == len)
+				break;
+		}
+		e = mqttp__mqtt_utf8_byte(s[i], &need, &lo, &hi, &cp, ctl_ok);
+		if (e != MQTTP_E_NONE) {
+			*at = i;
+			return e;
+		}
+		i++;
+	}
+	if (need) {
+		*at = len;
+		return MQTTP_E_UTF8;
+	}
+	return MQTTP_E_NONE;
+}
+
 #endif

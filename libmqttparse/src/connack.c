@@ -3,38 +3,7 @@
  * parser's error.
  */
 #include "internal.h"
-
-/* Write v as a variable byte integer; returns its length (1..4). */
-static size_t put_vbi(uint8_t *out, uint32_t v)
-{
-	size_t n = 0;
-
-	do {
-		uint8_t b = (uint8_t)(v & 0x7F);
-		v >>= 7;
-		if (v)
-			b |= 0x80;
-		out[n++] = b;
-	} while (v);
-	return n;
-}
-
-static size_t vbi_len(uint32_t v)
-{
-	return v < 128u ? 1 : v < 16384u ? 2 : v < 2097152u ? 3 : 4;
-}
-
-static size_t put_string_prop(uint8_t *out, uint8_t id, const char *s, size_t n)
-{
-	size_t i;
-
-	out[0] = id;
-	out[1] = (uint8_t)(n >> 8);
-	out[2] = (uint8_t)n;
-	for (i = 0; i < n; i++)
-		out[3 + i] = (uint8_t)s[i];
-	return 3 + n;
-}
+#include "encode.h"
 
 size_t mqttp_encode_connack(uint8_t *buf, size_t cap, unsigned version,
                             int session_present, unsigned return_code,
@@ -70,19 +39,19 @@ size_t mqttp_encode_connack(uint8_t *buf, size_t cap, unsigned version,
 		props += 3 + reason_string_len;
 	if (server_reference)
 		props += 3 + server_reference_len;
-	rl = 2 + vbi_len((uint32_t)props) + props;
-	total = 1 + vbi_len((uint32_t)rl) + rl;
+	rl = 2 + mqttp__vbi_len((uint32_t)props) + props;
+	total = 1 + mqttp__vbi_len((uint32_t)rl) + rl;
 	if (total > cap)
 		return 0;
 	buf[0] = 0x20;
-	pos = 1 + put_vbi(buf + 1, (uint32_t)rl);
+	pos = 1 + mqttp__put_vbi(buf + 1, (uint32_t)rl);
 	buf[pos++] = (uint8_t)(session_present && code == 0);
 	buf[pos++] = (uint8_t)code;
-	pos += put_vbi(buf + pos, (uint32_t)props);
+	pos += mqttp__put_vbi(buf + pos, (uint32_t)props);
 	if (reason_string)
-		pos += put_string_prop(buf + pos, 0x1F, reason_string, reason_string_len);
+		pos += mqttp__put_str_prop(buf + pos, 0x1F, reason_string, reason_string_len);
 	if (server_reference)
-		pos += put_string_prop(buf + pos, 0x1C, server_reference, server_reference_len);
+		pos += mqttp__put_str_prop(buf + pos, 0x1C, server_reference, server_reference_len);
 	return pos;
 }
 

@@ -156,15 +156,13 @@ void mqttp__emit_frag(const struct mqttp_parser *p, const struct sink *k,
  * character (charclass.h). Returns 0 or an error code. */
 static enum mqttp_error utf8_byte(struct mqttp_parser *p, uint8_t b)
 {
-	int r = mqttp__utf8_step(b, &p->priv_utf8_need, &p->priv_utf8_lo, &p->priv_utf8_hi, &p->priv_cp);
+	enum mqttp_error e = mqttp__mqtt_utf8_byte(b, &p->priv_utf8_need, &p->priv_utf8_lo, &p->priv_utf8_hi,
+	                                           &p->priv_cp, p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS);
 
-	if (r == MQTTP__U8_BAD)
-		return MQTTP_E_UTF8;
-	if (r == MQTTP__U8_MORE)
-		return MQTTP_E_NONE;
-	if (MQTTP__WILDCARD(p->priv_cp) && (p->priv_hflags & H_TOPIC))
+	if (e == MQTTP_E_NONE && p->priv_utf8_need == 0 && MQTTP__WILDCARD(p->priv_cp) &&
+	    (p->priv_hflags & H_TOPIC))
 		p->priv_hflags |= H_WILDCARD;
-	return mqttp__utf8_char_error(p->priv_cp, p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS);
+	return e;
 }
 
 /* Check d[0..n) of a UTF-8 string; on error returns the index of the

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "charclass.h"
+#include "encode.h"
 
 #define RW_MAX_FIELD 65535u
 
@@ -26,51 +27,6 @@ static size_t rw_fail(struct mqttp_rewrite_result *res, enum mqttp_error e,
 	res->field = (uint8_t)field;
 	res->error_offset = off;
 	return 0;
-}
-
-/*
- * UTF-8 check of a new string value, by the rules the parser applies to
- * every string: well-formed (RFC 3629: no overlong, no surrogate, nothing
- * above U+10FFFF), no U+0000, and unless `ctl` no U+0001-U+001F,
- * U+007F-U+009F. Returns MQTTP_E_NONE, or the error with *at the index of
- * the byte that decides it (as the parser's error offset: a continuation
- * byte out of range, the last byte of a C1 control, len for a sequence cut
- * by the end of the value).
- */
-static enum mqttp_error rw_utf8(const uint8_t *s, size_t len, int ctl, size_t *at)
-{
-	uint8_t need = 0, lo = 0x80, hi = 0xBF;
-	uint32_t cp = 0;
-	size_t i = 0;
-
-	while (i < len) { /* s may be NULL when len is 0 */
-		enum mqttp_error e;
-		int r;
-
-		if (need == 0)
-			i += mqttp__cc_plain_prefix(s + i, len - i, 0);
-		if (i == len)
-			break;
-		r = mqttp__utf8_step(s[i], &need, &lo, &hi, &cp);
-		e = r == MQTTP__U8_BAD ? MQTTP_E_UTF8
-		    : r == MQTTP__U8_END ? mqttp__utf8_char_error(cp, ctl) : MQTTP_E_NONE;
-		if (e != MQTTP_E_NONE) {
-			*at = i;
-			return e;
-		}
-		i++;
-	}
-	if (need) { /* cut by the end of the value */
-		*at = len;
-		return MQTTP_E_UTF8;
-	}
-	return MQTTP_E_NONE;
-}
-
-/* Bytes of a variable byte integer holding v (v <= 268,435,455). */
-static size_t rw_vbi_len(uint32_t v)
-{
-	return v < 128u ? 1 : v < 16384u ? 2 : v < 2097152u ? 3 : 4;
 }
 
 /* One field of the output: either a copy of the input's value or a new
@@ -201,7 +157,7 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 	     (user.present ? 2 + (uint64_t)user.len : 0) + (pass.present ? 2 + (uint64_t)pass.len : 0);
 	if (rl > MQTTP_MAX_REMAINING_LENGTH)
 		return rw_fail(res, MQTTP_E_PACKET_TOO_LARGE, 0, 0);
-	total = 1 + rw_vbi_len((uint32_t)rl) + rl;
+	total = 1 + mqttp__vbi_len((uint32_t)rl) + rl;
 	if (o.max_packet_size && total > o.max_packet_size)
 		return rw_fail(res, MQTTP_E_PACKET_TOO_LARGE, 0, 0);
 
@@ -222,12 +178,12 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 		                           o.lenient & MQTTP_LENIENT_V31_LONG_CLIENT_ID, o.max_client_id_len);
 		if (e != MQTTP_E_NONE)
 			return rw_fail(res, e, MQTTP_F_CLIENT_ID, 0);
-		e = rw_utf8(cid.ptr, cid.len, ctl, &at);
+		e = mqttp__utf8_check(cid.ptr, cid.len, ctl, &at);
 		if (e != MQTTP_E_NONE)
 			return rw_fail(res, e, MQTTP_F_CLIENT_ID, (uint32_t)at);
 	}
 	if (rw->username.op == MQTTP_RW_SET) {
-		e = rw_utf8(user.ptr, user.len, ctl, &at);
+		e = mqttp__utf8_check(user.ptr, user.len, ctl, &at);
 		if (e != MQTTP_E_NONE)
 			return rw_fail(res, e, MQTTP_F_USERNAME, (uint32_t)at);
 	}
@@ -237,14 +193,7 @@ size_t mqttp_rewrite_connect(const void *in, size_t in_len,
 		return (size_t)total;
 	op = (uint8_t *)out;
 	*op++ = pkt[0];
-	{
-		uint32_t v = (uint32_t)rl;
-		do {
-			uint8_t b = (uint8_t)(v & 0x7F);
-			v >>= 7;
-			*op++ = (uint8_t)(b | (v ? 0x80 : 0));
-		} while (v);
-	}
+	op += mqttp__put_vbi(op, (size_t)rl);
 	memcpy(op, pkt + hl, flags_off - hl);
 	op += flags_off - hl;
 	*op++ = flags;

@@ -6,20 +6,6 @@
 #include "charclass.h"
 #include "topic.h"
 
-/* One byte of an MQTT string through the UTF-8 step: MQTTP_E_NONE or
- * the error at this byte [MQTT-1.5.4-1/2/3]. */
-static enum mqttp_error utf8_byte(uint8_t b, uint8_t *need, uint8_t *lo, uint8_t *hi, uint32_t *cp,
-                                  unsigned lenient)
-{
-	int r = mqttp__utf8_step(b, need, lo, hi, cp);
-
-	if (r == MQTTP__U8_BAD)
-		return MQTTP_E_UTF8;
-	if (r == MQTTP__U8_MORE)
-		return MQTTP_E_NONE;
-	return mqttp__utf8_char_error(*cp, (lenient & MQTTP_LENIENT_CONTROL_CHARS) != 0);
-}
-
 static enum mqttp_error fail(size_t *at, size_t where, enum mqttp_error e)
 {
 	if (at)
@@ -39,7 +25,7 @@ enum mqttp_error mqttp_filter_parse(const void *f, size_t len, unsigned lenient,
 
 	mqttp__filter_init(&s, 1);
 	for (i = 0; i < len; i++) {
-		e = utf8_byte(d[i], &need, &lo, &hi, &cp, lenient);
+		e = mqttp__mqtt_utf8_byte(d[i], &need, &lo, &hi, &cp, (lenient & MQTTP_LENIENT_CONTROL_CHARS) != 0);
 		if (e == MQTTP_E_NONE)
 			e = mqttp__filter_step(&s, d[i]);
 		if (e != MQTTP_E_NONE)
@@ -73,7 +59,7 @@ enum mqttp_error mqttp_topic_check(const void *t, size_t len, unsigned lenient, 
 	if (len == 0)
 		return fail(at, 0, MQTTP_E_TOPIC_NAME);
 	for (i = 0; i < len; i++) {
-		e = utf8_byte(d[i], &need, &lo, &hi, &cp, lenient);
+		e = mqttp__mqtt_utf8_byte(d[i], &need, &lo, &hi, &cp, (lenient & MQTTP_LENIENT_CONTROL_CHARS) != 0);
 		/* no wildcard in a topic name [MQTT-3.3.2-2], [MQTT-4.7.0-1] */
 		if (e == MQTTP_E_NONE && MQTTP__WILDCARD(d[i]))
 			e = MQTTP_E_TOPIC_NAME;
