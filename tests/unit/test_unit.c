@@ -1134,6 +1134,7 @@ static Suite *unit_suite(void)
 Suite *rewrite_suite(void); /* test_rewrite.c */
 Suite *ws_suite(void);      /* test_ws.c */
 Suite *rules_suite(void);   /* test_rules.c */
+Suite *alias_suite(void);   /* test_alias.c */
 
 /* Run the suites; exit status 0 only when every test passed. */
 int main(void)
@@ -1144,6 +1145,7 @@ int main(void)
 	srunner_add_suite(sr, rewrite_suite());
 	srunner_add_suite(sr, ws_suite());
 	srunner_add_suite(sr, rules_suite());
+	srunner_add_suite(sr, alias_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
