@@ -30,13 +30,19 @@ void mqttp_alias_reset(struct mqttp_alias_map *m)
 static void unbind_bytes(struct mqttp_alias_map *m, struct mqttp_alias_slot *s)
 {
 	uint32_t end = s->priv_off + s->priv_len;
-	uint32_t i;
+	uint32_t i, seen = 0;
 
 	if (end < m->priv_used) {
 		memmove(m->priv_arena + s->priv_off, m->priv_arena + end, m->priv_used - end);
-		for (i = 0; i < m->max; i++)
-			if (m->priv_slots[i].priv_bound && m->priv_slots[i].priv_off >= end)
-				m->priv_slots[i].priv_off -= s->priv_len;
+		/* the scan ends at the last bound slot */
+		for (i = 0; i < m->max && seen < m->bound; i++) {
+			struct mqttp_alias_slot *o = &m->priv_slots[i];
+			if (!o->priv_bound)
+				continue;
+			seen++;
+			if (o->priv_off >= end)
+				o->priv_off -= s->priv_len;
+		}
 	}
 	m->priv_used -= s->priv_len;
 }
