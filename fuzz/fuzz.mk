@@ -33,6 +33,7 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omi
 FUZZ_CFLAGS   := -std=c99 -g -O1 -Wall -Wextra -Werror $(FUZZ_SAN) -I$(LIB_INC) -I$(FUZZ_DIR)
 FUZZ_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
 FUZZ_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt fuzz_fastpath
+FUZZ_HARNESSES += fuzz_alias
 # The differential harness needs a HAProxy tree (fetched when absent);
 # FUZZ_NO_HAPROXY=1 leaves it out, e.g. on a machine without the archive.
 ifneq ($(FUZZ_NO_HAPROXY),1)
@@ -163,6 +164,7 @@ FUZZ_COV_OUT  := $(FUZZ_OUT)/cov
 FUZZ_COV_FLAGS := -std=c99 -g -O0 -fprofile-instr-generate -fcoverage-mapping -DMQTTP_FAST_PATH=$(FAST_PATH) -I$(LIB_INC) -I$(FUZZ_DIR)
 FUZZ_COV_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
 FUZZ_COV_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt
+FUZZ_COV_HARNESSES += fuzz_alias
 fuzz-coverage:
 	@rm -rf $(FUZZ_COV_OUT) && mkdir -p $(FUZZ_COV_OUT)
 	@for h in $(FUZZ_COV_HARNESSES); do \
