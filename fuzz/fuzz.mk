@@ -35,6 +35,7 @@ FUZZ_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip 
 FUZZ_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt fuzz_fastpath
 FUZZ_HARNESSES += fuzz_match
 FUZZ_HARNESSES += fuzz_answer
+FUZZ_HARNESSES += fuzz_alias
 # The differential harness needs a HAProxy tree (fetched when absent);
 # FUZZ_NO_HAPROXY=1 leaves it out, e.g. on a machine without the archive.
 ifneq ($(FUZZ_NO_HAPROXY),1)
@@ -166,6 +167,7 @@ FUZZ_COV_FLAGS := -std=c99 -g -O0 -fprofile-instr-generate -fcoverage-mapping -D
 FUZZ_COV_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundtrip fuzz_rewrite
 FUZZ_COV_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt fuzz_match
 FUZZ_COV_HARNESSES += fuzz_answer
+FUZZ_COV_HARNESSES += fuzz_alias
 fuzz-coverage:
 	@rm -rf $(FUZZ_COV_OUT) && mkdir -p $(FUZZ_COV_OUT)
 	@for h in $(FUZZ_COV_HARNESSES); do \

@@ -24,6 +24,7 @@ UNIT_SRCS    := $(TEST_DIR)/unit/test_unit.c $(TEST_DIR)/unit/runner.c \
                 $(TEST_DIR)/unit/test_rewrite.c $(TEST_DIR)/unit/test_rules.c \
                 $(TEST_DIR)/unit/test_topic.c \
                 $(TEST_DIR)/unit/test_answer.c \
+                $(TEST_DIR)/unit/test_alias.c \
                 $(TOP)/examples/common/input.c
 UNIT_HDRS    := $(TEST_DIR)/unit/harness.h $(LIB_INC)/mqttparse.h $(LIB_INC)/mqttcodec.h $(LIB_INC)/mqttws.h \
                 $(TOP)/examples/common/input.h $(wildcard $(LIB_DIR)/src/*.h)

@@ -403,10 +403,12 @@ void mqttp_alias_reset(struct mqttp_alias_map *m);
  * that topic, as the sender sent it; an empty topic takes the alias's
  * topic, and an empty topic without an alias or with an alias never bound
  * is MQTTP_E_TOPIC_ALIAS_UNKNOWN (a protocol error, 0x82); a topic that
- * the arena cannot hold is MQTTP_E_TOPIC_ALIAS_FULL (the map unchanged).
- * With MQTTP_E_NONE, *topic / *topic_len is the resolved topic (into t or
- * into the arena; valid until the alias is bound again or the map reset).
- * The topic name's own checks are the parser's (mqttp_topic_check).
+ * the arena cannot hold is MQTTP_E_TOPIC_ALIAS_FULL. An error leaves the
+ * map, *topic and *topic_len unchanged. With MQTTP_E_NONE, *topic /
+ * *topic_len is the resolved topic: t itself, or bytes of the arena, valid
+ * until the next call that binds an alias (binding moves the arena's
+ * bytes) or a reset. t must not point into the map's arena. The topic
+ * name's own checks are the parser's (mqttp_topic_check).
  */
 enum mqttp_error mqttp_alias_publish(struct mqttp_alias_map *m, const uint8_t *t, size_t tlen,
                                      int has_alias, uint32_t alias,

@@ -168,6 +168,10 @@ static inline int mqttp__prop_value_ok(unsigned range, uint32_t v)
  * [MQTT-3.3.2-1], [MQTT-4.7.3-1]. */
 #define MQTTP__EMPTY_TOPIC_OK(version) ((version) == MQTTP_V5)
 
+/* A Topic Alias outside 1 .. the Topic Alias Maximum in force (0 when
+ * none was announced) [MQTT-3.3.2-8/9/11]. */
+#define MQTTP__TOPIC_ALIAS_BAD(alias, max) ((alias) == 0 || (alias) > (max))
+
 /* A PUBLISH's header flags [MQTT-3.3.1-4] (QoS 3), [MQTT-3.3.1-2] (DUP
  * with QoS 0); a constant expression, as above. */
 #define MQTTP__PUBLISH_FLAGS_ERROR(f)                                 \

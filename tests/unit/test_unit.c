@@ -1137,6 +1137,7 @@ Suite *ws_suite(void);      /* test_ws.c */
 Suite *rules_suite(void);   /* test_rules.c */
 Suite *topic_suite(void);   /* test_topic.c */
 Suite *answer_suite(void);  /* test_answer.c */
+Suite *alias_suite(void);   /* test_alias.c */
 
 /* Run the suites; exit status 0 only when every test passed. */
 int main(void)
@@ -1149,6 +1150,7 @@ int main(void)
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, topic_suite());
 	srunner_add_suite(sr, answer_suite());
+	srunner_add_suite(sr, alias_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
