@@ -219,7 +219,8 @@ def main():
     seeds = hand + unit
     os.makedirs(outdir, exist_ok=True)
     for f in glob.glob(os.path.join(outdir, "*")):
-        if not os.path.basename(f).startswith("fz-"):   # keep fuzz-merge finds
+        # keep fuzz-merge finds and the other seed scripts' files
+        if not os.path.basename(f).startswith(("fz-", "ws-", "match-", "alias-", "answer-")):
             os.remove(f)
     seen = set()
     n = 0
