@@ -534,7 +534,7 @@ static int fz_is_bytes_field(const struct mqttp_field *f)
 	switch (f->id) {
 	case MQTTP_F_PROTOCOL_NAME: case MQTTP_F_CLIENT_ID: case MQTTP_F_WILL_TOPIC:
 	case MQTTP_F_WILL_PAYLOAD: case MQTTP_F_USERNAME: case MQTTP_F_PASSWORD:
-	case MQTTP_F_TOPIC_NAME:
+	case MQTTP_F_TOPIC_NAME: case MQTTP_F_PAYLOAD:
 		return 1;
 	case MQTTP_F_PROPERTY: case MQTTP_F_WILL_PROPERTY:
 		info = mqttp_property_info(f->prop_id);
@@ -576,7 +576,7 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 	pkt_len = (size_t)p->header_len + p->remaining_length;
 	FZ_CHECK((uint64_t)f->off + f->len <= pkt_len);
 	FZ_CHECK(f->off >= p->header_len);
-	FZ_CHECK(f->id >= MQTTP_F_PROTOCOL_NAME && f->id <= MQTTP_F_PACKET_ID);
+	FZ_CHECK(f->id >= MQTTP_F_PROTOCOL_NAME && f->id <= MQTTP_F_PAYLOAD);
 	memset(&rec, 0, sizeof(rec));
 	rec.id = f->id;
 	rec.prop_id = f->prop_id;

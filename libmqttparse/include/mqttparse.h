@@ -5,9 +5,13 @@
  *   Checks a stream of MQTT 3.1 ("MQIsdp"/3), 3.1.1 ("MQTT"/4) and 5.0
  *   ("MQTT"/5) control packets by every rule of the specifications: the
  *   fixed header of every packet, the whole of CONNECT (with the mosquitto
- *   bridge bit 0x80 of the protocol level) and CONNACK, the topic name and
- *   packet identifier of PUBLISH (the rest of a packet is framed, not
- *   decoded). Input may be cut anywhere: feeding a packet one byte at a time
+ *   bridge bit 0x80 of the protocol level) and CONNACK; PUBLISH (topic name,
+ *   packet identifier, 5.0 properties, the payload in pieces); 5.0 PUBACK,
+ *   PUBREC, PUBREL, PUBCOMP, DISCONNECT and AUTH (reason code, properties).
+ *   SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK are framed, not decoded yet,
+ *   and so is what follows a PUBLISH's or an acknowledgement's packet
+ *   identifier while the version is unknown (no CONNECT seen, no
+ *   options.version). Input may be cut anywhere: feeding a packet one byte at a time
  *   gives exactly the result of feeding it in one call (status, error,
  *   offsets, every field), and work is proportional to the new bytes.
  *
@@ -257,7 +261,7 @@ enum mqttp_field_id {
 	MQTTP_F_PROTOCOL_LEVEL,    /* value: the raw level byte (bridge bit included) */
 	MQTTP_F_CONNECT_FLAGS,     /* value */
 	MQTTP_F_KEEP_ALIVE,        /* value */
-	MQTTP_F_PROPERTIES,        /* CONNECT/CONNACK property block: off, len (value = len) */
+	MQTTP_F_PROPERTIES,        /* a packet's property block: off, len (value = len) */
 	MQTTP_F_PROPERTY,          /* one property: prop_id, value or bytes */
 	MQTTP_F_CLIENT_ID,         /* string */
 	MQTTP_F_WILL_PROPERTIES,   /* will property block: off, len */
@@ -269,7 +273,9 @@ enum mqttp_field_id {
 	MQTTP_F_CONNACK_FLAGS,     /* value */
 	MQTTP_F_REASON_CODE,       /* value: 3.1.1 return code or 5.0 reason code */
 	MQTTP_F_TOPIC_NAME,        /* PUBLISH topic name (string) */
-	MQTTP_F_PACKET_ID          /* PUBLISH packet identifier (value) */
+	MQTTP_F_PACKET_ID,         /* packet identifier (value): PUBLISH, 5.0 acknowledgements */
+	MQTTP_F_PAYLOAD            /* PUBLISH payload (binary, in pieces as it arrives; an
+	                              empty one is one event with len 0 and frag NULL) */
 };
 
 /* Fragment flags. */

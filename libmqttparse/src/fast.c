@@ -973,9 +973,19 @@ static FAST_NOINLINE enum mqttp_status publish_emit(mqttp_field_cb cb, void *ctx
 	uint32_t pos = p->header_len;
 	struct fast_span topic = walk_value(d, &pos);
 
+	struct fast_span payload;
+
 	fast_emit_bytes(k, d, MQTTP_F_TOPIC_NAME, &topic);
-	if (p->header_flags & 6)
+	if (p->header_flags & 6) {
 		fast_emit_int(k, MQTTP_F_PACKET_ID, pos, load_be16(d + pos), 0);
+		pos += 2;
+	}
+	payload.off = pos;
+	payload.len = p->header_len + p->remaining_length - pos;
+	if (payload.len)
+		fast_emit_bytes(k, d, MQTTP_F_PAYLOAD, &payload);
+	else /* as machine.c reports an empty payload */
+		fast_emit_int(k, MQTTP_F_PAYLOAD, pos, 0, 0);
 	return MQTTP_DONE;
 }
 
@@ -1078,15 +1088,16 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	unsigned flags = d[0] & 0x0Fu, pidlen = (flags & 6) ? 2u : 0u;
 	uint32_t rl, hl, n;
 
-	/* publish_fast() written out, its events last: only tail calls here */
-	if (!fast_pub_flags[flags] ||
+	/* publish_fast() written out, its events last: only tail calls here;
+	 * a 5.0 PUBLISH (properties) is machine.c's */
+	if (!fast_pub_flags[flags] || p->version == MQTTP_V5 ||
 	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
 	    !fast_header(d, len, &rl, &hl) ||
 	    mqttp__too_large(p->priv_max_packet_size, hl, rl) ||
 	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
-	if (n > rl - 2u - pidlen || (n == 0 && !MQTTP__EMPTY_TOPIC_OK(p->version)) ||
+	if (n > rl - 2u - pidlen || n == 0 ||
 	    mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
@@ -1128,7 +1139,7 @@ FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_
 		return publish_long(p, d, len, consumed, cb, ctx);
 	rl = d[1];
 	if (!fl || rl >= 0x80 || rl > len - 2 ||
-	    rl < 2u + pidlen || mqttp__too_large(p->priv_max_packet_size, 2, rl) ||
+	    rl < 2u + pidlen || mqttp__too_large(p->priv_max_packet_size, 2, rl) || p->version == MQTTP_V5 ||
 	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))))
 		return publish_long(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + 2);

@@ -102,6 +102,8 @@ static uint8_t field_id(const struct mqttp_parser *p)
 		[ST_A_PROPS] = MQTTP_F_PROPERTY,
 		[ST_P_TOPIC] = MQTTP_F_TOPIC_NAME,
 		[ST_P_PACKET_ID] = MQTTP_F_PACKET_ID,
+		[ST_P_PROPS] = MQTTP_F_PROPERTY,
+		[ST_P_PAYLOAD] = MQTTP_F_PAYLOAD,
 		[ST_K_PACKET_ID] = MQTTP_F_PACKET_ID,
 		[ST_K_CODE] = MQTTP_F_REASON_CODE,
 		[ST_K_PROPS] = MQTTP_F_PROPERTY,
@@ -211,6 +213,9 @@ static int prop_allowed(const struct mqttp_parser *p, const struct mqttp_propert
 {
 	if (pi->id == 0x11 && p->type == MQTTP_DISCONNECT && (p->priv_checks & MQTTP_CHECK_FROM_SERVER))
 		return 0;
+	/* nor a client's PUBLISH a Subscription Identifier [MQTT-3.3.4-6] */
+	if (pi->id == 0x0B && p->type == MQTTP_PUBLISH && (p->priv_checks & MQTTP_CHECK_FROM_CLIENT))
+		return 0;
 	return (mqttp__prop_rules[pi->id].packets & props_packet(p)) != 0;
 }
 
@@ -219,6 +224,9 @@ static int props_end(struct mqttp_parser *p, const struct sink *k)
 {
 	if (MQTTP__AUTH_DATA_ALONE(p->priv_props_seen))
 		return fail(p, MQTTP_E_AUTH_DATA_WITHOUT_METHOD, p->offset);
+	/* an empty topic name needs a topic alias (section 3.3.2.3.4) */
+	if ((p->priv_hflags & H_EMPTY_TOPIC) && !(p->priv_props_seen & (1ull << 0x23)))
+		return fail(p, MQTTP_E_TOPIC_ALIAS_UNKNOWN, p->offset);
 	/* an AUTH's properties name its method (section 3.15.2.2.2) */
 	if (p->type == MQTTP_AUTH && !(p->priv_props_seen & (1ull << 0x15)))
 		return fail(p, MQTTP_E_AUTH_METHOD, p->offset);
@@ -285,6 +293,9 @@ static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
 	if (pi->type <= MQTTP_PT_VBI) {
 		if (!mqttp__prop_value_ok(mqttp__prop_rules[pi->id].range, p->priv_acc))
 			return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
+		/* alias 0 is never valid; its maximum is the caller's (mqttcodec.h) */
+		if (pi->id == 0x23 && MQTTP__TOPIC_ALIAS_BAD(p->priv_acc, 0xFFFFu))
+			return fail(p, MQTTP_E_TOPIC_ALIAS, p->priv_fld_off);
 		emit_int(p, k, p->priv_st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->priv_acc);
 	} else if (mqttp__prop_rules[pi->id].range == MQTTP__TOPIC &&
 	           (p->priv_fld_len == 0 || (p->priv_hflags & H_WILDCARD))) {
@@ -338,6 +349,33 @@ static int skip_rest(struct mqttp_parser *p)
 	p->priv_fld_len = p->priv_left = body_left(p);
 	p->priv_sub = p->priv_left ? R_BYTES : R_NONE;
 	return p->priv_left == 0;
+}
+
+/* A PUBLISH's payload: the rest of the packet, reported in pieces. */
+static int publish_payload(struct mqttp_parser *p, const struct sink *k)
+{
+	p->priv_st = ST_P_PAYLOAD;
+	p->priv_elem = E_BIN;
+	p->priv_fld_off = p->offset;
+	p->priv_fld_len = p->priv_left = body_left(p);
+	if (p->priv_left == 0) {
+		mqttp__emit_frag(p, k, NULL, 0, 1);
+		p->priv_sub = R_NONE;
+		return 1;
+	}
+	p->priv_sub = R_BYTES;
+	return 0;
+}
+
+/* After a PUBLISH's topic name and packet identifier: 5.0 properties
+ * [MQTT-3.3.2.3], then the payload. */
+static int publish_props(struct mqttp_parser *p, const struct sink *k)
+{
+	if (p->version == MQTTP_V5) {
+		p->priv_st = ST_P_PROPS;
+		return start_props(p);
+	}
+	return publish_payload(p, k);
 }
 
 /* The packet's last field was read. Returns 1 (packet done) or -1. */
@@ -526,16 +564,23 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 		 * [MQTT-4.7.3-1], except with a 5.0 topic alias. */
 		if ((p->priv_hflags & H_WILDCARD) || (p->priv_fld_len == 0 && !MQTTP__EMPTY_TOPIC_OK(p->version)))
 			return fail(p, MQTTP_E_TOPIC_NAME, p->priv_fld_off);
+		if (p->priv_fld_len == 0)
+			p->priv_hflags |= H_EMPTY_TOPIC;
 		if (p->header_flags & 6) {
 			p->priv_st = ST_P_PACKET_ID;
 			return start_int(p, 2);
 		}
-		return skip_rest(p);
+		return publish_props(p, k);
 	case ST_P_PACKET_ID:
 		if (p->priv_acc == 0) /* [MQTT-2.3.1-1] */
 			return fail(p, MQTTP_E_PACKET_ID, p->priv_fld_off);
 		emit_int(p, k, MQTTP_F_PACKET_ID, p->priv_acc);
-		return skip_rest(p);
+		return publish_props(p, k);
+	case ST_P_PROPS:
+		return publish_payload(p, k);
+	case ST_P_PAYLOAD:
+		p->priv_sub = R_NONE;
+		return 1;
 	case ST_K_PACKET_ID:
 		if (p->priv_acc == 0) /* [MQTT-2.3.1-1] */
 			return fail(p, MQTTP_E_PACKET_ID, p->priv_fld_off);

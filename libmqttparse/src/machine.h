@@ -15,7 +15,7 @@ enum {
 	ST_C_CLIENT_ID, ST_C_WILL_PROPS, ST_C_WILL_TOPIC, ST_C_WILL_PAYLOAD,
 	ST_C_USERNAME, ST_C_PASSWORD,
 	ST_A_FLAGS, ST_A_CODE, ST_A_PROPS,
-	ST_P_TOPIC, ST_P_PACKET_ID,
+	ST_P_TOPIC, ST_P_PACKET_ID, ST_P_PROPS, ST_P_PAYLOAD,
 	ST_K_PACKET_ID, ST_K_CODE, ST_K_PROPS /* PUBACK .. PUBCOMP, DISCONNECT, AUTH */
 };
 
@@ -36,6 +36,7 @@ enum { P_NONE = 0, P_BLOCKLEN, P_ID, P_VALUE, P_PAIR_KEY, P_PAIR_VALUE };
 #define H_TOPIC          0x10 /* the string being read is a topic name */
 #define H_WILDCARD       0x20 /* ... and it held '+' or '#' */
 #define H_MUTE           0x40 /* do not report this property (it will fail) */
+#define H_EMPTY_TOPIC    0x80 /* a 5.0 PUBLISH's topic name is empty */
 
 /* Options kept in p->priv_checks beyond the public MQTTP_CHECK_* bits. */
 #define K_VERSION_SET 0x80
