@@ -138,6 +138,46 @@ def hand_seeds():
     ]:
         add("bad-" + n, cfg(checks=FROM_CLIENT) + b)
         add("bad-" + n + "-nochk", cfg() + b)
+    # 2026 parser CVEs (tests/unit regression rows): each packet alone with
+    # its version set, and as the stream that reaches it (after a CONNECT
+    # from the client, or a CONNACK from the server)
+    for n, ver, side, b in [
+        ("wolf-545-connack-1byte", 4, "s", b"\x20"),
+        ("wolf-545-connack-2byte", 4, "s", b"\x20\x02"),
+        ("wolf-545-connack-v5-no-proplen", 5, "s", b"\x20\x03\x00\x00"),
+        ("wolf-545-vbi-2080", 4, "s", b"\x20\x80"),
+        ("wolf-545-vbi-3080", 4, "s", b"\x30\x80"),
+        ("wolf-545-vbi-8280", 4, "c", b"\x82\x80"),
+        ("wolf-545-vbi-7080-v5", 5, "c", b"\x70\x80"),
+        ("wolf-545-vbi-f080-v5", 5, "c", b"\xf0\x80"),
+        ("wolf-545-vbi-70808080", 4, "c", b"\x70\x80\x80\x80"),
+        ("wolf-552-puback-no-code", 5, "c", b"\x40\x03\x00\x05"),
+        ("wolf-552-disconnect-no-code", 5, "c", b"\xe0\x01"),
+        ("wolf-552-auth-no-code", 5, "c", b"\xf0\x01"),
+        ("mqttc-204-rl4-topic3", 4, "s", b"\x30\x04\x00\x03ab"),
+        ("mqttc-204-rl4-topic3-v5", 5, "s", b"\x30\x04\x00\x03ab"),
+        ("mqttc-206-rl4-topic65535", 4, "s", b"\x30\x04\xff\xffab"),
+        ("mqttc-206-rl4-topic65535-v5", 5, "s", b"\x30\x04\xff\xffab"),
+        ("mqttc-204-qos1-no-pid", 4, "s", b"\x32\x04\x00\x02ab"),
+        ("mqttc-204-qos2-pid-cut", 4, "s", b"\x34\x06\x00\x03abc\x00"),
+        ("mqttc-204-v5-no-proplen", 5, "s", b"\x30\x04\x00\x02ab"),
+        ("mongoose-3419-connack-key", 5, "s", pkt(0x20, b"\x00\x00\x03\x26\x00\x05")),
+        ("mongoose-3419-connack-u32", 5, "s", pkt(0x20, b"\x00\x00\x03\x11\x00\x00")),
+        ("mongoose-3419-puback-reason", 5, "c", pkt(0x40, b"\x00\x01\x10\x04\x1f\x00\x09r")),
+        ("mongoose-3419-pubrec-value", 5, "c", pkt(0x50, b"\x00\x01\x10\x06\x26" + s("k") + b"\x00\x05")),
+        ("mongoose-3419-disconnect-u32", 5, "c", pkt(0xe0, b"\x00\x03\x11\x00\x00")),
+        ("mongoose-3419-auth-data", 5, "c", pkt(0xf0, b"\x18\x07\x15" + s("m") + b"\x16\x00\x05")),
+        ("mongoose-3419-publish-key", 5, "s", pkt(0x30, s("t") + b"\x03\x26\x00\x05")),
+        ("mongoose-3419-publish-corr", 5, "s", pkt(0x30, s("t") + b"\x04\x09\x00\x05x")),
+        ("mongoose-3419-publish-subid", 5, "s", pkt(0x30, s("t") + b"\x02\x0b\x80")),
+    ]:
+        if side == "c":
+            first, chk = connect(level=ver, props=b"" if ver == 5 else None), FROM_CLIENT
+        else:
+            first = b"" if b[0] >> 4 == 2 else (b"\x20\x03\x00\x00\x00" if ver == 5 else b"\x20\x02\x00\x00")
+            chk = FROM_SERVER
+        add("bad-" + n, cfg(version=ver) + b)
+        add("bad-" + n + "-stream", cfg(checks=chk) + first + b)
     # roundtrip CONNACK encoder parameters (fuzz_roundtrip.c layout)
     for n, b in [("enc-v4", b"\x01\x00\x00\x00"), ("enc-v4-sp", b"\x05\x03\x00\x00"),
                  ("enc-v5-rs", b"\x0a\x87\x03\x00abc"), ("enc-v5-both", b"\x1e\x9c\x02\x05hiother"),
