@@ -829,5 +829,19 @@ const struct vector regression_vectors[] = {
 	     "F0 V[18 V[15 0005 'S']]", PROPERTY_LENGTH, 5),
 	BADV("mongoose #3419 AUTH data length past the block", 5,
 	     "F0 V[18 V[15 S'm' 16 0005]]", PROPERTY_LENGTH, 9),
+	/* the same walk in a 5.0 PUBLISH, and its property length (section 3.3.2.3) */
+	BADV("mongoose #3419 PUBLISH user property key past the block", 5, "30 07 0001 74 03 26 0005",
+	     PROPERTY_LENGTH, 7),
+	BADV("mongoose #3419 PUBLISH correlation data past the block", 5, "30 08 0001 74 04 09 0005 78",
+	     PROPERTY_LENGTH, 7),
+	BADV("mongoose #3419 PUBLISH message expiry cut", 5, "30 07 0001 74 03 02 0000", PROPERTY_LENGTH, 7),
+	BADV("mongoose #3419 PUBLISH subscription identifier cut", 5, "30 06 0001 74 02 0B 80",
+	     PROPERTY_LENGTH, 8),
+	BADV("mongoose #3419 PUBLISH property id the last byte", 5, "30 05 0001 74 01 26", PROPERTY_LENGTH, 7),
+	BADV("mongoose #3419 PUBLISH property length past the packet", 5, "30 05 0001 74 05 23",
+	     PROPERTY_LENGTH, 5),
+	BADV("MQTT-C #204 5.0 PUBLISH without a property length", 5, "30 04 0002 61 62", TRUNCATED, 6),
+	BADV("MQTT-C #206 5.0 QoS 1 PUBLISH without a property length", 5, "32 06 0002 61 62 0001",
+	     TRUNCATED, 8),
 	END
 };
