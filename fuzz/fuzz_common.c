@@ -534,7 +534,7 @@ static int fz_is_bytes_field(const struct mqttp_field *f)
 	switch (f->id) {
 	case MQTTP_F_PROTOCOL_NAME: case MQTTP_F_CLIENT_ID: case MQTTP_F_WILL_TOPIC:
 	case MQTTP_F_WILL_PAYLOAD: case MQTTP_F_USERNAME: case MQTTP_F_PASSWORD:
-	case MQTTP_F_TOPIC_NAME: case MQTTP_F_PAYLOAD:
+	case MQTTP_F_TOPIC_NAME: case MQTTP_F_PAYLOAD: case MQTTP_F_TOPIC_FILTER:
 		return 1;
 	case MQTTP_F_PROPERTY: case MQTTP_F_WILL_PROPERTY:
 		info = mqttp_property_info(f->prop_id);
@@ -576,7 +576,7 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 	pkt_len = (size_t)p->header_len + p->remaining_length;
 	FZ_CHECK((uint64_t)f->off + f->len <= pkt_len);
 	FZ_CHECK(f->off >= p->header_len);
-	FZ_CHECK(f->id >= MQTTP_F_PROTOCOL_NAME && f->id <= MQTTP_F_PAYLOAD);
+	FZ_CHECK(f->id >= MQTTP_F_PROTOCOL_NAME && f->id <= MQTTP_F_SUBSCRIPTION_OPTIONS);
 	memset(&rec, 0, sizeof(rec));
 	rec.id = f->id;
 	rec.prop_id = f->prop_id;
@@ -636,12 +636,12 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 		         f->id == MQTTP_F_WILL_PROPERTIES);
 		switch (f->id) {
 		case MQTTP_F_PROTOCOL_LEVEL: case MQTTP_F_CONNECT_FLAGS:
-		case MQTTP_F_CONNACK_FLAGS: case MQTTP_F_REASON_CODE:
+		case MQTTP_F_CONNACK_FLAGS: case MQTTP_F_REASON_CODE: case MQTTP_F_SUBSCRIPTION_OPTIONS:
 			FZ_CHECK(f->flags == (MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST));
 			FZ_CHECK(f->value == v[0]);
 			break;
 		case MQTTP_F_PACKET_ID:
-			FZ_CHECK(p->type == MQTTP_PUBLISH || (p->type >= MQTTP_PUBACK && p->type <= MQTTP_PUBCOMP));
+			FZ_CHECK(p->type >= MQTTP_PUBLISH && p->type <= MQTTP_UNSUBACK);
 			FZ_CHECK(f->value != 0);
 			/* fall through */
 		case MQTTP_F_KEEP_ALIVE:
@@ -685,7 +685,7 @@ static void fz_trace_cb(void *ctx, const struct mqttp_field *f)
 	else if (p->type == MQTTP_CONNACK)
 		mqttp_connack_collect(&t->cur.connack, f);
 	else /* the other types with fields */
-		FZ_CHECK(p->type == MQTTP_PUBLISH || (p->type >= MQTTP_PUBACK && p->type <= MQTTP_PUBCOMP) ||
+		FZ_CHECK((p->type >= MQTTP_PUBLISH && p->type <= MQTTP_UNSUBACK) ||
 		         p->type == MQTTP_DISCONNECT || p->type == MQTTP_AUTH);
 }
 

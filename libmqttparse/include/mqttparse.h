@@ -7,11 +7,11 @@
  *   fixed header of every packet, the whole of CONNECT (with the mosquitto
  *   bridge bit 0x80 of the protocol level) and CONNACK; PUBLISH (topic name,
  *   packet identifier, 5.0 properties, the payload in pieces); 5.0 PUBACK,
- *   PUBREC, PUBREL, PUBCOMP, DISCONNECT and AUTH (reason code, properties).
- *   SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK are framed, not decoded yet,
- *   and so is what follows a PUBLISH's or an acknowledgement's packet
- *   identifier while the version is unknown (no CONNECT seen, no
- *   options.version). Input may be cut anywhere: feeding a packet one byte at a time
+ *   PUBREC, PUBREL, PUBCOMP, DISCONNECT and AUTH (reason code, properties);
+ *   SUBSCRIBE and UNSUBSCRIBE (topic filters, subscription options, shared
+ *   subscriptions), SUBACK and UNSUBACK (reason codes). While the version
+ *   is unknown (no CONNECT seen, no options.version) what follows a packet
+ *   identifier is framed only. Input may be cut anywhere: feeding a packet one byte at a time
  *   gives exactly the result of feeding it in one call (status, error,
  *   offsets, every field), and work is proportional to the new bytes.
  *
@@ -169,6 +169,9 @@ enum mqttp_error {
 	MQTTP_E_TOPIC_ALIAS_UNKNOWN,  /* empty topic name without an alias, or with one never bound */
 	MQTTP_E_TOPIC_ALIAS_FULL,     /* the alias map's memory cannot hold this topic */
 	MQTTP_E_AUTH_METHOD,          /* AUTH properties without an authentication method */
+	MQTTP_E_SUBSCRIBE_RESERVED,   /* reserved bits of subscription options set (3.x: or QoS 3) */
+	MQTTP_E_SUBSCRIPTION_OPTIONS, /* 5.0: QoS 3, retain handling 3, No Local on a shared subscription */
+	MQTTP_E_EMPTY_LIST,           /* SUBSCRIBE, UNSUBSCRIBE, SUBACK, 5.0 UNSUBACK without an entry */
 	MQTTP_E__COUNT
 };
 
@@ -274,8 +277,10 @@ enum mqttp_field_id {
 	MQTTP_F_REASON_CODE,       /* value: 3.1.1 return code or 5.0 reason code */
 	MQTTP_F_TOPIC_NAME,        /* PUBLISH topic name (string) */
 	MQTTP_F_PACKET_ID,         /* packet identifier (value): PUBLISH, 5.0 acknowledgements */
-	MQTTP_F_PAYLOAD            /* PUBLISH payload (binary, in pieces as it arrives; an
+	MQTTP_F_PAYLOAD,           /* PUBLISH payload (binary, in pieces as it arrives; an
 	                              empty one is one event with len 0 and frag NULL) */
+	MQTTP_F_TOPIC_FILTER,      /* SUBSCRIBE / UNSUBSCRIBE topic filter (string) */
+	MQTTP_F_SUBSCRIPTION_OPTIONS /* SUBSCRIBE: the options byte after a filter (value) */
 };
 
 /* Fragment flags. */
@@ -381,6 +386,8 @@ struct mqttp_parser {
 	uint32_t priv_fld_len;
 	uint32_t priv_prop_off;        /* offset of the current property's id */
 	uint64_t priv_props_seen;      /* single-valued property ids seen */
+	uint8_t  priv_filter_st;       /* topic filter syntax state (src/topic.h) */
+	uint8_t  priv_filter_pre;
 };
 
 /* The parser's size is part of the ABI; it never exceeds this. */

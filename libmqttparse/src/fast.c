@@ -1204,7 +1204,7 @@ FAST_START(connack_start, connack_begin)
 static FAST_NOINLINE enum mqttp_status feed_run(struct mqttp_parser *p, const uint8_t *d, size_t len,
                                                 size_t *consumed, mqttp_field_cb cb, void *ctx)
 {
-	if (p->priv_elem == E_NAME ||
+	if (p->priv_elem == E_NAME || p->priv_elem == E_FILTER ||
 	    (p->priv_elem == E_STR && (p->priv_utf8_need != 0 ||
 	                          mqttp__cc_run_bad(d, d, (uint32_t)len, d + len, (p->priv_hflags & H_TOPIC) != 0))))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
@@ -1254,7 +1254,8 @@ enum mqttp_status mqttp_feed(struct mqttp_parser *p, const void *data, size_t le
 		if (len > 1 || cb)
 			return feed_run(p, d, len, consumed, cb, ctx);
 		if (p->priv_elem == E_STR ? p->priv_utf8_need == 0 && mqttp__cc_plain(b, (p->priv_hflags & H_TOPIC) != 0)
-		    : p->priv_elem == E_NAME ? mqttp__name_byte_ok(p, p->priv_fld_len - p->priv_left, b) : 1) {
+		    : p->priv_elem == E_NAME ? mqttp__name_byte_ok(p, p->priv_fld_len - p->priv_left, b)
+		    : p->priv_elem != E_FILTER) {
 			p->offset++;
 			if (p->priv_in_props)
 				p->priv_props_left--;

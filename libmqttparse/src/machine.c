@@ -20,6 +20,7 @@
 
 #include "machine.h"
 #include "charclass.h"
+#include "topic.h"
 
 /* Record an error; always returns -1. */
 static int fail(struct mqttp_parser *p, enum mqttp_error e, uint32_t off)
@@ -107,6 +108,11 @@ static uint8_t field_id(const struct mqttp_parser *p)
 		[ST_K_PACKET_ID] = MQTTP_F_PACKET_ID,
 		[ST_K_CODE] = MQTTP_F_REASON_CODE,
 		[ST_K_PROPS] = MQTTP_F_PROPERTY,
+		[ST_S_PACKET_ID] = MQTTP_F_PACKET_ID,
+		[ST_S_PROPS] = MQTTP_F_PROPERTY,
+		[ST_S_FILTER] = MQTTP_F_TOPIC_FILTER,
+		[ST_S_OPTIONS] = MQTTP_F_SUBSCRIPTION_OPTIONS,
+		[ST_S_CODE] = MQTTP_F_REASON_CODE,
 	};
 	return by_step[p->priv_st];
 }
@@ -378,6 +384,51 @@ static int publish_props(struct mqttp_parser *p, const struct sink *k)
 	return publish_payload(p, k);
 }
 
+/* The next entry of a SUBSCRIBE, UNSUBSCRIBE (a filter), SUBACK or
+ * UNSUBACK (a reason code), or the packet's end after at least one
+ * [MQTT-3.8.3-2], [MQTT-3.10.3-2]; a 3.1.1 UNSUBACK has none. */
+static int list_next(struct mqttp_parser *p)
+{
+	if (body_left(p) == 0) {
+		if (!(p->priv_hflags & H_ENTRY) && !(p->type == MQTTP_UNSUBACK && p->version != MQTTP_V5))
+			return fail(p, MQTTP_E_EMPTY_LIST, p->offset);
+		p->priv_sub = R_NONE;
+		return 1;
+	}
+	if (p->type == MQTTP_SUBACK || p->type == MQTTP_UNSUBACK) {
+		p->priv_st = ST_S_CODE;
+		return start_int(p, 1);
+	}
+	p->priv_st = ST_S_FILTER;
+	{
+		struct mqttp__filter_state s;
+
+		/* "$share/" is 5.0's [MQTT-4.8.2-1] */
+		mqttp__filter_init(&s, p->version == MQTTP_V5);
+		p->priv_filter_st = s.st;
+		p->priv_filter_pre = s.pre;
+	}
+	return start_str(p, E_FILTER);
+}
+
+/* A SUBSCRIBE's options byte (section 3.8.3.1). */
+static int options_read(struct mqttp_parser *p, const struct sink *k)
+{
+	unsigned v = p->priv_acc, qos = v & 3, shared = p->priv_filter_pre == MQTTP__SHARE_PREFIX_LEN;
+
+	if (p->version == MQTTP_V5) {
+		if (v & 0xC0) /* [MQTT-3.8.3-5] */
+			return fail(p, MQTTP_E_SUBSCRIBE_RESERVED, p->priv_fld_off);
+		/* QoS 3, Retain Handling 3; No Local on a shared subscription [MQTT-3.8.3-4] */
+		if (qos == 3 || ((v >> 4) & 3) == 3 || ((v & 4) && shared))
+			return fail(p, MQTTP_E_SUBSCRIPTION_OPTIONS, p->priv_fld_off);
+	} else if ((v & 0xFC) || qos == 3) { /* 3.1.1 [MQTT-3-8.3-4] */
+		return fail(p, MQTTP_E_SUBSCRIBE_RESERVED, p->priv_fld_off);
+	}
+	emit_int(p, k, MQTTP_F_SUBSCRIPTION_OPTIONS, v);
+	return list_next(p);
+}
+
 /* The packet's last field was read. Returns 1 (packet done) or -1. */
 static int packet_end(struct mqttp_parser *p)
 {
@@ -604,6 +655,43 @@ static int step_done(struct mqttp_parser *p, const struct sink *k)
 		return start_props(p);
 	case ST_K_PROPS:
 		return packet_end(p);
+	case ST_S_PACKET_ID:
+		if (p->priv_acc == 0) /* [MQTT-2.3.1-1] */
+			return fail(p, MQTTP_E_PACKET_ID, p->priv_fld_off);
+		emit_int(p, k, MQTTP_F_PACKET_ID, p->priv_acc);
+		if (!p->version) /* whether properties follow is unknown: framed only */
+			return skip_rest(p);
+		if (p->version == MQTTP_V5) {
+			p->priv_st = ST_S_PROPS;
+			return start_props(p);
+		}
+		return list_next(p);
+	case ST_S_PROPS:
+		return list_next(p);
+	case ST_S_FILTER: {
+		struct mqttp__filter_state s;
+		enum mqttp_error e;
+
+		s.st = p->priv_filter_st;
+		s.pre = p->priv_filter_pre;
+		e = mqttp__filter_end(&s);
+		if (e != MQTTP_E_NONE)
+			return fail(p, e, p->offset);
+		p->priv_hflags |= H_ENTRY;
+		if (p->type == MQTTP_SUBSCRIBE) {
+			p->priv_st = ST_S_OPTIONS;
+			return start_int(p, 1);
+		}
+		return list_next(p);
+	}
+	case ST_S_OPTIONS:
+		return options_read(p, k);
+	case ST_S_CODE:
+		if (!mqttp_reason_code_allowed(p->version, p->type, p->priv_acc))
+			return fail(p, MQTTP_E_REASON_CODE, p->priv_fld_off);
+		emit_int(p, k, MQTTP_F_REASON_CODE, p->priv_acc);
+		p->priv_hflags |= H_ENTRY;
+		return list_next(p);
 	default: /* ST_SKIP */
 		p->priv_sub = R_NONE;
 		return 1;
@@ -738,6 +826,9 @@ static int header_done(struct mqttp_parser *p, const struct sink *k)
 	case MQTTP_PUBACK: case MQTTP_PUBREC: case MQTTP_PUBREL: case MQTTP_PUBCOMP:
 		p->priv_st = ST_K_PACKET_ID;
 		return start_int(p, 2);
+	case MQTTP_SUBSCRIBE: case MQTTP_SUBACK: case MQTTP_UNSUBSCRIBE: case MQTTP_UNSUBACK:
+		p->priv_st = ST_S_PACKET_ID;
+		return start_int(p, 2);
 	case MQTTP_DISCONNECT: case MQTTP_AUTH:
 		/* AUTH exists in 5.0 only; a DISCONNECT has a body from 5.0 on */
 		if (p->remaining_length > 0 && (p->version == MQTTP_V5 || p->type == MQTTP_AUTH)) {
@@ -850,6 +941,28 @@ void mqttp_reset(struct mqttp_parser *p)
 	mqttp_init(p, &o);
 }
 
+/* Check d[0..n) of a topic filter, every byte through the UTF-8 step and
+ * topic.h's syntax step: as utf8_run(). */
+static uint32_t filter_run(struct mqttp_parser *p, const uint8_t *d, uint32_t n, enum mqttp_error *err)
+{
+	struct mqttp__filter_state s;
+	uint32_t i;
+
+	s.st = p->priv_filter_st;
+	s.pre = p->priv_filter_pre;
+	for (i = 0; i < n; i++) {
+		*err = mqttp__mqtt_utf8_byte(d[i], &p->priv_utf8_need, &p->priv_utf8_lo, &p->priv_utf8_hi,
+		                             &p->priv_cp, p->priv_lenient & MQTTP_LENIENT_CONTROL_CHARS);
+		if (*err == MQTTP_E_NONE)
+			*err = mqttp__filter_step(&s, d[i]);
+		if (*err != MQTTP_E_NONE)
+			break;
+	}
+	p->priv_filter_st = s.st;
+	p->priv_filter_pre = s.pre;
+	return i;
+}
+
 /* Consume a run of value bytes d[0..n) (n >= 1): check, report, count.
  * Returns -1 on error, else 0. */
 static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t *d, uint32_t n)
@@ -859,6 +972,8 @@ static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t
 
 	if (p->priv_elem == E_STR) {
 		i = utf8_run(p, d, n, &e);
+	} else if (p->priv_elem == E_FILTER) {
+		i = filter_run(p, d, n, &e);
 	} else if (p->priv_elem == E_NAME) {
 		uint32_t pos = p->priv_fld_len - p->priv_left;
 		for (i = 0; i < n; i++)
@@ -867,6 +982,8 @@ static int bytes_run(struct mqttp_parser *p, const struct sink *k, const uint8_t
 				break;
 			}
 	}
+	if (e == MQTTP_E_NONE && n == p->priv_left && p->priv_elem == E_FILTER && p->priv_utf8_need)
+		e = MQTTP_E_UTF8; /* cut inside a character */
 	if (e == MQTTP_E_NONE && n == p->priv_left && p->priv_elem == E_STR) {
 		if (p->priv_utf8_need)
 			e = MQTTP_E_UTF8; /* cut inside a character */

@@ -16,14 +16,15 @@ enum {
 	ST_C_USERNAME, ST_C_PASSWORD,
 	ST_A_FLAGS, ST_A_CODE, ST_A_PROPS,
 	ST_P_TOPIC, ST_P_PACKET_ID, ST_P_PROPS, ST_P_PAYLOAD,
-	ST_K_PACKET_ID, ST_K_CODE, ST_K_PROPS /* PUBACK .. PUBCOMP, DISCONNECT, AUTH */
+	ST_K_PACKET_ID, ST_K_CODE, ST_K_PROPS, /* PUBACK .. PUBCOMP, DISCONNECT, AUTH */
+	ST_S_PACKET_ID, ST_S_PROPS, ST_S_FILTER, ST_S_OPTIONS, ST_S_CODE /* (UN)SUBSCRIBE, (UN)SUBACK */
 };
 
 /* Primitives. */
 enum { R_NONE = 0, R_INT, R_VBI, R_LEN_HI, R_LEN_LO, R_BYTES };
 
 /* How a run of bytes is treated. */
-enum { E_BIN = 0, E_STR, E_NAME, E_SKIP };
+enum { E_BIN = 0, E_STR, E_NAME, E_SKIP, E_FILTER };
 
 /* Property block steps. */
 enum { P_NONE = 0, P_BLOCKLEN, P_ID, P_VALUE, P_PAIR_KEY, P_PAIR_VALUE };
@@ -37,6 +38,7 @@ enum { P_NONE = 0, P_BLOCKLEN, P_ID, P_VALUE, P_PAIR_KEY, P_PAIR_VALUE };
 #define H_WILDCARD       0x20 /* ... and it held '+' or '#' */
 #define H_MUTE           0x40 /* do not report this property (it will fail) */
 #define H_EMPTY_TOPIC    0x80 /* a 5.0 PUBLISH's topic name is empty */
+#define H_ENTRY          0x80 /* (UN)SUBSCRIBE, (UN)SUBACK: an entry was read */
 
 /* Options kept in p->priv_checks beyond the public MQTTP_CHECK_* bits. */
 #define K_VERSION_SET 0x80

@@ -112,6 +112,15 @@ static const struct error_row error_rows[MQTTP_E__COUNT] = {
 		MQTTP_EC_PROTOCOL_ERROR },
 	[MQTTP_E_TOPIC_ALIAS_FULL] = { "MQTTP_E_TOPIC_ALIAS_FULL",
 		"the topic alias map's memory cannot hold this topic", MQTTP_EC_LIMIT },
+	[MQTTP_E_SUBSCRIBE_RESERVED] = { "MQTTP_E_SUBSCRIBE_RESERVED",
+		"reserved bits of a SUBSCRIBE's subscription options set, or (3.1, 3.1.1) QoS 3 "
+		"[MQTT-3.8.3-5], 3.1.1 [MQTT-3-8.3-4]", MQTTP_EC_MALFORMED },
+	[MQTTP_E_SUBSCRIPTION_OPTIONS] = { "MQTTP_E_SUBSCRIPTION_OPTIONS",
+		"subscription options with QoS 3, Retain Handling 3, or No Local on a shared subscription "
+		"[MQTT-3.8.3-4] (section 3.8.3.1)", MQTTP_EC_PROTOCOL_ERROR },
+	[MQTTP_E_EMPTY_LIST] = { "MQTTP_E_EMPTY_LIST",
+		"SUBSCRIBE, UNSUBSCRIBE, SUBACK or 5.0 UNSUBACK without a single entry [MQTT-3.8.3-2], "
+		"[MQTT-3.10.3-2]", MQTTP_EC_PROTOCOL_ERROR },
 	[MQTTP_E_AUTH_METHOD] = { "MQTTP_E_AUTH_METHOD",
 		"AUTH with properties but no authentication method (section 3.15.2.2.2)", MQTTP_EC_PROTOCOL_ERROR },
 };

@@ -122,7 +122,7 @@ static void on_field(void *ctx, const struct mqttp_field *f)
 	struct outcome *o = r->o;
 	struct entry *en;
 
-	if (f->id < MQTTP_F_PROTOCOL_NAME || f->id > MQTTP_F_PAYLOAD)
+	if (f->id < MQTTP_F_PROTOCOL_NAME || f->id > MQTTP_F_SUBSCRIPTION_OPTIONS)
 		problem(r, "field id %u out of range", f->id);
 	if (!(f->flags & (MQTTP_FRAG_FIRST | MQTTP_FRAG_LAST)) && f->frag_len == 0)
 		problem(r, "empty middle fragment of field %u", f->id);
