@@ -14,8 +14,14 @@
  *                   of the client identifier, user name and password;
  *   CONNACK         struct mqttp_connack, its collector and decoder; the
  *                   encoder and the reason / return code helpers;
+ *   other packets   PUBLISH, SUBSCRIBE, UNSUBSCRIBE, the acknowledgements,
+ *                   DISCONNECT and AUTH are decoded by mqttp_feed itself:
+ *                   their fields come as events (mqttparse.h's MQTTP_F_*),
+ *                   a PUBLISH's payload in pieces, never required whole;
  *   topics          topic filter syntax and shared subscriptions, topic
- *                   matching, the topic alias map of a direction;
+ *                   matching, the topic alias map of a direction (a
+ *                   PUBLISH's MQTTP_F_TOPIC_NAME and its Topic Alias
+ *                   property, 0x23, go to mqttp_alias_publish());
  *   answers         PUBACK / PUBREC / PUBREL / PUBCOMP, SUBACK, UNSUBACK and
  *                   DISCONNECT encoders, the reason codes each may carry.
  *
