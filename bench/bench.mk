@@ -2,7 +2,7 @@
 # (HAProxy + addon) against plain TCP and HAProxy's native converters.
 #
 #   make bench-parser   parser only: ns/packet, callgrind instructions,
-#                       arrival in pieces, PUBLISH framing
+#                       arrival in pieces, PUBLISH framing and decoding
 #   make bench-lb       balancer: handshakes/s, p50/p99, RSS (needs `make haproxy`,
 #                       mosquitto)
 #   make bench-ws       MQTT over WebSocket: websocket.cfg vs plain TCP pass-through of

@@ -26,6 +26,9 @@
  * prefix at each arrival; ours feeds only the new piece.
  * PUBLISH stream framing: mqttp_feed over a buffer of back-to-back PUBLISH
  * packets, and the stateless mqttp_frame hop.
+ * PUBLISH decode against framing, per stream (3.1.1 and 5.0 with properties,
+ * 64 B and 1 KB payloads): mqttp_feed with a callback recording every field
+ * into a struct per packet, mqttp_feed without callback, mqttp_frame hops.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -252,6 +255,78 @@ static void build_publish_stream(void)
 	}
 }
 
+/* PUBLISH streams for decode against framing: 3.1.1 or 5.0, one payload
+ * size; QoS 0 with every fourth packet QoS 1, as the stream above. */
+#define PUB_OVERHEAD 160   /* bound on a PUBLISH's bytes besides its payload */
+
+struct pstream {
+	const char *name;
+	int v5;
+	size_t payload;
+	uint8_t *d;
+	size_t len;
+	struct mqttp_options opt;
+};
+
+static uint8_t pub_v311_64b[STREAM_PACKETS * (64 + PUB_OVERHEAD)];
+static uint8_t pub_v311_1k[STREAM_PACKETS * (1024 + PUB_OVERHEAD)];
+static uint8_t pub_v5_64b[STREAM_PACKETS * (64 + PUB_OVERHEAD)];
+static uint8_t pub_v5_1k[STREAM_PACKETS * (1024 + PUB_OVERHEAD)];
+
+#define NPSTREAM 4
+static struct pstream pstreams[NPSTREAM] = {
+	{ "v311_64b", 0, 64, pub_v311_64b, 0, { 0 } },
+	{ "v311_1k", 0, 1024, pub_v311_1k, 0, { 0 } },
+	{ "v5_64b", 1, 64, pub_v5_64b, 0, { 0 } },
+	{ "v5_1k", 1, 1024, pub_v5_1k, 0, { 0 } },
+};
+
+/* Fill s->d. 5.0: message expiry, content type and a user property on
+ * every packet; a topic alias on every fourth, alternately bound (topic
+ * and alias) and used (empty topic). */
+static void build_pstream(struct pstream *s)
+{
+	static struct wbuf b, pr;
+	static uint8_t payload[1024];
+	struct pkt one;
+	char topic[64];
+	size_t i;
+
+	for (i = 0; i < s->payload; i++)
+		payload[i] = (uint8_t)("{\"t\":21.5,\"h\":40,\"ts\":1700000000}"[i % 33]);
+	s->len = 0;
+	for (i = 0; i < STREAM_PACKETS; i++) {
+		int qos1 = (i % 4) == 3, alias = s->v5 && (i % 4) == 0, use = alias && (i % 8) == 4;
+
+		snprintf(topic, sizeof(topic), "sensors/room-%02u/temperature", (unsigned)(i % 100));
+		b.n = 0;
+		putcstr(&b, use ? "" : topic);
+		if (qos1)
+			put16(&b, (unsigned)(i % 65535) + 1);
+		if (s->v5) {
+			pr.n = 0;
+			put8(&pr, 0x02); put32(&pr, 300);                  /* message expiry interval */
+			put8(&pr, 0x03); putcstr(&pr, "application/json"); /* content type */
+			if (alias) {
+				put8(&pr, 0x23); put16(&pr, 1);            /* topic alias */
+			}
+			put8(&pr, 0x26); putcstr(&pr, "trace-id"); putcstr(&pr, "4bf92f3577b34da6");
+			putvbi(&b, (uint32_t)pr.n);
+			memcpy(b.d + b.n, pr.d, pr.n);
+			b.n += pr.n;
+		}
+		memcpy(b.d + b.n, payload, s->payload);
+		b.n += s->payload;
+		finish(&one, qos1 ? 0x32 : 0x30, &b);
+		if (s->len + one.len > STREAM_PACKETS * (s->payload + PUB_OVERHEAD))
+			abort();
+		memcpy(s->d + s->len, one.d, one.len);
+		s->len += one.len;
+	}
+	mqttp_options_default(&s->opt);
+	s->opt.version = s->v5 ? MQTTP_V5 : MQTTP_V311;
+}
+
 /* ------------------------------------------------------------- the cases */
 
 static struct mqttp_options opt_client, opt_server, opt_stream;
@@ -454,14 +529,153 @@ static NOINLINE void ours_frame_stream(long n)
 	sink += acc;
 }
 
+/* What a consumer of a PUBLISH keeps: every field, zero-copy (offsets in
+ * the packet, pointers into the caller's buffer). */
+struct pub_rec {
+	const uint8_t *topic;
+	uint32_t topic_off, topic_len;
+	uint32_t packet_id;
+	uint32_t props_off, props_len;
+	uint32_t message_expiry;
+	uint32_t content_type_off, content_type_len;
+	uint32_t topic_alias;
+	uint32_t user_props;
+	uint32_t user_key_off, user_key_len, user_value_off, user_value_len;
+	uint32_t other_props;
+	uint32_t payload_off, payload_len, payload_seen;
+};
+
+/* A value's offset and length, on its first fragment. */
+static void rec_span(const struct mqttp_field *f, uint32_t *off, uint32_t *len)
+{
+	if (f->flags & MQTTP_FRAG_FIRST) {
+		*off = f->off;
+		*len = f->len;
+	}
+}
+
+/* The field callback of the decode cases: record f into the packet's struct. */
+static void pub_record(void *ctx, const struct mqttp_field *f)
+{
+	struct pub_rec *r = ctx;
+
+	switch (f->id) {
+	case MQTTP_F_TOPIC_NAME:
+		if (f->flags & MQTTP_FRAG_FIRST)
+			r->topic = f->frag;
+		rec_span(f, &r->topic_off, &r->topic_len);
+		break;
+	case MQTTP_F_PACKET_ID:
+		r->packet_id = f->value;
+		break;
+	case MQTTP_F_PROPERTIES:
+		r->props_off = f->off;
+		r->props_len = f->value;
+		break;
+	case MQTTP_F_PROPERTY:
+		switch (f->prop_id) {
+		case 0x02: r->message_expiry = f->value; break;
+		case 0x03: rec_span(f, &r->content_type_off, &r->content_type_len); break;
+		case 0x23: r->topic_alias = f->value; break;
+		case 0x26:
+			if (f->pair_part == 0) {
+				if (f->flags & MQTTP_FRAG_FIRST)
+					r->user_props++;
+				rec_span(f, &r->user_key_off, &r->user_key_len);
+			} else {
+				rec_span(f, &r->user_value_off, &r->user_value_len);
+			}
+			break;
+		default: r->other_props++; break;
+		}
+		break;
+	case MQTTP_F_PAYLOAD:
+		rec_span(f, &r->payload_off, &r->payload_len);
+		r->payload_seen += f->frag_len;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Ours, every field of a PUBLISH stream: one parser, the recording callback,
+ * a fresh record per packet handed on (to `sink`) at the packet's end. */
+static NOINLINE void ours_pub_decode(const struct pstream *s, long n)
+{
+	struct mqttp_parser p;
+	struct pub_rec r;
+	size_t used, acc = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		size_t off = 0;
+
+		mqttp_init(&p, &s->opt);
+		while (off < s->len) {
+			memset(&r, 0, sizeof(r));
+			if (mqttp_feed(&p, s->d + off, s->len - off, &used, pub_record, &r) != MQTTP_DONE)
+				abort();
+			off += used;
+			acc += r.topic_len + r.packet_id + r.payload_len + r.user_props + r.topic_alias;
+		}
+	}
+	sink += acc;
+}
+
+/* Ours, the same stream through mqttp_feed without callback. */
+static NOINLINE void ours_pub_feed(const struct pstream *s, long n)
+{
+	struct mqttp_parser p;
+	size_t used, acc = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		size_t off = 0;
+
+		mqttp_init(&p, &s->opt);
+		while (off < s->len) {
+			if (mqttp_feed(&p, s->d + off, s->len - off, &used, NULL, NULL) != MQTTP_DONE)
+				abort();
+			off += used;
+		}
+		acc += p.packets;
+	}
+	sink += acc;
+}
+
+/* Ours, framing alone: mqttp_frame hops over the same stream. */
+static NOINLINE void ours_pub_frame(const struct pstream *s, long n)
+{
+	size_t acc = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		size_t off = 0;
+
+		while (off < s->len) {
+			uint8_t type, hl;
+			uint32_t rl;
+			enum mqttp_error e;
+
+			if (mqttp_frame(s->d + off, s->len - off, 0, &type, &rl, &hl, &e) != MQTTP_DONE)
+				abort();
+			off += hl + rl;
+			acc++;
+		}
+	}
+	sink += acc;
+}
+
 /* ------------------------------------------------------------ the harness */
 
-enum kind { K_FEED, K_DECODE, K_HVAL, K_HFIELD, K_OARR, K_HARR, K_STREAM, K_FRAME, K_REWRITE };
+enum kind { K_FEED, K_DECODE, K_HVAL, K_HFIELD, K_OARR, K_HARR, K_STREAM, K_FRAME, K_REWRITE,
+            K_PDECODE, K_PFEED, K_PFRAME };
 
 struct bcase {
 	char name[64];
 	enum kind kind;
 	const struct pkt *pk;
+	const struct pstream *ps; /* PUBLISH stream, for K_P* */
 	size_t k;           /* pieces, for arrival */
 	double per;         /* packets per call of the run function (stream) */
 	double ns;          /* result: ns per packet (fastest run, or median) */
@@ -480,6 +694,9 @@ static void run_case(const struct bcase *c, long n)
 	case K_STREAM: ours_stream(n); break;
 	case K_FRAME: ours_frame_stream(n); break;
 	case K_REWRITE: ours_rewrite(c->pk, n); break;
+	case K_PDECODE: ours_pub_decode(c->ps, n); break;
+	case K_PFEED: ours_pub_feed(c->ps, n); break;
+	case K_PFRAME: ours_pub_frame(c->ps, n); break;
 	}
 }
 
@@ -640,6 +857,62 @@ static void setup(void)
 	}
 	add(K_STREAM, NULL, 0, "stream.publish")->per = STREAM_PACKETS;
 	add(K_FRAME, NULL, 0, "frame.publish")->per = STREAM_PACKETS;
+	for (i = 0; i < NPSTREAM; i++) {
+		static const char *pn[] = { "pframe", "pfeed", "pdecode" };
+		static const enum kind pk[] = { K_PFRAME, K_PFEED, K_PDECODE };
+
+		build_pstream(&pstreams[i]);
+		for (j = 0; j < 3; j++) {
+			struct bcase *c;
+
+			snprintf(name, sizeof(name), "%s.%s", pn[j], pstreams[i].name);
+			c = add(pk[j], NULL, 0, name);
+			c->ps = &pstreams[i];
+			c->per = STREAM_PACKETS;
+		}
+	}
+}
+
+/* Every field of every PUBLISH of a stream must reach the record, or the
+ * decode cases measure less than they claim. */
+static void sanity_pstream(const struct pstream *s)
+{
+	struct mqttp_parser p;
+	struct pub_rec r;
+	size_t used, off = 0;
+	unsigned i = 0;
+
+	mqttp_init(&p, &s->opt);
+	for (i = 0; off < s->len; i++) {
+		int qos1 = (i % 4) == 3, alias = s->v5 && (i % 4) == 0, use = alias && (i % 8) == 4;
+		int ok;
+
+		memset(&r, 0, sizeof(r));
+		if (mqttp_feed(&p, s->d + off, s->len - off, &used, pub_record, &r) != MQTTP_DONE) {
+			fprintf(stderr, "parser-bench: libmqttparse rejects PUBLISH %u of %s: %s at %u\n",
+			        i, s->name, mqttp_error_name((enum mqttp_error)p.error), p.error_offset);
+			exit(1);
+		}
+		ok = r.topic_len == (use ? 0u : 27u) && (use || r.topic == s->d + off + r.topic_off) &&
+		     r.packet_id == (qos1 ? i % 65535 + 1 : 0) &&
+		     r.payload_len == s->payload && r.payload_seen == s->payload &&
+		     r.payload_off + r.payload_len == used && r.other_props == 0;
+		if (s->v5)
+			ok = ok && r.props_len > 0 && r.message_expiry == 300 && r.content_type_len == 16 &&
+			     r.user_props == 1 && r.user_key_len == 8 && r.user_value_len == 16 &&
+			     r.topic_alias == (alias ? 1u : 0u);
+		else
+			ok = ok && r.props_len == 0 && r.user_props == 0;
+		if (!ok) {
+			fprintf(stderr, "parser-bench: PUBLISH %u of %s: fields not all reported\n", i, s->name);
+			exit(1);
+		}
+		off += used;
+	}
+	if (i != STREAM_PACKETS) {
+		fprintf(stderr, "parser-bench: %s has %u packets\n", s->name, i);
+		exit(1);
+	}
 }
 
 /* Every packet must be judged valid by both parsers, or the figures lie. */
@@ -664,6 +937,8 @@ static void sanity(void)
 			exit(1);
 		}
 	}
+	for (i = 0; i < NPSTREAM; i++)
+		sanity_pstream(&pstreams[i]);
 }
 
 /* The case called name; exits when there is none. */
@@ -691,7 +966,7 @@ static double ns_of(const char *fmt, const char *a, const char *b)
  * few suffice; the loop's own few instructions are noise at this count. */
 static long cg_iters(const struct bcase *c)
 {
-	if (c->kind == K_STREAM || c->kind == K_FRAME)
+	if (c->kind == K_STREAM || c->kind == K_FRAME || c->ps)
 		return 20;
 	if (c->pk->len > 1000)
 		return c->k > 64 ? 5 : 100;
@@ -746,6 +1021,18 @@ static void report(void)
 	printf("\n== PUBLISH stream (%d packets, %zu bytes) ==\n", STREAM_PACKETS, stream_len);
 	printf("ours mqttp_feed framing   %6.2f ns/packet\n", find("stream.publish")->ns);
 	printf("ours mqttp_frame hop      %6.2f ns/packet\n", find("frame.publish")->ns);
+	printf("\n== PUBLISH decode against framing (%d packets per stream; decode: mqttp_feed with "
+	       "a callback recording every field): ns per packet ==\n", STREAM_PACKETS);
+	printf("%-10s %9s %9s %9s %9s %13s %11s\n", "stream", "bytes/pkt", "frame", "feed",
+	       "decode", "decode/frame", "feed/frame");
+	for (i = 0; i < NPSTREAM; i++) {
+		const char *n = pstreams[i].name;
+		double fr = ns_of("pframe.%s%s", n, ""), fe = ns_of("pfeed.%s%s", n, "");
+
+		d = ns_of("pdecode.%s%s", n, "");
+		printf("%-10s %9.1f %9.2f %9.2f %9.2f %12.2fx %10.2fx\n", n,
+		       (double)pstreams[i].len / STREAM_PACKETS, fr, fe, d, d / fr, fe / fr);
+	}
 
 	printf("\n");
 	for (i = 0; i < NPKT; i++) {
@@ -790,6 +1077,17 @@ static void report(void)
 		       ns_of("rewrite.%s%s", pkts[i].name, ""));
 	printf("metric ns_publish_stream_feed %.2f\n", find("stream.publish")->ns);
 	printf("metric ns_publish_stream_frame %.2f\n", find("frame.publish")->ns);
+	for (i = 0; i < NPSTREAM; i++) {
+		const char *n = pstreams[i].name;
+		double fr = ns_of("pframe.%s%s", n, ""), fe = ns_of("pfeed.%s%s", n, "");
+
+		d = ns_of("pdecode.%s%s", n, "");
+		printf("metric ns_publish_%s_frame %.2f\n", n, fr);
+		printf("metric ns_publish_%s_feed %.2f\n", n, fe);
+		printf("metric ns_publish_%s_decode %.2f\n", n, d);
+		printf("ratio publish_%s_decode_vs_frame %.2f\n", n, d / fr);
+		printf("ratio publish_%s_feed_vs_frame %.2f\n", n, fe / fr);
+	}
 }
 
 /* Pin to one CPU: fewer migrations, steadier figures on a busy machine. */

@@ -39,7 +39,7 @@ for f in "$work"/cg.out.*; do
 done | sort >"$work/ir.txt"
 
 awk '
-NR == FNR { it[$1] = $2; per[$1] = $3; next }
+NR == FNR { it[$1] = $2; per[$1] = $3; if ($1 ~ /^pdecode\./) ps[++nps] = substr($1, 9); next }
 { ir[$1] = $2 / it[$1] / per[$1] }
 function g(n) { if (!(n in ir)) { print "missing case " n > "/dev/stderr"; exit 1 } return ir[n] }
 END {
@@ -70,6 +70,14 @@ END {
 	printf "\n== PUBLISH stream: instructions per packet (callgrind) ==\n"
 	printf "ours mqttp_feed framing   %8.1f\n", g("stream.publish")
 	printf "ours mqttp_frame hop      %8.1f\n", g("frame.publish")
+	printf "\n== PUBLISH decode against framing: instructions per packet (callgrind) ==\n"
+	printf "%-10s %9s %9s %9s %13s %11s\n", "stream", "frame", "feed", "decode", "decode/frame",
+	       "feed/frame"
+	for (i = 1; i <= nps; i++) {
+		s = ps[i]
+		printf "%-10s %9.1f %9.1f %9.1f %12.2fx %10.2fx\n", s, g("pframe." s), g("pfeed." s),
+		       g("pdecode." s), g("pdecode." s) / g("pframe." s), g("pfeed." s) / g("pframe." s)
+	}
 	printf "\n"
 	for (i = 1; i <= np; i++) {
 		p = pk[i]
@@ -95,6 +103,14 @@ END {
 		printf "metric ir_ours_rewrite_%s %.0f\n", pk[i], g("rewrite." pk[i])
 	printf "metric ir_publish_stream_feed %.1f\n", g("stream.publish")
 	printf "metric ir_publish_stream_frame %.1f\n", g("frame.publish")
+	for (i = 1; i <= nps; i++) {
+		s = ps[i]
+		printf "metric ir_publish_%s_frame %.1f\n", s, g("pframe." s)
+		printf "metric ir_publish_%s_feed %.1f\n", s, g("pfeed." s)
+		printf "metric ir_publish_%s_decode %.1f\n", s, g("pdecode." s)
+		printf "ratio ir_publish_%s_decode_vs_frame %.2f\n", s, g("pdecode." s) / g("pframe." s)
+		printf "ratio ir_publish_%s_feed_vs_frame %.2f\n", s, g("pfeed." s) / g("pframe." s)
+	}
 }' "$work/cases.txt" "$work/ir.txt" | tee "$work/ir-ratios.txt"
 
 # Every time ratio beside its instruction ratio, with its target if it has one.
@@ -111,11 +127,11 @@ function target(k,    i, re) {
 	return ""
 }
 END {
-	printf "\n== Time and instructions side by side (ratios: >1 = faster than HAProxy) ==\n"
+	printf "\n== Time and instructions side by side (_vs_haproxy ratios: >1 = faster than HAProxy) ==\n"
 	printf "%-44s %8s %8s  %s\n", "name", "time", "instr.", "target"
 	for (i = 1; i <= n; i++) {
 		k = order[i]; m = k; sub(/^ns_/, "ir_", m)
-		if (k ~ /^ns_publish_stream/) { printf "%-44s %8s %8s  %s\n", k, t[k], ir[m], target(k); continue }
+		if (k ~ /^ns_publish_/) { printf "%-44s %8s %8s  %s\n", k, t[k], ir[m], target(k); continue }
 		if (!(("ir_" k) in ir)) continue
 		printf "%-44s %8s %8s  %s\n", k, t[k], ir["ir_" k], target(k)
 	}

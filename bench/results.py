@@ -254,6 +254,21 @@ def parser_md(figs, ratio_names, lines):
     else:
         out += "\nThe callgrind part did not run: no instruction counts.\n"
     per_packet = {"ns_%s_%s" % (m, p) for _, m in apis for p in packets}
+    streams = [k[len("ns_publish_"):-len("_decode")] for k in figs
+               if k.startswith("ns_publish_") and k.endswith("_decode")]
+    if streams:
+        h = heading(lines, r"^PUBLISH decode against framing")
+        out += "\n### PUBLISH decode against framing\n\n"
+        if h:
+            out += "%s; instructions: callgrind.\n\n" % h
+        cols = ("frame", "feed", "decode")
+        out += table(["stream"] + ["ns %s" % c for c in cols] + ["decode/frame"] +
+                     ["Ir %s" % c for c in cols] + ["Ir decode/frame"],
+                     [[s] + [get(figs, "ns_publish_%s_%s" % (s, c)) for c in cols] +
+                      [get(figs, "publish_%s_decode_vs_frame" % s)] +
+                      [get(figs, "ir_publish_%s_%s" % (s, c)) for c in cols] +
+                      [get(figs, "ir_publish_%s_decode_vs_frame" % s)] for s in streams])
+        per_packet |= {"ns_publish_%s_%s" % (s, c) for s in streams for c in cols}
     other = [k for k in figs if k.startswith("ns_") and k not in per_packet]
     if other:
         hs = [h for h in (heading(lines, r"^CONNECT rewrite"), heading(lines, r"^PUBLISH stream"))
