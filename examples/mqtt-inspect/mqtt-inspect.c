@@ -31,16 +31,19 @@
 #define ARENA_SIZE (4u << 20)
 
 /* One collected field: an integer, or a string / binary value whose bytes
- * sit in the arena at [at, at + stored). */
+ * sit in the arena at [at, at + stored). Lists of one-byte codes (SUBACK,
+ * UNSUBACK) are one value whose bytes are the codes, in wire order. */
 struct value {
 	uint8_t  field;     /* enum mqttp_field_id */
 	uint8_t  prop_id;   /* for (WILL_)PROPERTY */
-	uint8_t  pair_part; /* user property: 0 key, 1 value */
+	uint8_t  pair_part; /* user property: 0 key, 1 value; TOPIC_FILTER:
+	                       1 once its SUBSCRIBE options byte is in num */
 	uint8_t  complete;  /* MQTTP_FRAG_LAST seen: value whole and checked */
-	uint32_t num;       /* integer value (or the value's length) */
+	uint32_t num;       /* integer value (or a filter's options byte) */
 	uint32_t len;       /* total length of a string / binary value */
 	uint32_t stored;    /* bytes kept in the arena (< len when cut) */
-	size_t   at;        /* start in the arena */
+	uint32_t at;        /* start in the arena */
+	uint32_t off;       /* offset of the value in its packet */
 };
 
 /* What the field callback has collected for the current packet. */
@@ -64,6 +67,8 @@ static int is_integer(const struct mqttp_field *f)
 	case MQTTP_F_PROTOCOL_NAME: case MQTTP_F_CLIENT_ID:
 	case MQTTP_F_WILL_TOPIC: case MQTTP_F_WILL_PAYLOAD:
 	case MQTTP_F_USERNAME: case MQTTP_F_PASSWORD:
+	case MQTTP_F_TOPIC_NAME: case MQTTP_F_PAYLOAD:
+	case MQTTP_F_TOPIC_FILTER:
 		return 0;
 	case MQTTP_F_PROPERTY: case MQTTP_F_WILL_PROPERTY:
 		pi = mqttp_property_info(f->prop_id);
@@ -76,38 +81,85 @@ static int is_integer(const struct mqttp_field *f)
 	}
 }
 
+/* Open a new value for the first fragment of f; NULL (and the packet
+ * marked truncated) when the table is full. */
+static struct value *value_open(struct packet *k, const struct mqttp_field *f)
+{
+	struct value *v;
+
+	if (k->nv == MAX_VALUES) {
+		k->truncated = 1;
+		return NULL;
+	}
+	v = &k->v[k->nv++];
+	memset(v, 0, sizeof(*v));
+	v->field = f->id;
+	v->prop_id = f->prop_id;
+	v->pair_part = f->pair_part;
+	v->at = (uint32_t)k->used;
+	v->off = f->off;
+	return v;
+}
+
+/* A reason code: appended as one byte to the current code list when the
+ * previous value is that list, else the start of a new list (whose first
+ * code is also its num). */
+static void on_code(struct packet *k, const struct mqttp_field *f)
+{
+	struct value *v = k->cur;
+
+	if (!v || v->field != MQTTP_F_REASON_CODE || v->at + v->stored != k->used) {
+		v = k->cur = value_open(k, f);
+		if (!v)
+			return;
+		v->num = f->value;
+		v->complete = 1;
+	}
+	v->len++;
+	if (k->used == ARENA_SIZE) {
+		k->truncated = 1;
+		return;
+	}
+	k->arena[k->used++] = (unsigned char)f->value;
+	v->stored++;
+}
+
 /* Field callback: open a value on the first fragment, append every
  * fragment's bytes to the arena, mark it complete on the last one.
- * Password and will payload bytes are not kept: only their length is shown. */
+ * Password, will payload and PUBLISH payload bytes are not kept: only
+ * their length is shown. A SUBSCRIBE's options byte joins its filter. */
 static void on_field(void *ctx, const struct mqttp_field *f)
 {
 	struct packet *k = ctx;
 	struct value *v;
 	size_t room, n;
 
-	if (f->flags & MQTTP_FRAG_FIRST) {
-		if (k->nv == MAX_VALUES) {
-			k->cur = NULL;
-			k->truncated = 1;
-			return;
+	if (f->id == MQTTP_F_REASON_CODE) {
+		on_code(k, f);
+		return;
+	}
+	if (f->id == MQTTP_F_SUBSCRIPTION_OPTIONS) {
+		v = k->cur;
+		if (v && v->field == MQTTP_F_TOPIC_FILTER && v->complete && !v->pair_part) {
+			v->num = f->value;
+			v->pair_part = 1;
 		}
-		v = &k->v[k->nv++];
-		memset(v, 0, sizeof(*v));
-		v->field = f->id;
-		v->prop_id = f->prop_id;
-		v->pair_part = f->pair_part;
-		v->at = k->used;
+		return;
+	}
+	if (f->flags & MQTTP_FRAG_FIRST) {
+		v = k->cur = value_open(k, f);
+		if (!v)
+			return;
 		if (is_integer(f))
 			v->num = f->value;
 		else
 			v->len = f->len;
-		k->cur = v;
 	}
 	v = k->cur;
 	if (!v)
 		return;
 	if (f->frag_len && f->frag && f->id != MQTTP_F_PASSWORD &&
-	    f->id != MQTTP_F_WILL_PAYLOAD) {
+	    f->id != MQTTP_F_WILL_PAYLOAD && f->id != MQTTP_F_PAYLOAD) {
 		room = ARENA_SIZE - k->used;
 		n = f->frag_len < room ? f->frag_len : room;
 		if (n < f->frag_len)
@@ -230,18 +282,37 @@ static void json_key(FILE *o, int *first, const char *key)
 	fprintf(o, "\"%s\":", key);
 }
 
-/* Print a string member, plus "<key>_hex" with the raw bytes when they
- * were not well-formed UTF-8. */
+/* Print a string member s[0..n), plus "<key>_hex" with the raw bytes when
+ * they were not well-formed UTF-8. */
+static void member_bytes(FILE *o, int *first, const char *key,
+                         const unsigned char *s, size_t n)
+{
+	json_key(o, first, key);
+	if (json_string(o, s, n)) {
+		fprintf(o, ",\"%s_hex\":", key);
+		json_hex(o, s, n);
+	}
+}
+
+/* Print a collected string value as a member (see member_bytes). */
 static void member_string(FILE *o, int *first, const char *key,
                           const struct value *v)
 {
-	const unsigned char *s = pk.arena + v->at;
+	member_bytes(o, first, key, pk.arena + v->at, v->stored);
+}
 
+/* Print an integer member. */
+static void member_num(FILE *o, int *first, const char *key, unsigned long n)
+{
 	json_key(o, first, key);
-	if (json_string(o, s, v->stored)) {
-		fprintf(o, ",\"%s_hex\":", key);
-		json_hex(o, s, v->stored);
-	}
+	fprintf(o, "%lu", n);
+}
+
+/* Print a boolean member. */
+static void member_bool(FILE *o, int *first, const char *key, int b)
+{
+	json_key(o, first, key);
+	fputs(b ? "true" : "false", o);
 }
 
 /* First complete value of a field, or NULL. */
@@ -255,6 +326,31 @@ static const struct value *find(uint8_t field)
 	return NULL;
 }
 
+/* First complete property prop_id of a (WILL_)PROPERTY field, or NULL. */
+static const struct value *find_prop(uint8_t field, uint8_t prop_id)
+{
+	size_t i;
+
+	for (i = 0; i < pk.nv; i++)
+		if (pk.v[i].field == field && pk.v[i].prop_id == prop_id && pk.v[i].complete)
+			return &pk.v[i];
+	return NULL;
+}
+
+/* Print the integers of every complete property prop_id of `field` as a
+ * JSON array, in wire order. */
+static void print_list(FILE *o, uint8_t field, uint8_t prop_id)
+{
+	size_t i;
+	int n = 0;
+
+	putc('[', o);
+	for (i = 0; i < pk.nv; i++)
+		if (pk.v[i].field == field && pk.v[i].prop_id == prop_id && pk.v[i].complete)
+			fprintf(o, "%s%lu", n++ ? "," : "", (unsigned long)pk.v[i].num);
+	putc(']', o);
+}
+
 /* Print the "properties" object and the "user_properties" array made of
  * the complete values of `field` (PROPERTY or WILL_PROPERTY); nothing when
  * there are none. Non-UTF-8 bytes of a user property: U+FFFD, plus a
@@ -265,7 +361,7 @@ static void print_properties(FILE *o, int *first, uint8_t field)
 	const struct value *v, *key;
 	char name[32];
 	size_t i;
-	int firstp = 1, nuser = 0, bad = 0, any = 0;
+	int firstp = 1, nuser = 0, bad = 0, any = 0, sid = 0;
 
 	for (i = 0; i < pk.nv; i++) {
 		v = &pk.v[i];
@@ -281,7 +377,13 @@ static void print_properties(FILE *o, int *first, uint8_t field)
 			snprintf(name, sizeof(name), "%s", pi->name);
 		else
 			snprintf(name, sizeof(name), "property_0x%02x", v->prop_id);
-		if (!pi || pi->type == MQTTP_PT_BINARY) {
+		if (v->prop_id == 0x0B) {
+			/* a PUBLISH may carry several (section 3.3.2.3.8): always an array */
+			if (sid++)
+				continue;
+			json_key(o, &firstp, name);
+			print_list(o, field, 0x0B);
+		} else if (!pi || pi->type == MQTTP_PT_BINARY) {
 			json_key(o, &firstp, name);
 			json_hex(o, pk.arena + v->at, v->stored);
 		} else if (pi->type == MQTTP_PT_STRING) {
@@ -440,16 +542,128 @@ static void print_ack(FILE *o, int *first, unsigned type)
 	print_properties(o, first, MQTTP_F_PROPERTY);
 }
 
+/* The topic a PUBLISH resolved to through its direction's alias map
+ * (set for a PUBLISH that ended ok, before it is printed). */
+static const uint8_t *resolved;
+static size_t resolved_len;
+
+/* Print the decoded fields of a PUBLISH. The fixed-header flags are shown
+ * once the header is read, unless they are what the error is about. */
+static void print_publish(FILE *o, int *first, const struct mqttp_parser *p)
+{
+	const struct value *v;
+	unsigned hf = p->header_flags;
+
+	if ((v = find(MQTTP_F_TOPIC_NAME))) {
+		if (resolved)
+			member_bytes(o, first, "topic", resolved, resolved_len);
+		else
+			member_string(o, first, "topic", v);
+	}
+	if ((v = find_prop(MQTTP_F_PROPERTY, 0x23)))
+		member_num(o, first, "topic_alias", v->num);
+	if ((p->have & MQTTP_HAVE_HEADER) &&
+	    !(p->status == MQTTP_ERROR && p->error_offset == 0)) {
+		member_num(o, first, "qos", (hf >> 1) & 3u);
+		member_bool(o, first, "retain", hf & 1u);
+		member_bool(o, first, "dup", hf & 8u);
+	}
+	if ((v = find(MQTTP_F_PACKET_ID)))
+		member_num(o, first, "packet_id", v->num);
+	if ((v = find(MQTTP_F_PAYLOAD)))
+		member_num(o, first, "payload_len", v->len);
+	print_properties(o, first, MQTTP_F_PROPERTY);
+}
+
+/* Print the "filters" of a SUBSCRIBE (objects; a filter whose options
+ * byte has not been read is left out) or an UNSUBSCRIBE (strings). */
+static void print_filters(FILE *o, int *first, int subscribe)
+{
+	const struct value *v;
+	size_t i;
+	int n = 0, bad = 0, firstf;
+
+	json_key(o, first, "filters");
+	putc('[', o);
+	for (i = 0; i < pk.nv; i++) {
+		v = &pk.v[i];
+		if (v->field != MQTTP_F_TOPIC_FILTER || !v->complete)
+			continue;
+		if (!subscribe) {
+			fputs(n++ ? "," : "", o);
+			bad |= json_string(o, pk.arena + v->at, v->stored);
+			continue;
+		}
+		if (!v->pair_part)
+			continue;
+		fputs(n++ ? ",{" : "{", o);
+		firstf = 1;
+		member_string(o, &firstf, "filter", v);
+		/* the options byte (section 3.8.3.1) */
+		member_num(o, &firstf, "qos", v->num & 3u);
+		member_bool(o, &firstf, "no_local", v->num & 4u);
+		member_bool(o, &firstf, "retain_as_published", v->num & 8u);
+		member_num(o, &firstf, "retain_handling", (v->num >> 4) & 3u);
+		putc('}', o);
+	}
+	putc(']', o);
+	if (!bad)
+		return;
+	json_key(o, first, "filters_hex");
+	putc('[', o);
+	for (n = 0, i = 0; i < pk.nv; i++) {
+		v = &pk.v[i];
+		if (v->field != MQTTP_F_TOPIC_FILTER || !v->complete)
+			continue;
+		fputs(n++ ? "," : "", o);
+		json_hex(o, pk.arena + v->at, v->stored);
+	}
+	putc(']', o);
+}
+
+/* Print the decoded fields of a SUBSCRIBE or UNSUBSCRIBE. */
+static void print_subscribe(FILE *o, int *first, unsigned type)
+{
+	const struct value *v;
+
+	if ((v = find(MQTTP_F_PACKET_ID)))
+		member_num(o, first, "packet_id", v->num);
+	/* a SUBSCRIBE's first entry is whole with its options byte */
+	if ((v = find(MQTTP_F_TOPIC_FILTER)) && (type == MQTTP_UNSUBSCRIBE || v->pair_part))
+		print_filters(o, first, type == MQTTP_SUBSCRIBE);
+	if (type == MQTTP_SUBSCRIBE && (v = find_prop(MQTTP_F_PROPERTY, 0x0B)))
+		member_num(o, first, "subscription_identifier", v->num);
+}
+
+/* Print the decoded fields of a SUBACK or UNSUBACK: the codes are one
+ * value whose bytes are the codes (on_code). */
+static void print_suback(FILE *o, int *first)
+{
+	const struct value *v;
+	uint32_t i;
+
+	if ((v = find(MQTTP_F_PACKET_ID)))
+		member_num(o, first, "packet_id", v->num);
+	if (!(v = find(MQTTP_F_REASON_CODE)))
+		return;
+	json_key(o, first, "reason_codes");
+	putc('[', o);
+	for (i = 0; i < v->stored; i++)
+		fprintf(o, "%s%u", i ? "," : "", (unsigned)pk.arena[v->at + i]);
+	putc(']', o);
+}
+
 /* Print one packet's JSON line. start: its offset in the input; got: its
- * bytes seen; status: "ok", "need_more" or "error". */
+ * bytes seen; status: "ok", "need_more" or "error"; e, e_off: the error
+ * (the parser's, or the tool's alias resolution of a whole PUBLISH) and
+ * its offset in the packet, MQTTP_E_NONE when there is none. */
 static void print_packet(FILE *o, const struct mqttp_parser *p,
                          const unsigned char *in, size_t start, size_t got,
-                         const char *status)
+                         const char *status, enum mqttp_error e, uint32_t e_off)
 {
 	unsigned type = in[start] >> 4;
 	const char *tn = mqttp_type_name(type);
 	int first = 1, rc;
-	enum mqttp_error e;
 
 	putc('{', o);
 	json_key(o, &first, "type");
@@ -458,8 +672,7 @@ static void print_packet(FILE *o, const struct mqttp_parser *p,
 	fprintf(o, "\"%s\"", status);
 	json_key(o, &first, "packet_offset");
 	fprintf(o, "%lu", (unsigned long)start);
-	if (p->status == MQTTP_ERROR) {
-		e = (enum mqttp_error)p->error;
+	if (e != MQTTP_E_NONE) {
 		json_key(o, &first, "error");
 		json_string(o, (const unsigned char *)mqttp_error_name(e),
 		            strlen(mqttp_error_name(e)));
@@ -467,9 +680,9 @@ static void print_packet(FILE *o, const struct mqttp_parser *p,
 		json_string(o, (const unsigned char *)mqttp_error_reason(e),
 		            strlen(mqttp_error_reason(e)));
 		json_key(o, &first, "offset");
-		fprintf(o, "%lu", (unsigned long)p->error_offset);
+		fprintf(o, "%lu", (unsigned long)e_off);
 		json_key(o, &first, "stream_offset");
-		fprintf(o, "%lu", (unsigned long)(start + p->error_offset));
+		fprintf(o, "%lu", (unsigned long)(start + e_off));
 		json_key(o, &first, "reason_code_v311");
 		rc = mqttp_error_return_code(e);
 		if (rc < 0)
@@ -503,6 +716,12 @@ static void print_packet(FILE *o, const struct mqttp_parser *p,
 		print_connect(o, &first);
 	else if (type == MQTTP_CONNACK)
 		print_connack(o, &first, p->version);
+	else if (type == MQTTP_PUBLISH)
+		print_publish(o, &first, p);
+	else if (type == MQTTP_SUBSCRIBE || type == MQTTP_UNSUBSCRIBE)
+		print_subscribe(o, &first, type);
+	else if (type == MQTTP_SUBACK || type == MQTTP_UNSUBACK)
+		print_suback(o, &first);
 	else if ((type >= MQTTP_PUBACK && type <= MQTTP_PUBCOMP) || type == MQTTP_DISCONNECT || type == MQTTP_AUTH)
 		print_ack(o, &first, type);
 	if (pk.truncated) {
@@ -510,6 +729,78 @@ static void print_packet(FILE *o, const struct mqttp_parser *p,
 		fputs("true", o);
 	}
 	fputs("}\n", o);
+}
+
+/* ------------------------------------------------------------------------
+ * Topic aliases (5.0)
+ * --------------------------------------------------------------------- */
+
+/* Bytes of bound topics each map can hold (MQTTP_E_TOPIC_ALIAS_FULL past it). */
+#define ALIAS_ARENA (4u << 20)
+
+/* One map per direction: [0] client to server, [1] server to client. */
+static struct mqttp_alias_map amap[2];
+static struct mqttp_alias_slot *aslots[2];
+static uint8_t *aarena[2];
+
+/* The client-to-server maximum: --topic-alias-max, or -1 to take the one a
+ * CONNACK announces (65535 until one does). */
+static long alias_max_opt = -1;
+
+/* Start both maps empty; 0 or -1 when out of memory. */
+static int alias_setup(void)
+{
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		aslots[d] = malloc(65535u * sizeof(*aslots[d]));
+		aarena[d] = malloc(ALIAS_ARENA);
+		if (!aslots[d] || !aarena[d])
+			return -1;
+	}
+	mqttp_alias_init(&amap[0], (uint16_t)(alias_max_opt < 0 ? 65535 : alias_max_opt),
+	                 aslots[0], aarena[0], ALIAS_ARENA);
+	mqttp_alias_init(&amap[1], 65535, aslots[1], aarena[1], ALIAS_ARENA);
+	return 0;
+}
+
+/* What a finished packet means for the aliases: a CONNECT starts a
+ * connection, a 5.0 CONNACK announces the client's maximum, a PUBLISH
+ * binds or uses an alias of the direction `dir` (sets resolved). Returns
+ * the error of an unresolvable PUBLISH, with its offset in *e_off. */
+static enum mqttp_error alias_packet(const struct mqttp_parser *p, int dir, uint32_t *e_off)
+{
+	const struct value *t, *a;
+	enum mqttp_error e;
+
+	switch (p->type) {
+	case MQTTP_CONNECT:
+		/* no alias outlives its connection [MQTT-3.3.2-7] */
+		mqttp_alias_init(&amap[0], (uint16_t)(alias_max_opt < 0 ? 65535 : alias_max_opt),
+		                 aslots[0], aarena[0], ALIAS_ARENA);
+		mqttp_alias_reset(&amap[1]);
+		return MQTTP_E_NONE;
+	case MQTTP_CONNACK:
+		if (alias_max_opt >= 0 || p->version != MQTTP_V5)
+			return MQTTP_E_NONE;
+		/* absent: 0, the client may send no alias (section 3.2.2.3.8) */
+		a = find_prop(MQTTP_F_PROPERTY, 0x22);
+		mqttp_alias_init(&amap[0], (uint16_t)(a ? a->num : 0), aslots[0], aarena[0], ALIAS_ARENA);
+		return MQTTP_E_NONE;
+	case MQTTP_PUBLISH:
+		if (!(t = find(MQTTP_F_TOPIC_NAME)))
+			return MQTTP_E_NONE;
+		a = find_prop(MQTTP_F_PROPERTY, 0x23);
+		e = mqttp_alias_publish(&amap[dir], pk.arena + t->at, t->stored, a != NULL,
+		                        a ? a->num : 0, &resolved, &resolved_len);
+		if (e != MQTTP_E_NONE) {
+			resolved = NULL;
+			*e_off = a ? a->off : t->off;
+		}
+		return e;
+	default:
+		return MQTTP_E_NONE;
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -556,6 +847,10 @@ static void usage(FILE *o)
 "  --protocol-version V  the session's version (3, 4 or 5) if known; tells\n"
 "                        the parser how to read a CONNACK\n"
 "  --max-packet-size N   refuse packets over N bytes (default: no limit)\n"
+"  --topic-alias-max N   the client-to-server Topic Alias Maximum (0-65535),\n"
+"                        what the broker's CONNACK announced (default: the\n"
+"                        value of a 5.0 CONNACK in the input, 0 when it has\n"
+"                        none; 65535 before any CONNACK)\n"
 "  --help, --version\n"
 "\n"
 "output keys (where they apply):\n"
@@ -569,20 +864,46 @@ static void usage(FILE *o)
 "  client_id, username, password_len, will {topic, qos, retain, payload_len,\n"
 "  properties, user_properties}, properties, user_properties;\n"
 "  CONNACK: session_present, reason_code, reason_code_name (5.0),\n"
-"  properties, user_properties.\n"
+"  properties, user_properties;\n"
+"  PUBLISH: topic (after topic alias resolution), topic_alias, qos, retain,\n"
+"  dup, packet_id (QoS 1 and 2), payload_len, properties, user_properties;\n"
+"  SUBSCRIBE: packet_id, filters [{filter, qos, no_local,\n"
+"  retain_as_published, retain_handling}], subscription_identifier;\n"
+"  UNSUBSCRIBE: packet_id, filters [filter, ...];\n"
+"  SUBACK, UNSUBACK: packet_id, reason_codes [code, ...] (none in a 3.1.1\n"
+"  UNSUBACK);\n"
+"  PUBACK, PUBREC, PUBREL, PUBCOMP: packet_id, reason_code,\n"
+"  reason_code_name, properties, user_properties (5.0);\n"
+"  DISCONNECT, AUTH: reason_code, reason_code_name, properties,\n"
+"  user_properties (5.0).\n"
 "  properties is an object keyed by the property's snake_case name; integers\n"
 "  are numbers, strings JSON strings, binary data a string of hex digits.\n"
-"  user_properties is [[key, value], ...] in wire order. Fields of an\n"
-"  error or need_more packet are those complete and checked before it ended.\n"
+"  user_properties is [[key, value], ...] in wire order; a PUBLISH's\n"
+"  subscription_identifier property is an array (it may repeat). Fields of\n"
+"  an error or need_more packet are those complete and checked before it\n"
+"  ended.\n"
 "  truncated: true when a value did not fit the tool's buffers (4 MiB of\n"
-"  strings, 2176 values per packet).\n"
+"  strings, 2176 values per packet; reason codes of one packet are one\n"
+"  value). Payloads, passwords and will payloads are not kept: lengths only.\n"
+"\n"
+"topic aliases (5.0):\n"
+"  one map per direction: a stream is client -> server unless --from-server.\n"
+"  A CONNECT starts a new connection (no alias carried over). A PUBLISH that\n"
+"  ends ok binds its alias to its topic, or takes the topic of its alias.\n"
+"  An error object reports an alias above the maximum (MQTTP_E_TOPIC_ALIAS,\n"
+"  reason_code_v5 148) and an empty topic whose alias was never bound\n"
+"  (MQTTP_E_TOPIC_ALIAS_UNKNOWN, 130), with the alias's offset. Server ->\n"
+"  client maximum: 65535. Bound topics: 4 MiB per direction\n"
+"  (MQTTP_E_TOPIC_ALIAS_FULL past it). A PUBLISH that did not end ok shows\n"
+"  its topic as sent.\n"
 "\n"
 "strings:\n"
 "  output is UTF-8 JSON. U+0000-U+001F, U+007F-U+009F, '\"' and '\\' are\n"
 "  escaped. Each byte that is not part of well-formed UTF-8 (possible only\n"
 "  with a lenient parse or a cut value) is shown as U+FFFD, and a\n"
 "  \"<key>_hex\" member next to it holds the raw bytes in hex\n"
-"  (\"user_properties_hex\" for user properties).\n"
+"  (\"user_properties_hex\" for user properties, \"filters_hex\" for an\n"
+"  UNSUBSCRIBE's filters, \"filter_hex\" in a SUBSCRIBE's filter object).\n"
 "\n"
 "exit status: 0 every packet ok; 1 a packet is invalid (its error object\n"
 "  is printed last); 2 the input ends inside a packet (need_more object);\n"
@@ -642,7 +963,9 @@ int main(int argc, char **argv)
 	size_t n, pos, start, end, used, chunk = 0;
 	unsigned flag;
 	long num;
-	int i, hex = 0, ret = 0, stalls;
+	int i, hex = 0, ret = 0, stalls, dir;
+	enum mqttp_error e;
+	uint32_t e_off = 0;
 	FILE *f;
 
 	mqttp_options_default(&opt);
@@ -687,6 +1010,12 @@ int main(int argc, char **argv)
 			if (num < 0)
 				return usage_error("--protocol-version wants 3, 4 or 5", val);
 			opt.version = (uint8_t)num;
+		} else if (is_opt(argv[i], "--topic-alias-max")) {
+			val = opt_value(argc, argv, &i, "--topic-alias-max");
+			num = val ? parse_num(val, 0, 65535) : -1;
+			if (num < 0)
+				return usage_error("--topic-alias-max wants a number 0-65535", val);
+			alias_max_opt = num;
 		} else if (is_opt(argv[i], "--max-packet-size")) {
 			val = opt_value(argc, argv, &i, "--max-packet-size");
 			num = val ? parse_num(val, 2, 268435460L) : -1;
@@ -731,13 +1060,15 @@ int main(int argc, char **argv)
 		}
 	}
 	pk.arena = malloc(ARENA_SIZE);
-	if (!pk.arena) {
+	if (!pk.arena || alias_setup() < 0) {
 		fputs("mqtt-inspect: out of memory\n", stderr);
 		free(in);
 		return EXIT_SOFTWARE;
 	}
 	if (!chunk)
 		chunk = n ? n : 1;
+	/* a stream not marked --from-server is read as a client's */
+	dir = (opt.checks & MQTTP_CHECK_FROM_SERVER) ? 1 : 0;
 
 	/* Read the input as a socket would deliver it: `chunk` bytes at a
 	 * time, each chunk fed until used up (a call stops at a packet's end). */
@@ -755,12 +1086,20 @@ int main(int argc, char **argv)
 			}
 			pos += used;
 			if (st == MQTTP_ERROR) {
-				print_packet(stdout, &p, in, start, pos - start, "error");
+				print_packet(stdout, &p, in, start, pos - start, "error",
+				             (enum mqttp_error)p.error, p.error_offset);
 				ret = 1;
 				break;
 			}
 			if (st == MQTTP_DONE) {
-				print_packet(stdout, &p, in, start, pos - start, "ok");
+				e = alias_packet(&p, dir, &e_off);
+				print_packet(stdout, &p, in, start, pos - start,
+				             e ? "error" : "ok", e, e_off);
+				if (e) {
+					ret = 1;
+					break;
+				}
+				resolved = NULL;
 				start = pos;
 				packet_clear(&pk);
 			}
@@ -775,11 +1114,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!ret && pos > start) {
-		print_packet(stdout, &p, in, start, pos - start, "need_more");
+		print_packet(stdout, &p, in, start, pos - start, "need_more",
+		             MQTTP_E_NONE, 0);
 		ret = 2;
 	}
 	if (fflush(stdout) != 0)
 		ret = EXIT_SOFTWARE;
+	for (i = 0; i < 2; i++) {
+		free(aslots[i]);
+		free(aarena[i]);
+	}
 	free(pk.arena);
 	free(in);
 	return ret;

@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 VEC = os.path.join(HERE, "vectors")
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from mqtttest import (connect_raw, first_answer, fixed_header, free_port, mstr,  # noqa: E402
-                      wait_port)
+                      packet, wait_port)
 
 passed = 0
 failed = 0
@@ -272,6 +272,214 @@ def section_a():
     rc, objs, _, _ = inspect(connect_pkt("a", 5, 0x02, up))
     check("1100 user properties: refused (CVE-2021-41039 shape)", rc == 1 and
           objs[-1].get("error") == "MQTTP_E_TOO_MANY_USER_PROPERTIES", objs[-1] if objs else rc)
+    section_a_packets()
+
+
+# ---------------------------------------------------------------- every packet type
+
+# The objects of vectors/*-all.hex and publish-v5-alias.hex without status,
+# packet_offset and length (checked apart): exact keys and values.
+CONNECT5 = {'type': 'CONNECT', 'protocol_name': 'MQTT', 'protocol_version': 5, 'bridge': False,
+            'clean_start': True, 'keepalive': 60, 'client_id': 'pub5',
+            'properties': {'topic_alias_maximum': 10}}
+PACKET_VECTORS = [
+    ("publish-v5-alias.hex", ["--from-client"], [
+        CONNECT5,
+        {'type': 'PUBLISH', 'topic': 'sensors/t1', 'topic_alias': 1, 'qos': 1, 'retain': False,
+         'dup': False, 'packet_id': 7, 'payload_len': 4,
+         'properties': {'topic_alias': 1, 'message_expiry_interval': 60, 'content_type': 'text/plain',
+                        'response_topic': 'reply/t1', 'correlation_data': 'cafe',
+                        'payload_format_indicator': 1},
+         'user_properties': [['k', 'v']]},
+        # an empty topic takes alias 1's topic (section 3.3.2.3.4)
+        {'type': 'PUBLISH', 'topic': 'sensors/t1', 'topic_alias': 1, 'qos': 0, 'retain': True,
+         'dup': False, 'payload_len': 5, 'properties': {'topic_alias': 1}},
+        {'type': 'PUBLISH', 'topic': 'sensors/t1', 'topic_alias': 1, 'qos': 2, 'retain': False,
+         'dup': True, 'packet_id': 8, 'payload_len': 0, 'properties': {'topic_alias': 1}},
+        {'type': 'PUBLISH', 'topic': 'other', 'topic_alias': 2, 'qos': 0, 'retain': False,
+         'dup': False, 'payload_len': 1, 'properties': {'topic_alias': 2}},
+        {'type': 'PUBLISH', 'topic': 'other', 'topic_alias': 2, 'qos': 0, 'retain': False,
+         'dup': False, 'payload_len': 0, 'properties': {'topic_alias': 2}},
+    ]),
+    ("client-v5-all.hex", ["--from-client"], [
+        CONNECT5,
+        # SUBSCRIBE's user property is not among its keys
+        {'type': 'SUBSCRIBE', 'packet_id': 10, 'filters': [
+            {'filter': 'a/#', 'qos': 1, 'no_local': True, 'retain_as_published': True, 'retain_handling': 2},
+            {'filter': '$share/g/b/+', 'qos': 1, 'no_local': False, 'retain_as_published': False,
+             'retain_handling': 0},
+            {'filter': 'c', 'qos': 2, 'no_local': False, 'retain_as_published': False, 'retain_handling': 0}],
+         'subscription_identifier': 300},
+        {'type': 'UNSUBSCRIBE', 'packet_id': 11, 'filters': ['a/#', '$share/g/b/+']},
+        {'type': 'PUBACK', 'packet_id': 7, 'reason_code': 16, 'reason_code_name': 'no_matching_subscribers',
+         'properties': {'reason_string': 'nobody'}},
+        {'type': 'PUBREC', 'packet_id': 8, 'reason_code': 0, 'reason_code_name': 'success'},
+        {'type': 'PUBREL', 'packet_id': 8, 'reason_code': 146, 'reason_code_name': 'packet_identifier_not_found'},
+        {'type': 'PUBCOMP', 'packet_id': 8},
+        {'type': 'AUTH', 'reason_code': 25, 'reason_code_name': 're_authenticate',
+         'properties': {'authentication_method': 'SCRAM', 'authentication_data': '0102'}},
+        {'type': 'PINGREQ'},
+        {'type': 'DISCONNECT', 'reason_code': 4, 'reason_code_name': 'disconnect_with_will_message',
+         'properties': {'session_expiry_interval': 0, 'reason_string': 'bye'}},
+    ]),
+    ("server-v5-all.hex", ["--from-server", "--protocol-version", "5"], [
+        {'type': 'CONNACK', 'session_present': False, 'reason_code': 0, 'reason_code_name': 'success',
+         'properties': {'topic_alias_maximum': 2}},
+        {'type': 'SUBACK', 'packet_id': 10, 'reason_codes': [1, 1, 128]},
+        {'type': 'UNSUBACK', 'packet_id': 11, 'reason_codes': [0, 17]},
+        # server -> client: alias 3 is fine, the CONNACK's 2 bounds the client's
+        {'type': 'PUBLISH', 'topic': 'a/x', 'topic_alias': 3, 'qos': 1, 'retain': False, 'dup': False,
+         'packet_id': 1, 'payload_len': 1,
+         'properties': {'subscription_identifier': [300, 7], 'topic_alias': 3}},
+        {'type': 'PUBLISH', 'topic': 'a/x', 'topic_alias': 3, 'qos': 0, 'retain': False, 'dup': False,
+         'payload_len': 1, 'properties': {'topic_alias': 3}},
+        {'type': 'PINGRESP'},
+        {'type': 'DISCONNECT', 'reason_code': 139, 'reason_code_name': 'server_shutting_down',
+         'properties': {'server_reference': 'other:1883'}},
+    ]),
+    ("client-v311-all.hex", ["--from-client"], [
+        {'type': 'CONNECT', 'protocol_name': 'MQTT', 'protocol_version': 4, 'bridge': False,
+         'clean_start': True, 'keepalive': 30, 'client_id': 'c311'},
+        {'type': 'PUBLISH', 'topic': 't/1', 'qos': 1, 'retain': True, 'dup': False, 'packet_id': 5,
+         'payload_len': 3},
+        {'type': 'SUBSCRIBE', 'packet_id': 6, 'filters': [
+            {'filter': 't/#', 'qos': 2, 'no_local': False, 'retain_as_published': False, 'retain_handling': 0},
+            {'filter': 'x', 'qos': 0, 'no_local': False, 'retain_as_published': False, 'retain_handling': 0}]},
+        {'type': 'UNSUBSCRIBE', 'packet_id': 7, 'filters': ['t/#']},
+        {'type': 'PUBACK', 'packet_id': 9},
+        {'type': 'PUBREC', 'packet_id': 10},
+        {'type': 'PUBREL', 'packet_id': 10},
+        {'type': 'PUBCOMP', 'packet_id': 10},
+        {'type': 'DISCONNECT'},
+    ]),
+    ("server-v311-all.hex", ["--from-server"], [
+        {'type': 'CONNACK', 'session_present': True, 'reason_code': 0},
+        {'type': 'SUBACK', 'packet_id': 6, 'reason_codes': [2, 128]},
+        # a 3.1.1 UNSUBACK has no reason codes
+        {'type': 'UNSUBACK', 'packet_id': 7},
+        {'type': 'PUBLISH', 'topic': 't/1', 'qos': 0, 'retain': False, 'dup': False, 'payload_len': 2},
+    ]),
+]
+
+
+def fields_of(o):
+    """o without the keys every packet has."""
+    return {k: v for k, v in o.items() if k not in ("status", "packet_offset", "length")}
+
+
+def section_a_packets():
+    for name, args, want in PACKET_VECTORS:
+        data = hexvec(name)
+        rc, objs, _, _ = inspect_all_chunks(name, data, *args)
+        check("%s: exit 0, every packet ok" % name, rc == 0 and objs and
+              all(o.get("status") == "ok" for o in objs), (rc, objs))
+        got = [fields_of(o) for o in objs]
+        for i, w in enumerate(want):
+            check("%s: packet %d (%s) keys and values" % (name, i, w["type"]),
+                  i < len(got) and got[i] == w, got[i] if i < len(got) else None)
+        check("%s: %d packets" % (name, len(want)), len(got) == len(want), len(got))
+        pos = 0
+        for o in objs:
+            pos = pos if o.get("packet_offset") == pos else -1
+            pos += o.get("length", 0)
+        check("%s: packets back to back over the whole input" % name, pos == len(data), pos)
+
+        # every packet cut in its middle, at every chunk size: need_more
+        # with the fields complete before the cut, whatever the chunking
+        off = 0
+        for i, o in enumerate(objs):
+            cut = off + max(1, o["length"] // 2)
+            rc2, objs2, _, _ = inspect_all_chunks("%s cut in packet %d" % (name, i), data[:cut], *args)
+            last = objs2[-1] if objs2 else {}
+            check("%s cut in packet %d: need_more, fields a subset" % (name, i),
+                  rc2 == 2 and len(objs2) == i + 1 and objs2[:i] == objs[:i] and
+                  last.get("status") == "need_more" and last.get("received") == cut - off and
+                  all(k in fields_of(o) for k in fields_of(last) if k != "received"), (rc2, last))
+            off += o["length"]
+
+    # the same server stream read as a client's: the CONNACK's Topic Alias
+    # Maximum 2 bounds the PUBLISH's alias 3 -> 0x94 [MQTT-3.3.2-9]
+    data = hexvec("server-v5-all.hex")
+    rc, objs, _, _ = inspect_all_chunks("alias above the CONNACK's maximum", data, "--protocol-version", "5")
+    e = objs[-1] if objs else {}
+    check("alias above the CONNACK's maximum: error 0x94 at the alias", rc == 1 and len(objs) == 4 and
+          e.get("type") == "PUBLISH" and e.get("status") == "error" and
+          e.get("error") == "MQTTP_E_TOPIC_ALIAS" and e.get("reason_code_v5") == 0x94 and
+          e.get("packet_offset") == 28 and e.get("offset") == 16 and e.get("stream_offset") == 44 and
+          e.get("length") == 19 and e.get("topic_alias") == 3 and e.get("topic") == "a/x", e)
+    rc, objs, _, _ = inspect(data, "--protocol-version", "5", "--topic-alias-max", "3")
+    check("--topic-alias-max overrides the CONNACK's", rc == 0 and len(objs) == 7, objs[-1:])
+
+    # two PUBLISHes: the second resolves through the first's binding, and a
+    # rebinding replaces the topic
+    c5 = hexvec("publish-v5-alias.hex")[:22]
+
+    def p_bind(topic, alias):
+        """QoS 0 PUBLISH of payload "pl" binding alias to topic."""
+        return packet(0x30, mstr(topic) + b"\x03\x23" + alias.to_bytes(2, "big") + b"pl")
+
+    def p_use(alias):
+        """QoS 0 PUBLISH, empty topic and payload, using alias."""
+        return packet(0x30, mstr("") + b"\x03\x23" + alias.to_bytes(2, "big"))
+    stream = c5 + p_bind("x/1", 4) + p_use(4) + p_bind("y/2", 4) + p_use(4)
+    rc, objs, _, _ = inspect_all_chunks("rebinding", stream, "--topic-alias-max", "4")
+    check("alias 4: x/1, x/1, y/2 (rebound), y/2", rc == 0 and
+          [o.get("topic") for o in objs[1:]] == ["x/1", "x/1", "y/2", "y/2"] and
+          [o.get("payload_len") for o in objs[1:]] == [2, 0, 2, 0], objs)
+
+    # --topic-alias-max below the alias: 0x94; 0 forbids every alias
+    rc, objs, _, _ = inspect_all_chunks("alias 4 over max 3", stream, "--topic-alias-max", "3")
+    e = objs[-1] if objs else {}
+    check("alias 4 over --topic-alias-max 3: 0x94", rc == 1 and len(objs) == 2 and
+          e.get("error") == "MQTTP_E_TOPIC_ALIAS" and e.get("reason_code_v5") == 148 and
+          e.get("offset") == 9 and e.get("stream_offset") == 31, e)
+    rc, objs, _, _ = inspect(stream, "--topic-alias-max", "0")
+    check("--topic-alias-max 0: the first alias is refused", rc == 1 and len(objs) == 2 and
+          objs[-1].get("reason_code_v5") == 148, objs[-1:])
+
+    # an alias never bound: protocol error 0x82; a new CONNECT forgets every alias
+    rc, objs, _, _ = inspect_all_chunks("unbound alias", c5 + p_use(1))
+    e = objs[-1] if objs else {}
+    check("empty topic with alias never bound: 0x82", rc == 1 and len(objs) == 2 and
+          e.get("error") == "MQTTP_E_TOPIC_ALIAS_UNKNOWN" and e.get("reason_code_v5") == 0x82 and
+          e.get("offset") == 6 and e.get("stream_offset") == 28 and e.get("topic") == "" and
+          e.get("topic_alias") == 1 and e.get("length") == 8, e)
+    rc, objs, _, _ = inspect(c5 + p_bind("x/1", 1) + c5 + p_use(1))
+    check("a new CONNECT forgets the aliases [MQTT-3.3.2-7]", rc == 1 and len(objs) == 4 and
+          objs[-1].get("error") == "MQTTP_E_TOPIC_ALIAS_UNKNOWN", objs[-1:])
+    ca = h("20 03 00 00 00")
+    rc, objs, _, _ = inspect_all_chunks("server aliases", ca + p_bind("s/1", 9) + p_use(9),
+                                        "--from-server", "--topic-alias-max", "1")
+    check("server -> client aliases are their own map (65535)", rc == 0 and
+          [o.get("topic") for o in objs[1:]] == ["s/1", "s/1"], objs)
+
+    # lists without a value per element beyond the tool's table: 5000 SUBACK
+    # codes are one value; a large payload is never kept
+    codes = bytes([0, 1, 2, 0x80]) * 1250
+    rc, objs, _, _ = inspect(h("20 02 00 00") + packet(0x90, b"\x00\x01" + codes), "--from-server")
+    check("SUBACK with 5000 codes: all of them, not truncated", rc == 0 and
+          objs[-1].get("reason_codes") == list(codes) and "truncated" not in objs[-1], objs[-1].keys())
+    subs = b"".join(mstr("f/%d" % i) + b"\x01" for i in range(1000))
+    rc, objs, _, _ = inspect(packet(0x82, b"\x00\x02" + subs), "--protocol-version", "4")
+    check("SUBSCRIBE with 1000 filters: all of them", rc in (0, 1) and objs and
+          len(objs[-1].get("filters", [])) == 1000 and
+          objs[-1]["filters"][999] == {"filter": "f/999", "qos": 1, "no_local": False,
+                                       "retain_as_published": False, "retain_handling": 0}, objs[-1:])
+    big = c5 + packet(0x30, mstr("big") + b"\x00" + b"\xff" * (6 << 20))
+    rc, objs, _, _ = inspect(big)
+    check("6 MiB payload: payload_len only", rc == 0 and objs[-1].get("payload_len") == 6 << 20 and
+          "truncated" not in objs[-1], objs[-1:])
+
+    # option and usage
+    for bad_args in (["--topic-alias-max", "65536"], ["--topic-alias-max", "-1"], ["--topic-alias-max"]):
+        p = subprocess.run([ARGS.inspect] + bad_args, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check("usage error %s" % bad_args, p.returncode == 64, p.returncode)
+    p = subprocess.run([ARGS.inspect, "--help"], stdout=subprocess.PIPE)
+    hl = p.stdout.decode()
+    check("--help lists the new keys and --topic-alias-max", all(
+        k in hl for k in ("--topic-alias-max", "topic_alias", "payload_len", "retain_as_published",
+                          "retain_handling", "subscription_identifier", "reason_codes", "filters")), hl[:80])
 
 
 # ---------------------------------------------------------------- real clients
