@@ -238,10 +238,10 @@ FAST_INLINE void fast_store(struct mqttp_bytes *b, const uint8_t *d, const uint8
  * or a type/range it leaves to the state machine, which then decides).
  */
 enum { FK_NONE = 0, FK_FLAG, FK_U16, FK_U16NZ, FK_U32, FK_U32NZ, FK_BIN, FK_STR, FK_TOPIC, FK_PAIR };
-enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
+enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK, FW_PUBLISH };
 
 #define FAST_KIND(part, packets, type, range)                                                      \
-	(!(MQTTP__WHERE(packets) & (part)) ? FK_NONE                                                \
+	(!((packets) & (part)) ? FK_NONE                                                            \
 	 : (type) == MQTTP_PT_BYTE ? ((range) == MQTTP__FLAG ? FK_FLAG : FK_NONE)                    \
 	 : (type) == MQTTP_PT_U16 ? ((range) == MQTTP__NONZERO ? FK_U16NZ : FK_U16)                  \
 	 : (type) == MQTTP_PT_U32 ? ((range) == MQTTP__NONZERO ? FK_U32NZ : FK_U32)                  \
@@ -252,12 +252,14 @@ enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK };
 /* Every part's kinds agree with the table: only repeatable properties are
  * read as FK_PAIR, which skips the repeat test; every slot fits in a byte. */
 #define FAST_CHECK_ROW(id, type, packets, rep, range, slot, name)                                            \
-	typedef char fast_rule_check_##id[((FAST_KIND(MQTTP_IN_CONNECT, packets, type, range) == FK_PAIR) == !!(rep) || \
-	                                   FAST_KIND(MQTTP_IN_CONNECT, packets, type, range) == FK_NONE) &&          \
-	                                  ((FAST_KIND(MQTTP_IN_WILL, packets, type, range) == FK_PAIR) == !!(rep) ||    \
-	                                   FAST_KIND(MQTTP_IN_WILL, packets, type, range) == FK_NONE) &&             \
-	                                  ((FAST_KIND(MQTTP_IN_CONNACK, packets, type, range) == FK_PAIR) == !!(rep) || \
-	                                   FAST_KIND(MQTTP_IN_CONNACK, packets, type, range) == FK_NONE) &&          \
+	typedef char fast_rule_check_##id[((FAST_KIND(MQTTP__PK(MQTTP_CONNECT), packets, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP__PK(MQTTP_CONNECT), packets, type, range) == FK_NONE) &&          \
+	                                  ((FAST_KIND(MQTTP__PK_WILL, packets, type, range) == FK_PAIR) == !!(rep) ||    \
+	                                   FAST_KIND(MQTTP__PK_WILL, packets, type, range) == FK_NONE) &&             \
+	                                  ((FAST_KIND(MQTTP__PK(MQTTP_CONNACK), packets, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP__PK(MQTTP_CONNACK), packets, type, range) == FK_NONE) &&          \
+	                                  ((FAST_KIND(MQTTP__PK(MQTTP_PUBLISH), packets, type, range) == FK_PAIR) == !!(rep) || \
+	                                   FAST_KIND(MQTTP__PK(MQTTP_PUBLISH), packets, type, range) == FK_NONE) &&          \
 	                                  ((slot) < 256 || (slot) == MQTTP__NOWHERE) ? 1 : -1];
 MQTTP__PROPERTIES(FAST_CHECK_ROW)
 #undef FAST_CHECK_ROW
@@ -272,13 +274,14 @@ MQTTP__PROPERTIES(FAST_CHECK_ROW)
 #define FAST_BIT4(i) 1ull << (i), 1ull << ((i) + 1), 1ull << ((i) + 2), 1ull << ((i) + 3)
 #define FAST_HI4 1ull << 63, 1ull << 63, 1ull << 63, 1ull << 63
 #define FAST_HI16 FAST_HI4, FAST_HI4, FAST_HI4, FAST_HI4
-#define FAST_KIND_C(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNECT, packets, type, range),
-#define FAST_KIND_W(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_WILL, packets, type, range),
-#define FAST_KIND_A(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP_IN_CONNACK, packets, type, range),
+#define FAST_KIND_C(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP__PK(MQTTP_CONNECT), packets, type, range),
+#define FAST_KIND_W(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP__PK_WILL, packets, type, range),
+#define FAST_KIND_A(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP__PK(MQTTP_CONNACK), packets, type, range),
+#define FAST_KIND_P(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP__PK(MQTTP_PUBLISH), packets, type, range),
 #define FAST_SLOT(id, type, packets, rep, range, slot, name) [id] = (uint8_t)((slot) == MQTTP__NOWHERE ? 0 : (slot)),
 struct fast_tables {
 	uint64_t bit[256];
-	uint8_t kind[3][256];
+	uint8_t kind[4][256];
 	uint8_t slot[MQTTP_PROP_MAX + 1];
 };
 typedef char fast_bit_check[MQTTP_PROP_MAX == 0x2A ? 1 : -1]; /* the bit rows below end at 0x2A */
@@ -294,10 +297,12 @@ static const struct fast_tables fast_tab = {
 		{ MQTTP__PROPERTIES(FAST_KIND_C) },
 		{ MQTTP__PROPERTIES(FAST_KIND_W) },
 		{ MQTTP__PROPERTIES(FAST_KIND_A) },
+		{ MQTTP__PROPERTIES(FAST_KIND_P) },
 	},
 	{ MQTTP__PROPERTIES(FAST_SLOT) },
 };
 #undef FAST_SLOT
+#undef FAST_KIND_P
 #undef FAST_KIND_A
 #undef FAST_KIND_W
 #undef FAST_KIND_C
@@ -323,14 +328,17 @@ FAST_INLINE const struct fast_tables *fast_tables(void)
  * id fails the walk's repeat test and its dispatch needs no FK_NONE test.
  */
 #define FAST_LISTED(part, id, type, packets, range) (FAST_KIND(part, packets, type, range) != FK_NONE ? 1ull << (id) : 0)
-#define FAST_SEEN_C(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNECT, id, type, packets, range)
-#define FAST_SEEN_W(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_WILL, id, type, packets, range)
-#define FAST_SEEN_A(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP_IN_CONNACK, id, type, packets, range)
-static const uint64_t fast_seen0[3] = {
+#define FAST_SEEN_C(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP__PK(MQTTP_CONNECT), id, type, packets, range)
+#define FAST_SEEN_W(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP__PK_WILL, id, type, packets, range)
+#define FAST_SEEN_A(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP__PK(MQTTP_CONNACK), id, type, packets, range)
+#define FAST_SEEN_P(id, type, packets, rep, range, slot, name) | FAST_LISTED(MQTTP__PK(MQTTP_PUBLISH), id, type, packets, range)
+static const uint64_t fast_seen0[4] = {
 	~(0 MQTTP__PROPERTIES(FAST_SEEN_C)),
 	~(0 MQTTP__PROPERTIES(FAST_SEEN_W)),
 	~(0 MQTTP__PROPERTIES(FAST_SEEN_A)),
+	~(0 MQTTP__PROPERTIES(FAST_SEEN_P)),
 };
+#undef FAST_SEEN_P
 #undef FAST_SEEN_A
 #undef FAST_SEEN_W
 #undef FAST_SEEN_C
@@ -538,15 +546,16 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 	if (where != FW_CONNACK && FAST_GOOD(e - bend >= 4)) {
 		limit = bend;
 	} else {
-		/* a CONNECT's client id or a will's topic follows, so 2 bytes
-		 * after bend can be read (fast_walk's pair) */
+		/* a CONNECT's client id, a will's topic or a PUBLISH's payload
+		 * follows: with 2 bytes after bend, fast_walk's pair may read them */
 		if (where != FW_CONNACK && e - bend < 2)
 			return 0;
 		limit = bl > 4 ? bend - 4 : at;
 	}
 	while (at < bend) {
 		if (at < limit && (!(at = fast_walk(d, at, limit, bend, t, where, &seen, &users, pr,
-		                                    where == FW_CONNACK ? 0 : FS_FAR)) || at >= bend))
+		                                    where == FW_CONNECT || where == FW_WILL ? FS_FAR : 0)) ||
+		                  at >= bend))
 			break;
 		if (!(at = fast_prop(d, at, bend, t, where, &seen, &users, pr)))
 			return 0;
@@ -971,14 +980,17 @@ static FAST_NOINLINE enum mqttp_status publish_emit(mqttp_field_cb cb, void *ctx
 {
 	struct sink sk = { cb, ctx }, *k = &sk;
 	uint32_t pos = p->header_len;
-	struct fast_span topic = walk_value(d, &pos);
-
-	struct fast_span payload;
+	struct fast_span topic = walk_value(d, &pos), payload;
 
 	fast_emit_bytes(k, d, MQTTP_F_TOPIC_NAME, &topic);
 	if (p->header_flags & 6) {
 		fast_emit_int(k, MQTTP_F_PACKET_ID, pos, load_be16(d + pos), 0);
 		pos += 2;
+	}
+	if (p->version == MQTTP_V5) {
+		struct fast_span props = walk_block(d, &pos);
+
+		fast_emit_props(k, d, MQTTP_F_PROPERTIES, MQTTP_F_PROPERTY, &props);
 	}
 	payload.off = pos;
 	payload.len = p->header_len + p->remaining_length - pos;
@@ -1052,11 +1064,12 @@ enum mqttp_status mqttp__decode_connack_fast(const uint8_t *d, size_t len, const
  * leaves it, then its events. */
 FAST_INLINE enum mqttp_status publish_done(struct mqttp_parser *p, const uint8_t *d, size_t *consumed,
                                            mqttp_field_cb cb, void *ctx, unsigned flags, uint32_t hl,
-                                           uint32_t rl)
+                                           uint32_t rl, unsigned users)
 {
 	/* the private fields only matter to the state machine, which resets
 	 * them on the next packet's first byte */
 	mqttp__packet_public(p, MQTTP_PUBLISH, flags);
+	p->user_properties = (uint16_t)users;
 	p->remaining_length = rl;
 	p->offset = hl + rl;
 	p->have = MQTTP_HAVE_HEADER;
@@ -1088,9 +1101,11 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	unsigned flags = d[0] & 0x0Fu, pidlen = (flags & 6) ? 2u : 0u;
 	uint32_t rl, hl, n;
 
-	/* publish_fast() written out, its events last: only tail calls here;
-	 * a 5.0 PUBLISH (properties) is machine.c's */
-	if (!fast_pub_flags[flags] || p->version == MQTTP_V5 ||
+	unsigned users = 0;
+	const uint8_t *q;
+
+	/* publish_fast() written out, its events last: only tail calls here */
+	if (!fast_pub_flags[flags] ||
 	    (p->packets == 0 && (p->priv_checks & (MQTTP_CHECK_FROM_CLIENT | MQTTP_CHECK_FROM_SERVER))) ||
 	    !fast_header(d, len, &rl, &hl) ||
 	    mqttp__too_large(p->priv_max_packet_size, hl, rl) ||
@@ -1101,7 +1116,11 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	    mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
-	return publish_done(p, d, consumed, cb, ctx, flags, hl, rl);
+	/* 5.0: the properties [MQTT-3.3.2.3], as in a CONNECT */
+	q = d + hl + 2 + n + pidlen;
+	if (p->version == MQTTP_V5 && !fast_props(p, d, &q, d + hl + rl, FW_PUBLISH, &users, NULL))
+		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
+	return publish_done(p, d, consumed, cb, ctx, flags, hl, rl, users);
 }
 
 /* Is the topic d[4, 4 + n) (1 <= n, inside d[0, len)) printable ASCII
@@ -1146,7 +1165,7 @@ FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_
 	if (n == 0 || n > rl - 2u - pidlen || !publish_topic_ok(d, n, len) ||
 	    (pidlen && load_be16(d + 4 + n) == 0))
 		return publish_long(p, d, len, consumed, cb, ctx);
-	return publish_done(p, d, consumed, cb, ctx, flags, 2, rl);
+	return publish_done(p, d, consumed, cb, ctx, flags, 2, rl, 0);
 }
 
 /* After a fast path's verdict n (the packet's length, or 0: the state

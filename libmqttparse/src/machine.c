@@ -297,11 +297,12 @@ static int prop_value_read(struct mqttp_parser *p, const struct sink *k)
 		p->priv_props_seen |= 1ull << pi->id;
 	}
 	if (pi->type <= MQTTP_PT_VBI) {
-		if (!mqttp__prop_value_ok(mqttp__prop_rules[pi->id].range, p->priv_acc))
-			return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
-		/* alias 0 is never valid; its maximum is the caller's (mqttcodec.h) */
+		/* alias 0 is topic alias invalid, 0x94 [MQTT-3.3.2-8]; its maximum is
+		 * the caller's (mqttcodec.h) */
 		if (pi->id == 0x23 && MQTTP__TOPIC_ALIAS_BAD(p->priv_acc, 0xFFFFu))
 			return fail(p, MQTTP_E_TOPIC_ALIAS, p->priv_fld_off);
+		if (!mqttp__prop_value_ok(mqttp__prop_rules[pi->id].range, p->priv_acc))
+			return fail(p, MQTTP_E_PROPERTY_VALUE, p->priv_fld_off);
 		emit_int(p, k, p->priv_st == ST_C_WILL_PROPS ? MQTTP_F_WILL_PROPERTY : MQTTP_F_PROPERTY, p->priv_acc);
 	} else if (mqttp__prop_rules[pi->id].range == MQTTP__TOPIC &&
 	           (p->priv_fld_len == 0 || (p->priv_hflags & H_WILDCARD))) {

@@ -92,7 +92,7 @@ enum {
 	  "receive_maximum")                                                                                   \
 	X(0x22, MQTTP_PT_U16, MQTTP__C | MQTTP__A, 0, MQTTP__ANY, MQTTP__AT(topic_alias_maximum),              \
 	  "topic_alias_maximum")                                                                               \
-	X(0x23, MQTTP_PT_U16, MQTTP__PB, 0, MQTTP__ANY, MQTTP__NOWHERE, "topic_alias")                         \
+	X(0x23, MQTTP_PT_U16, MQTTP__PB, 0, MQTTP__NONZERO, MQTTP__NOWHERE, "topic_alias")                         \
 	X(0x24, MQTTP_PT_BYTE, MQTTP__A, 0, MQTTP__FLAG, MQTTP__AT(maximum_qos), "maximum_qos")                \
 	X(0x25, MQTTP_PT_BYTE, MQTTP__A, 0, MQTTP__FLAG, MQTTP__AT(retain_available), "retain_available")      \
 	X(0x26, MQTTP_PT_STRING_PAIR, MQTTP__PK_ALL, 1, MQTTP__ANY, MQTTP__NOWHERE, "user_property")           \
