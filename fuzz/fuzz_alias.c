@@ -48,16 +48,6 @@ static struct {
 	struct mslot s[65536];      /* index = alias; 0 unused */
 } model;
 
-struct src {
-	const uint8_t *b;
-	size_t n, pos;
-};
-
-static uint8_t next(struct src *s)
-{
-	return s->pos < s->n ? s->b[s->pos++] : 0;
-}
-
 static int model_bound(uint32_t a)
 {
 	return model.s[a].gen == model.gen;
@@ -137,7 +127,7 @@ static void check_all(struct mqttp_alias_map *m, uint16_t max, const uint8_t *ar
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct src in = { data, size, 0 };
+	struct fz_src in = { data, size, 0 };
 	struct mqttp_alias_map m, m0;
 	struct mqttp_alias_slot *slots, *slots0;
 	uint8_t *arena, *arena0;
@@ -145,10 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t arena_len, slots_len;
 	int snap;
 
-	max = (uint16_t)(next(&in) << 8);
-	max = (uint16_t)(max | next(&in));
-	arena_len = (size_t)next(&in) << 8;
-	arena_len |= next(&in);
+	max = (uint16_t)(fz_next(&in) << 8);
+	max = (uint16_t)(max | fz_next(&in));
+	arena_len = (size_t)fz_next(&in) << 8;
+	arena_len |= fz_next(&in);
 	slots_len = (size_t)max * sizeof(*slots);
 	/* the caller's memory holds whatever was there before */
 	slots = malloc(slots_len ? slots_len : 1);
@@ -164,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_all(&m, max, arena, arena_len);
 
 	while (in.pos < in.n) {
-		uint8_t c = next(&in);
+		uint8_t c = fz_next(&in);
 		int has_alias = c & 1;
 		uint32_t alias = 0;
 		size_t tlen = 0;
@@ -182,18 +172,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		switch ((c >> 1) & 3) {
-		case 0: alias = next(&in); break;
-		case 1: alias = (uint32_t)max + (next(&in) & 3u) - 2u; break;
-		case 2: alias = (uint32_t)next(&in) << 8; alias |= next(&in); break;
+		case 0: alias = fz_next(&in); break;
+		case 1: alias = (uint32_t)max + (fz_next(&in) & 3u) - 2u; break;
+		case 2: alias = (uint32_t)fz_next(&in) << 8; alias |= fz_next(&in); break;
 		default:
-			alias = (uint32_t)next(&in) << 24;
-			alias |= (uint32_t)next(&in) << 16;
-			alias |= (uint32_t)next(&in) << 8;
-			alias |= next(&in);
+			alias = (uint32_t)fz_next(&in) << 24;
+			alias |= (uint32_t)fz_next(&in) << 16;
+			alias |= (uint32_t)fz_next(&in) << 8;
+			alias |= fz_next(&in);
 		}
 		if (c & 8) {
-			uint8_t l = next(&in);
-			tlen = l >= 0xF0 ? ((size_t)(l & 3) << 8) | next(&in) : l;
+			uint8_t l = fz_next(&in);
+			tlen = l >= 0xF0 ? ((size_t)(l & 3) << 8) | fz_next(&in) : l;
 			if (tlen > in.n - in.pos)
 				tlen = in.n - in.pos;
 			t = fz_dup(in.b + in.pos, tlen);

@@ -161,4 +161,16 @@ void fz_trace_free(struct fz_trace *t);
 /* Abort unless two traces of the same body agree on everything. */
 void fz_trace_compare(const struct fz_trace *a, const struct fz_trace *b);
 
+/* An input read byte by byte, 0 past its end (the harnesses with their
+ * own layouts). */
+struct fz_src {
+	const uint8_t *b;
+	size_t n, pos;
+};
+
+static inline uint8_t fz_next(struct fz_src *s)
+{
+	return s->pos < s->n ? s->b[s->pos++] : 0;
+}
+
 #endif /* FUZZ_COMMON_H */

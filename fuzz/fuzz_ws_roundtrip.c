@@ -15,22 +15,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct src {
-	const uint8_t *b;
-	size_t n, pos;
-};
-
-static uint8_t next(struct src *s)
-{
-	return s->pos < s->n ? s->b[s->pos++] : 0;
-}
-
 static int valid_code(unsigned c)
 {
 	return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
 }
 
-static void check_keys(struct src *s)
+static void check_keys(struct fz_src *s)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	uint8_t raw[18];
@@ -39,7 +29,7 @@ static void check_keys(struct src *s)
 	int expect;
 
 	for (i = 0; i < 16; i++)
-		raw[i] = next(s);
+		raw[i] = fz_next(s);
 	raw[16] = raw[17] = 0;
 	for (i = 0; i < 18; i += 3) {
 		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
@@ -56,8 +46,8 @@ static void check_keys(struct src *s)
 		FW_CHECK(strchr(b64, acc[i]) != NULL && acc[i] != 0);
 	FW_CHECK(acc[27] == '=');
 	/* change one character */
-	i = next(s) % 24;
-	key[i] = (char)next(s);
+	i = fz_next(s) % 24;
+	key[i] = (char)fz_next(s);
 	if (i == 22 || i == 23)
 		expect = key[i] == '=';
 	else if (key[i] == 0 || !strchr(b64, key[i]))
@@ -70,17 +60,17 @@ static void check_keys(struct src *s)
 	FW_CHECK(mqttp_ws_key_valid(key, 23) == 0);
 }
 
-static void check_protocols(struct src *s)
+static void check_protocols(struct fz_src *s)
 {
 	static const char *const tokens[] = { "mqtt", "mqttv3.1", "MQTT", "chat", "mqt", "x-mqtt", "" };
 	char list[256];
 	size_t len = 0;
-	unsigned i, count = next(s) % 6;
+	unsigned i, count = fz_next(s) % 6;
 	int want = 0;
 
 	for (i = 0; i < count; i++) {
-		const char *t = tokens[next(s) % 7];
-		unsigned sp = next(s);
+		const char *t = tokens[fz_next(s) % 7];
+		unsigned sp = fz_next(s);
 
 		if (i)
 			list[len++] = ',';
@@ -98,7 +88,7 @@ static void check_protocols(struct src *s)
 	FW_CHECK(mqttp_ws_protocol_has(list, len, "mqtt", 4) == want);
 	if (len) {
 		/* a character that is not a token character breaks the list */
-		size_t at = next(s) % len;
+		size_t at = fz_next(s) % len;
 		char save = list[at];
 
 		list[at] = '"';
@@ -184,7 +174,7 @@ static size_t encode_checked(uint8_t *out, size_t want, int how, unsigned b0, co
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fw_input in;
-	struct src s;
+	struct fz_src s;
 	struct fw_trace want, got;
 	struct mqttp_ws_options opt;
 	static uint8_t payload[70000];
@@ -212,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&want, 0, sizeof(want));
 	want.final_status = MQTTP_WS_NEED_MORE;
 	while (s.pos < s.n && !closed && frames < 32) {
-		uint8_t sel = next(&s), lb = next(&s);
+		uint8_t sel = fz_next(&s), lb = fz_next(&s);
 		unsigned kind = sel % 7, b0, i, code = 0;
 		size_t plen = lb, n, hlen;
 		int how = (sel >> 3) & 1;
@@ -220,12 +210,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* 0..255 (7- and 16-bit lengths); once per input a long one,
 		 * up to 65535, or past it (a 64-bit length) */
 		if ((sel & 0xC0) == 0xC0 && !big++) {
-			plen = (size_t)lb << 8 | next(&s);
+			plen = (size_t)lb << 8 | fz_next(&s);
 			if (lb & 1)
 				plen += 65536 - 256;
 		}
 		for (i = 0; i < 4; i++)
-			key[i] = next(&s);
+			key[i] = fz_next(&s);
 		switch (kind) {
 		case 0: /* a whole binary message */
 		case 1: /* a text message */
