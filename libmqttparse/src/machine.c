@@ -1,6 +1,6 @@
 /*
  * machine.c - the incremental MQTT parser as the specification states it:
- * framing of every packet type, CONNECT and CONNACK decoding.
+ * every packet type framed and decoded (fields as events).
  *
  * Design: a push state machine. `st` is the position in the packet's
  * grammar (which field comes next), `sub` the primitive being read (an
