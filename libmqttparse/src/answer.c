@@ -10,10 +10,6 @@
 
 #define STRING_MAX 65535u
 
-/* Property identifiers written here (section 2.2.2.2). */
-#define PROP_SERVER_REFERENCE 0x1C
-#define PROP_REASON_STRING 0x1F
-
 /* An optional string argument: absent (NULL, length 0), or in 5.0 a UTF-8
  * string [MQTT-1.5.4-1] without U+0000 [MQTT-1.5.4-2] or control
  * characters (the strict policy) of at most 65,535 bytes; 3.1 / 3.1.1
@@ -28,12 +24,6 @@ static int string_ok(unsigned version, const char *s, size_t len)
 	       mqttp__utf8_check((const uint8_t *)s, len, 0, &at) == MQTTP_E_NONE;
 }
 
-/* Bytes of the property block of these optional strings (0: none). */
-static size_t props_len(const char *rs, size_t rs_len, const char *sr, size_t sr_len)
-{
-	return (rs ? 3 + rs_len : 0) + (sr ? 3 + sr_len : 0);
-}
-
 /*
  * Start a packet of remaining length rl: the first byte and the remaining
  * length, when the whole packet fits in cap. Returns the fixed header's
@@ -41,25 +31,10 @@ static size_t props_len(const char *rs, size_t rs_len, const char *sr, size_t sr
  */
 static size_t put_header(uint8_t *b, size_t cap, uint8_t first, size_t rl)
 {
-	size_t n = 1;
-
 	if (!b || rl > MQTTP_MAX_REMAINING_LENGTH || cap < 1 + mqttp__vbi_len(rl) || cap - 1 - mqttp__vbi_len(rl) < rl)
 		return 0;
 	b[0] = first;
-	return n + mqttp__put_vbi(b + 1, rl);
-}
-
-/* The property length and the properties (Reason String, then Server
- * Reference) of a 5.0 packet. */
-static size_t put_props(uint8_t *b, size_t props, const char *rs, size_t rs_len, const char *sr, size_t sr_len)
-{
-	size_t n = mqttp__put_vbi(b, props);
-
-	if (rs)
-		n += mqttp__put_str_prop(b + n, PROP_REASON_STRING, rs, rs_len);
-	if (sr)
-		n += mqttp__put_str_prop(b + n, PROP_SERVER_REFERENCE, sr, sr_len);
-	return n;
+	return 1 + mqttp__put_vbi(b + 1, rl);
 }
 
 size_t mqttp_encode_ack(void *buf, size_t cap, unsigned version, unsigned type, uint16_t packet_id,
@@ -72,7 +47,7 @@ size_t mqttp_encode_ack(void *buf, size_t cap, unsigned version, unsigned type, 
 	    !mqttp_reason_code_allowed(version, type, reason_code) ||
 	    !string_ok(version, reason_string, reason_string_len))
 		return 0;
-	props = props_len(reason_string, reason_string_len, NULL, 0);
+	props = mqttp__reason_props_len(reason_string, reason_string_len, NULL, 0);
 	/* 5.0: the reason code only when not 0 or followed by properties, the
 	 * property length only with properties (sections 3.4.2.1, 3.4.2.2.1) */
 	if (reason_code || props)
@@ -87,7 +62,7 @@ size_t mqttp_encode_ack(void *buf, size_t cap, unsigned version, unsigned type, 
 	if (rl > 2)
 		b[n++] = (uint8_t)reason_code;
 	if (props)
-		n += put_props(b + n, props, reason_string, reason_string_len, NULL, 0);
+		n += mqttp__put_reason_props(b + n, props, reason_string, reason_string_len, NULL, 0);
 	return n;
 }
 
@@ -105,7 +80,7 @@ static size_t encode_sub_answer(uint8_t *b, size_t cap, unsigned version, unsign
 			return 0;
 	rl = 2 + n;
 	if (version == MQTTP_V5) {
-		props = props_len(rs, rs_len, NULL, 0);
+		props = mqttp__reason_props_len(rs, rs_len, NULL, 0);
 		rl += mqttp__vbi_len(props) + props;
 	}
 	pos = put_header(b, cap, (uint8_t)(type << 4), rl);
@@ -113,7 +88,7 @@ static size_t encode_sub_answer(uint8_t *b, size_t cap, unsigned version, unsign
 		return 0;
 	pos += mqttp__put_u16(b + pos, packet_id);
 	if (version == MQTTP_V5)
-		pos += put_props(b + pos, props, rs, rs_len, NULL, 0);
+		pos += mqttp__put_reason_props(b + pos, props, rs, rs_len, NULL, 0);
 	if (n)
 		memcpy(b + pos, codes, n);
 	return pos + n;
@@ -155,7 +130,7 @@ size_t mqttp_encode_disconnect(void *buf, size_t cap, unsigned version, unsigned
 	    !string_ok(version, reason_string, reason_string_len) ||
 	    !string_ok(version, server_reference, server_reference_len))
 		return 0;
-	props = props_len(reason_string, reason_string_len, server_reference, server_reference_len);
+	props = mqttp__reason_props_len(reason_string, reason_string_len, server_reference, server_reference_len);
 	/* 5.0: no reason code and no property length for a normal
 	 * disconnection without properties (section 3.14.2.1) */
 	if (reason_code || props)
@@ -168,6 +143,6 @@ size_t mqttp_encode_disconnect(void *buf, size_t cap, unsigned version, unsigned
 	if (rl)
 		b[n++] = (uint8_t)reason_code;
 	if (props)
-		n += put_props(b + n, props, reason_string, reason_string_len, server_reference, server_reference_len);
+		n += mqttp__put_reason_props(b + n, props, reason_string, reason_string_len, server_reference, server_reference_len);
 	return n;
 }

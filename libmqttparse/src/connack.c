@@ -11,7 +11,7 @@ size_t mqttp_encode_connack(uint8_t *buf, size_t cap, unsigned version,
                             const char *reason_string, size_t reason_string_len,
                             const char *server_reference, size_t server_reference_len)
 {
-	size_t props = 0, rl, total, pos;
+	size_t props, rl, total, pos;
 	unsigned code;
 
 	if (!buf)
@@ -35,10 +35,7 @@ size_t mqttp_encode_connack(uint8_t *buf, size_t cap, unsigned version,
 	if ((reason_string && reason_string_len > 65535) ||
 	    (server_reference && server_reference_len > 65535))
 		return 0;
-	if (reason_string)
-		props += 3 + reason_string_len;
-	if (server_reference)
-		props += 3 + server_reference_len;
+	props = mqttp__reason_props_len(reason_string, reason_string_len, server_reference, server_reference_len);
 	rl = 2 + mqttp__vbi_len((uint32_t)props) + props;
 	total = 1 + mqttp__vbi_len((uint32_t)rl) + rl;
 	if (total > cap)
@@ -47,11 +44,8 @@ size_t mqttp_encode_connack(uint8_t *buf, size_t cap, unsigned version,
 	pos = 1 + mqttp__put_vbi(buf + 1, (uint32_t)rl);
 	buf[pos++] = (uint8_t)(session_present && code == 0);
 	buf[pos++] = (uint8_t)code;
-	pos += mqttp__put_vbi(buf + pos, (uint32_t)props);
-	if (reason_string)
-		pos += mqttp__put_str_prop(buf + pos, 0x1F, reason_string, reason_string_len);
-	if (server_reference)
-		pos += mqttp__put_str_prop(buf + pos, 0x1C, server_reference, server_reference_len);
+	pos += mqttp__put_reason_props(buf + pos, props, reason_string, reason_string_len, server_reference,
+	                               server_reference_len);
 	return pos;
 }
 

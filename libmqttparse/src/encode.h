@@ -47,4 +47,24 @@ static inline size_t mqttp__put_str_prop(uint8_t *out, uint8_t id, const char *s
 	return 3 + n;
 }
 
+/* The property block of an answer's optional Reason String (0x1F) and
+ * Server Reference (0x1C), each absent when NULL: its length without the
+ * length's own bytes, then the writer of the length and the properties. */
+static inline size_t mqttp__reason_props_len(const char *rs, size_t rs_len, const char *sr, size_t sr_len)
+{
+	return (rs ? 3 + rs_len : 0) + (sr ? 3 + sr_len : 0);
+}
+
+static inline size_t mqttp__put_reason_props(uint8_t *out, size_t props, const char *rs, size_t rs_len,
+                                             const char *sr, size_t sr_len)
+{
+	size_t n = mqttp__put_vbi(out, props);
+
+	if (rs)
+		n += mqttp__put_str_prop(out + n, 0x1F, rs, rs_len);
+	if (sr)
+		n += mqttp__put_str_prop(out + n, 0x1C, sr, sr_len);
+	return n;
+}
+
 #endif
