@@ -1112,6 +1112,7 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
+	/* an empty topic (5.0, with a topic alias) is machine.c's */
 	if (n > rl - 2u - pidlen || n == 0 ||
 	    mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))

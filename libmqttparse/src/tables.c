@@ -264,7 +264,7 @@ struct reason_row {
 	uint16_t types;
 	const char *name;
 };
-#define T_(t) (1u << MQTTP_##t)
+#define T_(t) MQTTP__PK(MQTTP_##t)
 #define CONNACK_ T_(CONNACK)
 #define PUB_ (T_(PUBACK) | T_(PUBREC))
 #define REL_ (T_(PUBREL) | T_(PUBCOMP))
@@ -336,7 +336,7 @@ static const struct reason_row *reason_in(unsigned type, unsigned code)
 	if (type > 15)
 		return NULL;
 	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].code == code && (reasons[i].types & (1u << type)))
+		if (reasons[i].code == code && (reasons[i].types & MQTTP__PK(type)))
 			return &reasons[i];
 	return NULL;
 }
