@@ -1,0 +1,25 @@
+/*
+ * mqttp_answer.h - the one path by which the addon sends bytes of its own
+ * to a client (mqttp_answer.c).
+ */
+#ifndef MQTTP_ANSWER_H
+#define MQTTP_ANSWER_H
+
+#include <stddef.h>
+
+#include <haproxy/action-t.h>
+
+struct stream;
+
+/* Sends the MQTT packets <pkt, len> (len 0: none) to the client of <s>,
+ * in a WebSocket binary frame followed by a close frame when the client
+ * speaks WebSocket, then closes both sides and counts a denied request
+ * (<resp> 0) or response (<resp> 1) as HAProxy's own reject does.
+ * Returns ACT_RET_ABRT. */
+enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, int resp);
+
+/* The same with bytes sent as they are (an HTTP answer or WebSocket
+ * frames of the opening handshake). */
+enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t len, int resp);
+
+#endif /* MQTTP_ANSWER_H */

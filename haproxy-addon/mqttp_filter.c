@@ -1,0 +1,291 @@
+/*
+ * mqttp_filter.c - the HAProxy filter "mqtt": it owns each stream's MQTT
+ * session (mqttp_session.c) for the stream's life.
+ *
+ *   filter mqtt [topic-alias-max <n>] [keepalive-timeout {on|off}]
+ *
+ * A proxy that uses an MQTT keyword (a fetch, an action, in any rule list,
+ * balance or stick) and has no "filter mqtt" line gets one at
+ * configuration check, as HAProxy does for its compression filter. One
+ * instance per stream: when the frontend and the backend both declare it,
+ * the first attached owns the session and the other declines.
+ *
+ * The filter sees the bytes before they are forwarded (tcp_payload) and
+ * feeds what the fetches have not fed yet, so the first packet of each
+ * direction is always parsed, whatever the rules asked for.
+ */
+
+#include <string.h>
+
+#include <haproxy/api.h>
+#include <haproxy/acl.h>
+#include <haproxy/action-t.h>
+#include <haproxy/channel.h>
+#include <haproxy/filters.h>
+#include <haproxy/global.h>
+#include <haproxy/pool.h>
+#include <haproxy/proxy.h>
+#include <haproxy/sample.h>
+#include <haproxy/stream.h>
+#include <haproxy/tools.h>
+
+#include "mqttp_compat.h"
+#include "mqttp_filter.h"
+#include "mqttp_session.h"
+
+#include <mqttparse.h>
+
+static const char *mqa_flt_id = "mqtt";
+
+/* A proxy's "filter mqtt" line (explicit or implicit). */
+struct mqa_flt_conf {
+	unsigned int topic_alias_max; /* cap in the forwarded CONNECT / CONNACK */
+	uint8_t keepalive_timeout;    /* idle timeouts from the keep alive */
+	uint8_t implicit;
+};
+
+DECLARE_STATIC_POOL(pool_head_mqa_session, "mqtt_session", sizeof(struct mqa_session));
+
+static struct flt_ops mqa_flt_ops;
+
+struct mqa_session *mqa_session_get(struct stream *s)
+{
+	struct filter *f;
+
+	if (!s || !HAS_FILTERS(s))
+		return NULL;
+	list_for_each_entry(f, &strm_flt(s)->filters, list)
+		if (FLT_ID(f) == mqa_flt_id && f->ctx)
+			return f->ctx;
+	return NULL;
+}
+
+static int mqa_flt_attach(struct stream *s, struct filter *f)
+{
+	struct mqa_session *ms;
+
+	if (IS_HTX_STRM(s) || mqa_session_get(s))
+		return 0; /* HTTP, or the frontend's instance owns the session */
+	ms = pool_zalloc(pool_head_mqa_session);
+	if (!ms)
+		return -1;
+	mqa_session_init(ms, s);
+	f->ctx = ms;
+	return 1;
+}
+
+static void mqa_flt_detach(struct stream *s, struct filter *f)
+{
+	pool_free(pool_head_mqa_session, f->ctx);
+	f->ctx = NULL;
+}
+
+static int mqa_flt_start_analyze(struct stream *s, struct filter *f, struct channel *chn)
+{
+	register_data_filter(s, chn, f);
+	return 1;
+}
+
+/* Feeds the first packet of the channel's direction with what is about to
+ * be forwarded; once it is parsed the filter stops looking at this
+ * direction, so the bytes flow as without it. */
+static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channel *chn,
+                               unsigned int offset, unsigned int len)
+{
+	struct mqa_session *ms = f->ctx;
+	unsigned int dir = (chn->flags & CF_ISRESP) ? 1 : 0;
+	struct mqa_dir *d;
+
+	d = mqa_session_dir(s, ms, dir, 0);
+	if (!d || (d->started && d->pp->status != MQTTP_NEED_MORE))
+		unregister_data_filter(s, chn, f);
+	return len;
+}
+
+/* Frees the configuration of a "filter mqtt" line. */
+static void mqa_flt_deinit(struct proxy *px, struct flt_conf *fconf)
+{
+	ha_free(&fconf->conf);
+}
+
+static struct flt_ops mqa_flt_ops = {
+	.deinit                = mqa_flt_deinit,
+	.attach                = mqa_flt_attach,
+	.detach                = mqa_flt_detach,
+	.channel_start_analyze = mqa_flt_start_analyze,
+	.tcp_payload           = mqa_flt_tcp_payload,
+};
+
+/* Parses "filter mqtt [topic-alias-max <n>] [keepalive-timeout {on|off}]". */
+static int mqa_flt_parse(char **args, int *cur_arg, struct proxy *px, struct flt_conf *fconf,
+                         char **err, void *private)
+{
+	struct mqa_flt_conf *conf;
+	int pos = *cur_arg + 1;
+	char *end;
+	long v;
+
+	conf = calloc(1, sizeof(*conf));
+	if (!conf) {
+		memprintf(err, "'%s': out of memory", args[*cur_arg]);
+		return -1;
+	}
+	conf->topic_alias_max = 10;
+	conf->keepalive_timeout = 1;
+	while (*args[pos]) {
+		if (strcmp(args[pos], "topic-alias-max") == 0) {
+			v = *args[pos + 1] ? strtol(args[pos + 1], &end, 10) : -1;
+			if (!*args[pos + 1] || *end || v < 0 || v > 65535) {
+				memprintf(err, "'filter mqtt': 'topic-alias-max' expects an integer "
+				          "from 0 to 65535");
+				goto fail;
+			}
+			conf->topic_alias_max = (unsigned int)v;
+			pos += 2;
+		} else if (strcmp(args[pos], "keepalive-timeout") == 0) {
+			if (strcmp(args[pos + 1], "on") != 0 && strcmp(args[pos + 1], "off") != 0) {
+				memprintf(err, "'filter mqtt': 'keepalive-timeout' expects 'on' or 'off'");
+				goto fail;
+			}
+			conf->keepalive_timeout = strcmp(args[pos + 1], "on") == 0;
+			pos += 2;
+		} else {
+			memprintf(err, "'filter mqtt': unknown option '%s' (expects "
+			          "'topic-alias-max <n>' or 'keepalive-timeout {on|off}')", args[pos]);
+			goto fail;
+		}
+	}
+	fconf->id = mqa_flt_id;
+	fconf->conf = conf;
+	fconf->ops = &mqa_flt_ops;
+	*cur_arg = pos;
+	return 0;
+ fail:
+	free(conf);
+	return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * Implicit declaration
+ * --------------------------------------------------------------------- */
+
+/* Fetches that read field offsets (so every session records them). */
+static const char *const mqa_field_fetches[] = {
+	"req.mqtt_username", "req.mqtt_password", "req.mqtt_proto_name", "req.mqtt_will_topic",
+	"req.mqtt_will_payload", "req.mqtt_prop", "req.mqtt_user_prop", NULL
+};
+
+/* 1 if <expr> uses an MQTT fetch of the addon, 0 if not. */
+static int mqa_expr_uses(const struct sample_expr *expr)
+{
+	const char *kw;
+	int i;
+
+	if (!expr || !expr->fetch || !expr->fetch->kw)
+		return 0;
+	kw = expr->fetch->kw;
+	if (strncmp(kw, "req.mqtt_", 9) != 0 && strncmp(kw, "res.mqtt_", 9) != 0 &&
+	    strncmp(kw, "mqtt_parse_", 11) != 0)
+		return 0;
+	for (i = 0; mqa_field_fetches[i]; i++)
+		if (strcmp(kw, mqa_field_fetches[i]) == 0)
+			mqa_session_want_fields();
+	return 1;
+}
+
+static int mqa_cond_uses(const struct acl_cond *cond)
+{
+	const struct acl_term_suite *suite;
+	const struct acl_term *term;
+	const struct acl_expr *ae;
+	int used = 0;
+
+	if (!cond)
+		return 0;
+	list_for_each_entry(suite, &cond->suites, list)
+		list_for_each_entry(term, &suite->terms, list)
+			list_for_each_entry(ae, &term->acl->expr, list)
+				used |= mqa_expr_uses(ae->smp);
+	return used;
+}
+
+static int mqa_rules_use(const struct list *rules)
+{
+	const struct act_rule *rule;
+	int used = 0;
+
+	list_for_each_entry(rule, rules, list) {
+		used |= mqa_cond_uses(rule->cond);
+		if (rule->kw && rule->kw->kw && strncmp(rule->kw->kw, "mqtt-", 5) == 0)
+			used = 1;
+		else if (rule->kw && rule->kw->kw && strncmp(rule->kw->kw, "set-var", 7) == 0)
+			used |= mqa_expr_uses(rule->arg.vars.expr);
+	}
+	return used;
+}
+
+/* Does proxy <px> use an MQTT keyword of the addon? */
+static int mqa_proxy_uses(struct proxy *px)
+{
+	const struct switching_rule *sw;
+	const struct server_rule *sr;
+	const struct sticking_rule *st;
+	int used = 0;
+
+	used |= mqa_rules_use(&px->tcp_req.inspect_rules);
+	used |= mqa_rules_use(&px->tcp_rep.inspect_rules);
+	list_for_each_entry(sw, &px->switching_rules, list)
+		used |= mqa_cond_uses(sw->cond);
+	list_for_each_entry(sr, &px->server_rules, list)
+		used |= mqa_cond_uses(sr->cond);
+	list_for_each_entry(st, &px->sticking_rules, list)
+		used |= mqa_cond_uses(st->cond) | mqa_expr_uses(st->expr);
+	list_for_each_entry(st, &px->storersp_rules, list)
+		used |= mqa_cond_uses(st->cond) | mqa_expr_uses(st->expr);
+	used |= mqa_expr_uses(px->lbprm.expr);
+	return used;
+}
+
+/* Adds "filter mqtt" to every TCP proxy that uses an MQTT keyword and has
+ * none, as the last of its filters. */
+static int mqa_flt_implicit(struct proxy *px)
+{
+	struct flt_conf *fconf;
+	struct mqa_flt_conf *conf;
+
+	if (px->mode != PR_MODE_TCP || (px->cap & PR_CAP_DEF))
+		return ERR_NONE;
+	list_for_each_entry(fconf, &px->filter_configs, list)
+		if (fconf->id == mqa_flt_id) {
+			mqa_proxy_uses(px); /* for the field fetches */
+			return ERR_NONE;
+		}
+	if (!mqa_proxy_uses(px))
+		return ERR_NONE;
+	fconf = calloc(1, sizeof(*fconf));
+	conf = calloc(1, sizeof(*conf));
+	if (!fconf || !conf) {
+		free(fconf);
+		free(conf);
+		ha_alert("config: %s '%s': out of memory for the mqtt filter\n",
+		         proxy_type_str(px), px->id);
+		return ERR_ALERT | ERR_FATAL;
+	}
+	conf->topic_alias_max = 10;
+	conf->keepalive_timeout = 1;
+	conf->implicit = 1;
+	fconf->id = mqa_flt_id;
+	fconf->conf = conf;
+	fconf->ops = &mqa_flt_ops;
+	LIST_APPEND(&px->filter_configs, &fconf->list);
+	return ERR_NONE;
+}
+
+REGISTER_POST_PROXY_CHECK(mqa_flt_implicit);
+
+static struct flt_kw_list mqa_flt_kws = { "MQTT", { }, {
+	{ "mqtt", mqa_flt_parse, NULL },
+	{ NULL, NULL, NULL },
+}};
+
+INITCALL1(STG_REGISTER, flt_register_keywords, &mqa_flt_kws);

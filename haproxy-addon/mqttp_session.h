@@ -1,0 +1,103 @@
+/*
+ * mqttp_session.h - the MQTT session of a stream (mqttp_session.c): both
+ * directions' parsers, the client's WebSocket transport, the field offsets
+ * of the first packet of each direction, and what the actions remember.
+ * The session lives in the stream's "mqtt" filter (mqttp_filter.c), which
+ * hands it out with mqa_session_get().
+ */
+#ifndef MQTTP_SESSION_H
+#define MQTTP_SESSION_H
+
+#include <stdint.h>
+
+#include <mqttparse.h>
+#include <mqttws.h>
+
+struct stream;
+struct proxy;
+
+/* Value fields of the first packet remembered by offset once complete. */
+enum mqa_fld {
+	MQA_PROTO_NAME = 0,
+	MQA_WILL_TOPIC,
+	MQA_WILL_PAYLOAD,
+	MQA_USERNAME,
+	MQA_PASSWORD,
+	MQA_PROPS,       /* CONNECT or CONNACK property block */
+	MQA_WILL_PROPS,  /* will property block */
+	MQA_FLD__COUNT
+};
+
+/* Where a value lies in the packet (offsets from the packet's first byte). */
+struct mqa_span {
+	uint32_t off;
+	uint32_t len;
+	uint8_t done;    /* complete and checked by the parser */
+};
+
+/* One direction of a session: the parse of its first packet. */
+struct mqa_dir {
+	unsigned long long pos;      /* channel bytes fed to the parser */
+	struct mqttp_parser *pp;     /* &p, or the WebSocket reader's parser */
+	uint8_t started;             /* a first byte was fed */
+	uint8_t lost;                /* first bytes forwarded before we parsed them */
+	uint8_t props_done;          /* property block complete (next field seen) */
+	uint8_t will_props_done;
+	uint8_t need_version;        /* response: client version unknown yet */
+	uint8_t fields;              /* field events recorded in f[] */
+	struct mqttp_parser p;
+	struct mqa_span f[MQA_FLD__COUNT];
+};
+
+/* Transport of the client's bytes. */
+enum { MQA_WS_UNKNOWN = 0, MQA_WS_PLAIN, MQA_WS_WS };
+/* Where the WebSocket opening handshake is (mqttp_ws.c sets it). */
+enum { MQA_WSH_NONE = 0, MQA_WSH_BROKER_PENDING, MQA_WSH_DONE };
+
+struct mqa_session {
+	struct mqa_dir d[2];          /* 0: request (CONNECT), 1: response */
+	uint64_t rewrites;            /* bits of the rewrite rules applied */
+	uint8_t ws_mode;              /* MQA_WS_* */
+	uint8_t ws_hs;                /* MQA_WSH_* */
+	uint8_t ws_err;               /* the client's frames: error or close */
+	uint32_t ws_head_len;         /* the client's HTTP head, once accepted */
+	char ws_accept[MQTTP_WS_ACCEPT_LEN]; /* awaited from the broker */
+	struct mqttp_ws_mqtt wsm;     /* the client's frames (ws_mode MQA_WS_WS) */
+};
+
+/* Starts the session of stream <s> (zeroed by the caller). */
+void mqa_session_init(struct mqa_session *ms, const struct stream *s);
+
+/* The first packet's state of direction <dir> (0 request, 1 response)
+ * after feeding it every new byte the channel holds; field offsets are
+ * recorded when <fields> is set. NULL when the stream cannot answer (HTX,
+ * bytes forwarded unparsed, a broken WebSocket stream). */
+struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsigned int dir,
+                                int fields);
+
+/* <len> bytes at offset <off> of the first packet of <dir> into *ptr
+ * (zero-copy when contiguous in the buffer); 0 when no longer there. */
+int mqa_session_bytes(struct stream *s, const struct mqa_session *ms, unsigned int dir,
+                      uint32_t off, uint32_t len, const char **ptr);
+
+/* The request's first packet was replaced in place by <pkt, len> (a
+ * rewrite): its state becomes the parse of the new bytes. */
+void mqa_session_replaced(struct stream *s, struct mqa_session *ms, const char *pkt, size_t len);
+
+/* The response's bytes before the first packet changed (the broker's
+ * WebSocket answer removed): the response parse starts again. */
+void mqa_session_res_restart(struct mqa_session *ms);
+
+/* Frontend <px> reads WebSocket clients (mqtt-ws-handshake, at parse). */
+int mqa_session_ws_frontend(const struct proxy *px);
+
+/* Field offsets are recorded from the start by every session (a field
+ * fetch is in the configuration). */
+void mqa_session_want_fields(void);
+
+/* Process-wide counters: bytes fed to the first packets' parse, and
+ * sessions whose first request byte was parsed. */
+unsigned long long mqa_session_bytes_fed(void);
+unsigned long long mqa_session_count(void);
+
+#endif /* MQTTP_SESSION_H */
