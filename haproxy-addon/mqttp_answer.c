@@ -34,22 +34,50 @@ enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t l
 	return ACT_RET_ABRT;
 }
 
-enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, int resp)
+/* Sends <pkt, len> to the client of <s> and closes both sides: framed
+ * in a binary frame and followed by a close frame (<code>, <why>) when the
+ * client speaks WebSocket [MQTT-6.0.0-1]. */
+static void mqa_answer_send(struct stream *s, const void *pkt, size_t len, unsigned int code,
+                            const char *why)
 {
 	const struct mqa_session *ms = mqa_session_get(s);
 	uint8_t out[512];
 	size_t n = 0, m;
+	struct buffer b;
 
-	/* a client past its 101 reads frames only [MQTT-6.0.0-1] */
-	if (!ms || ms->ws_hs == MQA_WSH_NONE)
-		return mqa_answer_raw_close(s, pkt, len, resp);
-	if (len) {
-		n = mqttp_ws_encode_frame(out, sizeof(out), MQTTP_WS_FIN | MQTTP_WS_BINARY, pkt, len, NULL);
-		m = n ? mqttp_ws_encode_close(out + n, sizeof(out) - n, 1000, "CONNECT refused", 15, NULL) : 0;
+	if (!ms || ms->ws_hs == MQA_WSH_NONE) {
+		chunk_initlen(&b, (char *)pkt, len, len);
+		stream_retnclose(s, len ? &b : NULL);
+		return;
 	}
-	else
-		m = mqttp_ws_encode_close(out, sizeof(out), 1002, "invalid CONNECT", 15, NULL);
+	if (len)
+		n = mqttp_ws_encode_frame(out, sizeof(out), MQTTP_WS_FIN | MQTTP_WS_BINARY, pkt, len, NULL);
+	m = (n || !len) ? mqttp_ws_encode_close(out + n, sizeof(out) - n, code, why, strlen(why), NULL) : 0;
 	if (!m)
 		n = 0;
-	return mqa_answer_raw_close(s, out, n + m, resp);
+	chunk_initlen(&b, (char *)out, n + m, n + m);
+	stream_retnclose(s, n + m ? &b : NULL);
+}
+
+enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, int resp)
+{
+	if (len)
+		mqa_answer_send(s, pkt, len, 1000, "CONNECT refused");
+	else
+		mqa_answer_send(s, pkt, len, 1002, "invalid CONNECT");
+	if (resp)
+		mqa_count_denied_resp(s);
+	else
+		mqa_count_denied_req(s->sess);
+	if (!(s->flags & SF_ERR_MASK))
+		s->flags |= SF_ERR_PRXCOND;
+	return ACT_RET_ABRT;
+}
+
+void mqa_answer_abort(struct stream *s, const void *pkt, size_t len, unsigned int code,
+                      const char *why)
+{
+	mqa_answer_send(s, pkt, len, code, why);
+	if (!(s->flags & SF_ERR_MASK))
+		s->flags |= SF_ERR_PRXCOND;
 }

@@ -22,4 +22,10 @@ enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, 
  * frames of the opening handshake). */
 enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t len, int resp);
 
+/* Closes both sides of <s> after invalid bytes, the client getting
+ * <pkt, len> (a DISCONNECT, or nothing) first; a WebSocket client gets it
+ * in a binary frame, then a close frame with <code> and <why>. */
+void mqa_answer_abort(struct stream *s, const void *pkt, size_t len, unsigned int code,
+                      const char *why);
+
 #endif /* MQTTP_ANSWER_H */

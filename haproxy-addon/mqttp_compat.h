@@ -21,6 +21,10 @@
  *    3.0 development cycle and mark it. parse_logformat_string() and
  *    build_logline() take the right type in each tree, so only init and
  *    release differ.
+ *  - A stream's idle timeouts: per-channel read/write timeouts (rto/wto,
+ *    armed in rex at each read) until 2.7, one I/O timeout per stream
+ *    connector (scf->ioto, scb->ioto) from 2.8 on. CF_SHUTR (channel-t.h)
+ *    left with the channel timeouts and marks them.
  *  - A rewrite of request bytes in place (mqttp_rewrite.c) changes how many
  *    bytes the channel holds: mqa_chn_total_adjust() moves the received
  *    count with it, so that "bytes received - bytes in the buffer" still
@@ -39,6 +43,8 @@
 #include <haproxy/session-t.h>
 #include <haproxy/stconn-t.h>
 #include <haproxy/stream-t.h>
+#include <haproxy/ticks.h>
+#include <haproxy/time.h>
 
 #include <haproxy/action-t.h>
 #include <haproxy/log.h>
@@ -91,6 +97,33 @@ static inline void mqa_chn_total_adjust(struct stream *s, unsigned int dir, long
 		s->req.total += delta;
 		s->logs.bytes_in += delta;
 	}
+#endif
+}
+
+#ifdef CF_SHUTR
+#define MQA_HAVE_CHN_TIMEOUTS 1
+#endif
+
+/* Sets the idle timeout of the client side (<cli>) and of the server side
+ * (<srv>) of <s>, in ticks; a negative value leaves that side alone. */
+static inline void mqa_set_idle_timeouts(struct stream *s, int cli, int srv)
+{
+#ifdef MQA_HAVE_CHN_TIMEOUTS
+	if (cli >= 0) {
+		s->req.rto = s->res.wto = cli;
+		if (tick_isset(s->req.rex))
+			s->req.rex = tick_add_ifset(now_ms, cli);
+	}
+	if (srv >= 0) {
+		s->res.rto = s->req.wto = srv;
+		if (tick_isset(s->res.rex))
+			s->res.rex = tick_add_ifset(now_ms, srv);
+	}
+#else
+	if (cli >= 0)
+		s->scf->ioto = cli;
+	if (srv >= 0)
+		s->scb->ioto = srv;
 #endif
 }
 

@@ -23,23 +23,29 @@
 #include <haproxy/channel.h>
 #include <haproxy/filters.h>
 #include <haproxy/global.h>
+#include <haproxy/log.h>
 #include <haproxy/pool.h>
 #include <haproxy/proxy.h>
 #include <haproxy/sample.h>
 #include <haproxy/stream.h>
 #include <haproxy/tools.h>
 
+#include "mqttp_answer.h"
 #include "mqttp_compat.h"
 #include "mqttp_filter.h"
+#include "mqttp_log.h"
+#include "mqttp_options.h"
 #include "mqttp_session.h"
 
 #include <mqttparse.h>
+#include <mqttcodec.h>
+#include <mqttws.h>
 
 static const char *mqa_flt_id = "mqtt";
 
 /* A proxy's "filter mqtt" line (explicit or implicit). */
 struct mqa_flt_conf {
-	unsigned int topic_alias_max; /* cap in the forwarded CONNECT / CONNACK */
+	int topic_alias_max;          /* cap in the forwarded CONNECT / CONNACK; -1: global */
 	uint8_t keepalive_timeout;    /* idle timeouts from the keep alive */
 	uint8_t implicit;
 };
@@ -86,9 +92,147 @@ static int mqa_flt_start_analyze(struct stream *s, struct filter *f, struct chan
 	return 1;
 }
 
+/* Invalid bytes in direction <dir> after the first packet: answered as a
+ * broker would (a 5.0 client gets DISCONNECT with the library's reason
+ * code, a 3.1/3.1.1 client a close); from the broker, a 5.0 client gets
+ * DISCONNECT 0x82. Both sides close without a DISCONNECT to the broker,
+ * so it publishes the will. */
+static void mqa_flt_invalid(struct stream *s, struct mqa_session *ms, unsigned int dir)
+{
+	const struct mqttp_parser *first = ms->d[0].pp;
+	unsigned int version = first && (first->have & MQTTP_HAVE_VERSION) ? first->version : 0;
+	unsigned int reason = 0x82, code = 1002;
+	const char *name;
+	uint8_t pkt[8];
+	size_t len = 0;
+	char addr[64];
+	int e, ws, port;
+
+	mqa_session_frame_error(ms, dir, &e, &ws);
+	name = ws ? mqttp_ws_error_name((enum mqttp_ws_error)e) : mqttp_error_name((enum mqttp_error)e);
+	if (ws && !dir)
+		code = mqttp_ws_error_close_code((enum mqttp_ws_error)e);
+	else if (!dir && mqttp_error_reason_code((enum mqttp_error)e) > 0)
+		reason = (unsigned int)mqttp_error_reason_code((enum mqttp_error)e);
+	if (version == MQTTP_V5 && !(ws && !dir))
+		len = mqttp_encode_disconnect(pkt, sizeof(pkt), MQTTP_V5, reason, NULL, 0, NULL, 0);
+	port = mqa_client_addr(s, addr, sizeof(addr));
+	send_log(strm_fe(s), LOG_WARNING, "mqtt: client %s:%d closed: invalid bytes from the %s: %s\n",
+	         addr, port, dir ? "broker" : "client", name);
+	mqa_answer_abort(s, pkt, len, code, "invalid MQTT packet");
+}
+
+/* The stream's idle timeouts once the session's keep alive is known: 1.5
+ * times it on both sides ([MQTT-3.1.2-24] in 3.1.1, [MQTT-3.1.2-22] in
+ * 5.0, where the CONNACK's Server Keep Alive replaces the client's value),
+ * so an expiry closes both sides without DISCONNECT and the broker
+ * publishes the will. Without a keep alive (0, keepalive-timeout off, or
+ * no session), "timeout tunnel" applies when set, as it would without a
+ * filter on the stream; else timeout client / server stay. */
+static void mqa_flt_timeouts(struct stream *s, const struct mqa_flt_conf *conf,
+                             unsigned int keep_alive, int both)
+{
+	int t;
+
+	if (keep_alive && conf && conf->keepalive_timeout) {
+		t = MS_TO_TICKS(keep_alive * 1500U);
+		mqa_set_idle_timeouts(s, t, both ? t : -1);
+		return;
+	}
+	if (both && tick_isset(s->tunnel_timeout))
+		mqa_set_idle_timeouts(s, s->tunnel_timeout, s->tunnel_timeout);
+}
+
+/* Lowers the 5.0 Topic Alias Maximum of the first packet of <dir> still in
+ * the channel to <cap> in place (two bytes, same length); a packet without
+ * the property announces 0 and is left alone. Plain streams only: a
+ * WebSocket client's bytes are masked. */
+static void mqa_flt_cap_alias(struct stream *s, struct mqa_session *ms, unsigned int dir,
+                              const uint8_t *blk, uint32_t blk_off, uint32_t blk_len,
+                              unsigned int cap)
+{
+	struct channel *chn = dir ? &s->res : &s->req;
+	struct mqa_dir *d = &ms->d[dir];
+	unsigned long long end = mqa_chn_total(s, dir), base = end - c_data(chn), at;
+	uint32_t len = (uint32_t)d->pp->header_len + d->pp->remaining_length;
+	size_t pos = 0;
+	uint8_t id;
+	uint32_t num;
+	const uint8_t *a, *b;
+	uint16_t alen, blen;
+
+	if (d->ws)
+		return;
+	while (mqttp_property_next(blk, blk_len, &pos, &id, &num, &a, &alen, &b, &blen) == 1) {
+		if (id != 0x22)
+			continue;
+		if (num <= cap)
+			return;
+		/* the packet ends at d->pos; its value's two bytes end at pos */
+		at = d->pos - len + blk_off + pos - 2;
+		if (at < base || at + 2 > end)
+			return;
+		*b_peek(&chn->buf, at - base) = (char)(cap >> 8);
+		*b_peek(&chn->buf, at + 1 - base) = (char)(cap & 0xff);
+		return;
+	}
+}
+
+/* The first packet of <dir> is complete and valid, still in the channel:
+ * its keep alive sets the timeouts, its Topic Alias Maximum is capped. */
+static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session *ms,
+                          unsigned int dir)
+{
+	const struct mqa_flt_conf *conf = f->config->conf;
+	struct mqa_dir *d = &ms->d[dir];
+	uint32_t len = (uint32_t)d->pp->header_len + d->pp->remaining_length;
+	unsigned int cap = conf && conf->topic_alias_max >= 0 ? (unsigned int)conf->topic_alias_max :
+	                   mqa_options_topic_alias_max();
+	unsigned int version = ms->d[0].pp ? ms->d[0].pp->version : 0;
+	struct mqttp_options opt;
+	struct mqttp_result r;
+	const char *pkt = NULL;
+
+	mqa_options_get(&opt);
+	if (!dir) {
+		struct mqttp_connect c;
+
+		ms->keep_alive = d->pp->keep_alive;
+		mqa_flt_timeouts(s, conf, ms->keep_alive, 0);
+		if (version != MQTTP_V5 || !mqa_session_bytes(s, ms, 0, 0, len, &pkt))
+			return;
+		opt.checks = MQTTP_CHECK_FROM_CLIENT;
+		if (mqttp_decode_connect(pkt, len, &opt, &c, &r) == MQTTP_DONE)
+			mqa_flt_cap_alias(s, ms, 0, (const uint8_t *)pkt + c.props.block.off,
+			                  c.props.block.off, c.props.block.len, cap);
+	} else {
+		struct mqttp_connack c;
+
+		if (version == MQTTP_V5 && mqa_session_bytes(s, ms, 1, 0, len, &pkt)) {
+			opt.checks = MQTTP_CHECK_FROM_SERVER;
+			opt.version = MQTTP_V5;
+			if (mqttp_decode_connack(pkt, len, &opt, &c, &r) == MQTTP_DONE) {
+				if (c.props.present & (1ull << 0x13))
+					ms->keep_alive = c.props.server_keep_alive;
+				mqa_flt_cap_alias(s, ms, 1, (const uint8_t *)pkt + c.props.block.off,
+				                  c.props.block.off, c.props.block.len, cap);
+			}
+		}
+		mqa_flt_timeouts(s, conf, ms->keep_alive, 1);
+	}
+}
+
+/* Stops looking at <chn>'s bytes: they flow as without the filter, and
+ * so does "timeout tunnel". */
+static void mqa_flt_stop(struct stream *s, struct filter *f, struct channel *chn)
+{
+	unregister_data_filter(s, chn, f);
+	if (tick_isset(s->tunnel_timeout))
+		mqa_set_idle_timeouts(s, s->tunnel_timeout, s->tunnel_timeout);
+}
+
 /* Feeds the first packet of the channel's direction with what is about to
- * be forwarded; once it is parsed the filter stops looking at this
- * direction, so the bytes flow as without it. */
+ * be forwarded, then frames every later packet; nothing is held. */
 static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channel *chn,
                                unsigned int offset, unsigned int len)
 {
@@ -97,8 +241,24 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 	struct mqa_dir *d;
 
 	d = mqa_session_dir(s, ms, dir, 0);
-	if (!d || (d->started && d->pp->status != MQTTP_NEED_MORE))
+	if (!d) {
+		mqa_flt_stop(s, f, chn);
+		return len;
+	}
+	if (!d->started || d->pp->status == MQTTP_NEED_MORE)
+		return len;
+	if (d->framing == MQA_FR_NONE && d->pp->status == MQTTP_DONE)
+		mqa_flt_first(s, f, ms, dir);
+	switch (mqa_session_frame(s, ms, dir)) {
+	case MQA_FR_OFF:
+		mqa_flt_stop(s, f, chn);
+		break;
+	case MQA_FR_ERROR:
+		mqa_flt_invalid(s, ms, dir);
+		d->framing = MQA_FR_OFF; /* answered once */
 		unregister_data_filter(s, chn, f);
+		return 0;
+	}
 	return len;
 }
 
@@ -130,7 +290,7 @@ static int mqa_flt_parse(char **args, int *cur_arg, struct proxy *px, struct flt
 		memprintf(err, "'%s': out of memory", args[*cur_arg]);
 		return -1;
 	}
-	conf->topic_alias_max = 10;
+	conf->topic_alias_max = -1;
 	conf->keepalive_timeout = 1;
 	while (*args[pos]) {
 		if (strcmp(args[pos], "topic-alias-max") == 0) {
@@ -140,7 +300,7 @@ static int mqa_flt_parse(char **args, int *cur_arg, struct proxy *px, struct flt
 				          "from 0 to 65535");
 				goto fail;
 			}
-			conf->topic_alias_max = (unsigned int)v;
+			conf->topic_alias_max = (int)v;
 			pos += 2;
 		} else if (strcmp(args[pos], "keepalive-timeout") == 0) {
 			if (strcmp(args[pos + 1], "on") != 0 && strcmp(args[pos + 1], "off") != 0) {
@@ -246,9 +406,9 @@ static int mqa_proxy_uses(struct proxy *px)
 	return used;
 }
 
-/* Adds "filter mqtt" to every TCP proxy that uses an MQTT keyword and has
+/* Adds "filter mqtt" to TCP proxy <px> if it uses an MQTT keyword and has
  * none, as the last of its filters. */
-static int mqa_flt_implicit(struct proxy *px)
+static int mqa_flt_implicit_px(struct proxy *px)
 {
 	struct flt_conf *fconf;
 	struct mqa_flt_conf *conf;
@@ -271,7 +431,7 @@ static int mqa_flt_implicit(struct proxy *px)
 		         proxy_type_str(px), px->id);
 		return ERR_ALERT | ERR_FATAL;
 	}
-	conf->topic_alias_max = 10;
+	conf->topic_alias_max = -1;
 	conf->keepalive_timeout = 1;
 	conf->implicit = 1;
 	fconf->id = mqa_flt_id;
@@ -281,7 +441,19 @@ static int mqa_flt_implicit(struct proxy *px)
 	return ERR_NONE;
 }
 
-REGISTER_POST_PROXY_CHECK(mqa_flt_implicit);
+/* Before the configuration check, which adds the filter analysers to a
+ * proxy with filters and checks filter-sequence. */
+static int mqa_flt_implicit(void)
+{
+	struct proxy *px;
+	int err = ERR_NONE;
+
+	for (px = proxies_list; px; px = px->next)
+		err |= mqa_flt_implicit_px(px);
+	return err;
+}
+
+REGISTER_PRE_CHECK(mqa_flt_implicit);
 
 static struct flt_kw_list mqa_flt_kws = { "MQTT", { }, {
 	{ "mqtt", mqa_flt_parse, NULL },

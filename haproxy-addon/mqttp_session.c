@@ -31,7 +31,8 @@
 /* Set once a field fetch is in the configuration or was asked for. */
 static int mqa_fields_wanted;
 
-/* Counters shown by the mqtt_parse_bytes / mqtt_parse_states fetches. */
+/* Counters shown by the mqtt_parse_bytes / mqtt_parse_states fetches:
+ * CONNECT bytes fed, sessions parsed. */
 static unsigned long long mqa_bytes_fed;
 static unsigned long long mqa_sessions;
 
@@ -154,8 +155,10 @@ static void mqa_dir_reset(struct mqa_dir *d, unsigned int dir, unsigned int vers
 {
 	struct mqttp_options opt;
 
-	d->pos = 0;
+	d->pos = d->fpos = d->pkts = d->bytes = 0;
 	d->lost = d->props_done = d->will_props_done = d->need_version = d->fields = 0;
+	d->ws = d->framing = 0;
+	d->dir = (uint8_t)dir;
 	d->pp = &d->p;
 	if (!dir && mqa_req_tpl_ready) {
 		d->p = mqa_req_tpl;
@@ -180,7 +183,8 @@ static void mqa_feed(struct mqa_dir *d, const char *data, size_t len)
 		used = 0;
 		mqttp_feed(d->pp, data, len, &used, mqa_cb(d), d);
 		d->pos += used;
-		_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)used);
+		if (!d->dir)
+			_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)used);
 		data += used;
 		len -= used;
 		if (!used)
@@ -228,9 +232,19 @@ static void mqa_locate(struct stream *s, const struct mqa_session *ms, struct mq
 	d->props_done = d->will_props_done = 1;
 }
 
-/* The client's frames [d->pos, end) (buffer from <base>) through the
- * library's WebSocket-MQTT reader, until the first packet ends, an error
- * or a close. */
+/* The first packet of a WebSocket direction ended in its frame reader:
+ * its state moves to d->p, where it stays while the reader goes on. */
+static void mqa_ws_first_done(struct mqa_dir *d)
+{
+	if (d->ws && d->pp != &d->p && d->pp->status != MQTTP_NEED_MORE) {
+		d->p = *d->pp;
+		d->pp = &d->p;
+	}
+}
+
+/* The frames [d->pos, end) (buffer from <base>) through the library's
+ * WebSocket-MQTT reader, until the first packet ends, an error or a
+ * close (ms->ws_err for the client's frames). */
 static void mqa_ws_feed(struct channel *chn, struct mqa_session *ms, struct mqa_dir *d,
                         unsigned long long base, unsigned long long end)
 {
@@ -245,10 +259,11 @@ static void mqa_ws_feed(struct channel *chn, struct mqa_session *ms, struct mqa_
 		if (l1 > scratch->size)
 			l1 = scratch->size;
 		used = produced = 0;
-		st = mqttp_ws_mqtt_feed(&ms->wsm, b1, l1, &used, (uint8_t *)scratch->area,
+		st = mqttp_ws_mqtt_feed(&d->fr.w, b1, l1, &used, (uint8_t *)scratch->area,
 		                        scratch->size, &produced, mqa_cb(d), d);
 		d->pos += used;
-		_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)produced);
+		if (!d->dir)
+			_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)produced);
 		if (st == MQTTP_WS_ERROR || st == MQTTP_WS_CLOSE) {
 			if (d->pp->status == MQTTP_NEED_MORE)
 				ms->ws_err = st == MQTTP_WS_ERROR ? 1 : 2;
@@ -257,6 +272,25 @@ static void mqa_ws_feed(struct channel *chn, struct mqa_session *ms, struct mqa_
 		if (!used)
 			break;
 	}
+	mqa_ws_first_done(d);
+}
+
+/* Starts the frame reader of direction <dir> (0: the client's masked
+ * frames, 1: the broker's) for a client of protocol <version> (0 if
+ * unknown). */
+static void mqa_ws_start(struct mqa_dir *d, unsigned int dir, unsigned int version)
+{
+	struct mqttp_options opt;
+	struct mqttp_ws_options wo;
+
+	mqttp_ws_options_default(&wo);
+	wo.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
+	mqa_options_get(&opt);
+	opt.checks = dir ? MQTTP_CHECK_FROM_SERVER : MQTTP_CHECK_FROM_CLIENT;
+	opt.version = (uint8_t)version;
+	mqttp_ws_mqtt_init(&d->fr.w, &wo, &opt);
+	d->ws = 1;
+	d->pp = &d->fr.w.mqtt;
 }
 
 /* Decides whether the client speaks WebSocket: plain when its first byte
@@ -264,9 +298,6 @@ static void mqa_ws_feed(struct channel *chn, struct mqa_session *ms, struct mqa_
 static void mqa_ws_decide(struct stream *s, struct mqa_session *ms, struct mqa_dir *d,
                           unsigned long long base)
 {
-	struct mqttp_options opt;
-	struct mqttp_ws_options wo;
-
 	if (base || d->pos || (unsigned char)*b_peek(&s->req.buf, 0) == 0x10) {
 		ms->ws_mode = MQA_WS_PLAIN;
 		return;
@@ -274,12 +305,7 @@ static void mqa_ws_decide(struct stream *s, struct mqa_session *ms, struct mqa_d
 	if (!ms->ws_head_len)
 		return; /* the head is not accepted yet: nothing known */
 	ms->ws_mode = MQA_WS_WS;
-	mqttp_ws_options_default(&wo);
-	wo.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
-	mqa_options_get(&opt);
-	opt.checks = MQTTP_CHECK_FROM_CLIENT;
-	mqttp_ws_mqtt_init(&ms->wsm, &wo, &opt);
-	d->pp = &ms->wsm.mqtt;
+	mqa_ws_start(d, 0, 0);
 	d->pos = ms->ws_head_len;
 }
 
@@ -318,6 +344,10 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
 	 * probes, health checks) do not count as sessions parsed. */
 	if (!end && !d->started)
 		return mqa_blank_dir(dir);
+	/* a WebSocket client's broker: its frames once its 101 was taken out
+	 * (mqttp_ws.c), with our own 101 gone to the client */
+	if (dir && ms->ws_mode == MQA_WS_WS && (ms->ws_hs != MQA_WSH_DONE || c_data(chn) > end))
+		return d->started ? d : mqa_blank_dir(dir);
 
 	fields |= dir;
 	if (fields && !dir && !HA_ATOMIC_LOAD(&mqa_fields_wanted))
@@ -332,11 +362,11 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
 			version = rq->started && rq->pp && (rq->pp->have & MQTTP_HAVE_VERSION) ?
 			          rq->pp->version : 0;
 			/* A 3.1.1 CONNACK has remaining length 2, a 5.0 one more. */
-			if (!version && !base && c_data(chn) >= 2) {
+			if (!version && !base && c_data(chn) >= 2 && ms->ws_mode != MQA_WS_WS) {
 				b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, 1, 1);
 				version = ((unsigned char)b1[0] == 2) ? MQTTP_V311 : MQTTP_V5;
 			}
-			need_version = !version;
+			need_version = !version && ms->ws_mode != MQA_WS_WS;
 		}
 		if (!d->started && !dir)
 			_HA_ATOMIC_INC(&mqa_sessions);
@@ -347,6 +377,8 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
 			mqa_fields_on(d);
 		if (base)
 			d->lost = 1;
+		if (dir && ms->ws_mode == MQA_WS_WS)
+			mqa_ws_start(d, 1, version);
 	}
 	if (d->lost)
 		return NULL;
@@ -365,6 +397,10 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
 		/* bytes we never saw were sent: nothing reliable to answer */
 		d->lost = 1;
 		return NULL;
+	}
+	if (dir && d->ws) {
+		mqa_ws_feed(chn, ms, d, base, end);
+		return d;
 	}
 	if (!dir && ms->ws_mode != MQA_WS_PLAIN) {
 		if (ms->ws_mode == MQA_WS_WS)
@@ -407,20 +443,20 @@ static void mqa_ws_copy_cb(void *ctx, const struct mqttp_ws *ws, const struct mq
 
 /* The client's unmasked MQTT bytes [off, off + len) of a WebSocket stream,
  * read again from the frames still in the buffer. */
-static int mqa_ws_bytes(struct stream *s, const struct mqa_session *ms,
+static int mqa_ws_bytes(struct stream *s, const struct mqa_session *ms, unsigned int dir,
                         unsigned long long off, unsigned long long len, const char **ptr)
 {
-	struct channel *chn = &s->req;
+	struct channel *chn = dir ? &s->res : &s->req;
 	struct mqa_ws_copy k = { 0 };
 	struct mqttp_ws_options wo;
 	struct mqttp_ws rd;
 	struct buffer *trash;
 	const char *b1, *b2;
 	size_t l1, l2, used;
-	unsigned long long pos = ms->ws_head_len, end = c_data(chn);
+	unsigned long long pos = dir ? 0 : ms->ws_head_len, end = c_data(chn);
 	enum mqttp_ws_status st;
 
-	if (mqa_chn_total(s, 0) != c_data(chn))
+	if (mqa_chn_total(s, dir) != c_data(chn))
 		return 0; /* forwarded */
 	trash = get_trash_chunk();
 	if (len > trash->size)
@@ -462,8 +498,8 @@ int mqa_session_bytes(struct stream *s, const struct mqa_session *ms, unsigned i
 		*ptr = "";
 		return 1;
 	}
-	if (!dir && ms->ws_mode == MQA_WS_WS)
-		return mqa_ws_bytes(s, ms, off, len, ptr);
+	if (ms->d[dir].ws)
+		return mqa_ws_bytes(s, ms, dir, off, len, ptr);
 	if (off < base || off + (unsigned long long)len > total)
 		return 0;
 	/* for speed: a value that does not cross the buffer's wrap (nearly
@@ -505,4 +541,96 @@ void mqa_session_res_restart(struct mqa_session *ms)
 {
 	ms->d[1].started = 0;
 	ms->d[1].pos = 0;
+}
+
+/* Counts the packet that <p> just ended. */
+static inline void mqa_count(struct mqa_dir *d, const struct mqttp_parser *p)
+{
+	d->pkts++;
+	d->bytes += (unsigned long long)p->header_len + p->remaining_length;
+}
+
+int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir)
+{
+	struct channel *chn = dir ? &s->res : &s->req;
+	struct mqa_dir *d = &ms->d[dir];
+	unsigned long long end = mqa_chn_total(s, dir);
+	unsigned long long base = end - c_data(chn);
+	struct buffer *scratch = NULL;
+	const char *b1, *b2;
+	size_t l1, l2, used, produced;
+	int st;
+
+	if (d->framing == MQA_FR_NONE) {
+		if (!d->started || d->lost || d->pp->status == MQTTP_NEED_MORE)
+			return MQA_FR_NONE;
+		if (d->pp->status != MQTTP_DONE) {
+			d->framing = MQA_FR_OFF; /* an invalid first packet passes as it is */
+			return d->framing;
+		}
+		mqa_count(d, d->pp);
+		if (!d->ws)
+			d->fr.p = d->p; /* goes on with the next packet */
+		d->fpos = d->pos;
+		d->framing = MQA_FR_ON;
+	}
+	if (d->framing != MQA_FR_ON)
+		return d->framing;
+	if (d->fpos < base || c_data(chn) > end) {
+		d->framing = MQA_FR_OFF; /* bytes passed unseen */
+		return d->framing;
+	}
+	while (d->fpos < end) {
+		if (b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, d->fpos - base, end - d->fpos) < 1)
+			break;
+		used = 0;
+		if (!d->ws) {
+			st = mqttp_feed(&d->fr.p, b1, l1, &used, NULL, NULL);
+			d->fpos += used;
+			if (st == MQTTP_DONE)
+				mqa_count(d, &d->fr.p);
+			else if (st == MQTTP_ERROR) {
+				d->framing = MQA_FR_ERROR;
+				break;
+			}
+		} else {
+			if (!scratch)
+				scratch = get_trash_chunk();
+			if (l1 > scratch->size)
+				l1 = scratch->size;
+			produced = 0;
+			st = mqttp_ws_mqtt_feed(&d->fr.w, b1, l1, &used, (uint8_t *)scratch->area,
+			                        scratch->size, &produced, NULL, NULL);
+			d->fpos += used;
+			if (st == MQTTP_WS_DONE)
+				mqa_count(d, &d->fr.w.mqtt);
+			else if (st == MQTTP_WS_ERROR) {
+				d->framing = MQA_FR_ERROR;
+				break;
+			} else if (st == MQTTP_WS_CLOSE) {
+				d->framing = MQA_FR_OFF; /* the peer closes: the rest passes */
+				break;
+			}
+		}
+		if (!used)
+			break;
+	}
+	return d->framing;
+}
+
+void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int *e, int *ws)
+{
+	const struct mqa_dir *d = &ms->d[dir];
+
+	*ws = 0;
+	if (!d->ws) {
+		*e = d->fr.p.error;
+		return;
+	}
+	if (d->fr.w.mqtt.status == MQTTP_ERROR) {
+		*e = d->fr.w.mqtt.error;
+		return;
+	}
+	*ws = 1;
+	*e = d->fr.w.ws.error;
 }

@@ -35,18 +35,37 @@ struct mqa_span {
 	uint8_t done;    /* complete and checked by the parser */
 };
 
-/* One direction of a session: the parse of its first packet. */
+/* One direction of a session: the parse of its first packet, then the
+ * framing of every later one. */
 struct mqa_dir {
-	unsigned long long pos;      /* channel bytes fed to the parser */
-	struct mqttp_parser *pp;     /* &p, or the WebSocket reader's parser */
+	unsigned long long pos;      /* channel bytes fed to the first packet's parse */
+	unsigned long long fpos;     /* channel bytes framed (once framing) */
+	unsigned long long pkts;     /* MQTT packets that ended, the first included */
+	unsigned long long bytes;    /* their MQTT bytes (WebSocket framing excluded) */
+	struct mqttp_parser *pp;     /* the first packet's parser: &p, or fr.w.mqtt */
 	uint8_t started;             /* a first byte was fed */
+	uint8_t dir;                 /* 0 request, 1 response */
+	uint8_t ws;                  /* the bytes are WebSocket frames */
+	uint8_t framing;             /* MQA_FR_*: after the first packet */
 	uint8_t lost;                /* first bytes forwarded before we parsed them */
 	uint8_t props_done;          /* property block complete (next field seen) */
 	uint8_t will_props_done;
 	uint8_t need_version;        /* response: client version unknown yet */
 	uint8_t fields;              /* field events recorded in f[] */
-	struct mqttp_parser p;
+	struct mqttp_parser p;        /* the first packet (a copy once a frame reader ended it) */
 	struct mqa_span f[MQA_FLD__COUNT];
+	union {
+		struct mqttp_parser p;     /* plain: every packet after the first */
+		struct mqttp_ws_mqtt w;    /* WebSocket: the frames, from the first packet on */
+	} fr;
+};
+
+/* Framing after the first packet. */
+enum {
+	MQA_FR_NONE = 0,  /* the first packet is not done yet */
+	MQA_FR_ON,        /* every packet is framed as bytes pass */
+	MQA_FR_OFF,       /* not framed: first packet invalid, bytes unseen, a close frame */
+	MQA_FR_ERROR,     /* invalid bytes: the stream is closed */
 };
 
 /* Transport of the client's bytes. */
@@ -57,12 +76,12 @@ enum { MQA_WSH_NONE = 0, MQA_WSH_BROKER_PENDING, MQA_WSH_DONE };
 struct mqa_session {
 	struct mqa_dir d[2];          /* 0: request (CONNECT), 1: response */
 	uint64_t rewrites;            /* bits of the rewrite rules applied */
+	uint16_t keep_alive;          /* seconds: the CONNECT's, or the CONNACK's Server Keep Alive */
 	uint8_t ws_mode;              /* MQA_WS_* */
 	uint8_t ws_hs;                /* MQA_WSH_* */
 	uint8_t ws_err;               /* the client's frames: error or close */
 	uint32_t ws_head_len;         /* the client's HTTP head, once accepted */
 	char ws_accept[MQTTP_WS_ACCEPT_LEN]; /* awaited from the broker */
-	struct mqttp_ws_mqtt wsm;     /* the client's frames (ws_mode MQA_WS_WS) */
 };
 
 /* Starts the session of stream <s> (zeroed by the caller). */
@@ -74,6 +93,16 @@ void mqa_session_init(struct mqa_session *ms, const struct stream *s);
  * bytes forwarded unparsed, a broken WebSocket stream). */
 struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsigned int dir,
                                 int fields);
+
+/* Frames the packets of direction <dir> after its first one, up to the
+ * end of the channel's input, counting them. Returns MQA_FR_ON while all
+ * is well, MQA_FR_OFF when framing stopped (nothing to do), MQA_FR_ERROR
+ * on invalid bytes (mqa_session_frame_error() says which). */
+int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir);
+
+/* After MQA_FR_ERROR on <dir>: the library's error, and whether it is a
+ * WebSocket framing error (then <e> is an enum mqttp_ws_error). */
+void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int *e, int *ws);
 
 /* <len> bytes at offset <off> of the first packet of <dir> into *ptr
  * (zero-copy when contiguous in the buffer); 0 when no longer there. */
@@ -95,8 +124,8 @@ int mqa_session_ws_frontend(const struct proxy *px);
  * fetch is in the configuration). */
 void mqa_session_want_fields(void);
 
-/* Process-wide counters: bytes fed to the first packets' parse, and
- * sessions whose first request byte was parsed. */
+/* Process-wide counters: bytes fed to the CONNECTs' parse, and sessions
+ * whose first request byte was parsed. */
 unsigned long long mqa_session_bytes_fed(void);
 unsigned long long mqa_session_count(void);
 

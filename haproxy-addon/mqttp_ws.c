@@ -447,7 +447,7 @@ static enum act_return mqa_ws_act_req(struct act_rule *rule, struct proxy *px,
 	if (st && st->pp->status != MQTTP_NEED_MORE)
 		return ACT_RET_CONT;
 	if (ms->ws_err == 1) {
-		enum mqttp_ws_error e = (enum mqttp_ws_error)ms->wsm.ws.error;
+		enum mqttp_ws_error e = (enum mqttp_ws_error)ms->d[0].fr.w.ws.error;
 
 		mqa_ws_log(s, "refused", "invalid WebSocket frame: ", mqttp_ws_error_name(e));
 		return mqa_ws_ws_refuse(s, mqttp_ws_error_close_code(e), mqttp_ws_error_reason(e), 0);
