@@ -19,6 +19,7 @@
 
 #include <haproxy/api.h>
 #include <haproxy/acl.h>
+#include <haproxy/cfgparse.h>
 #include <haproxy/action-t.h>
 #include <haproxy/channel.h>
 #include <haproxy/filters.h>
@@ -47,7 +48,6 @@ static const char *mqa_flt_id = "mqtt";
 struct mqa_flt_conf {
 	int topic_alias_max;          /* cap in the forwarded CONNECT / CONNACK; -1: global */
 	uint8_t keepalive_timeout;    /* idle timeouts from the keep alive */
-	uint8_t implicit;
 };
 
 DECLARE_STATIC_POOL(pool_head_mqa_session, "mqtt_session", sizeof(struct mqa_session));
@@ -406,12 +406,32 @@ static int mqa_proxy_uses(struct proxy *px)
 	return used;
 }
 
+/* HAProxy's own "filter" keyword parser: an implicit declaration goes
+ * through it, so the filter is declared as if written (its name for 3.4's
+ * filter-sequence included). */
+static int (*mqa_cfg_filter_kw)(char **args, int section_type, struct proxy *curpx,
+                                const struct proxy *defpx, const char *file, int line, char **err);
+
+static void mqa_find_filter_kw(void)
+{
+	struct cfg_kw_list *kwl;
+	int i;
+
+	list_for_each_entry(kwl, &cfg_keywords.list, list)
+		for (i = 0; kwl->kw[i].kw; i++)
+			if (kwl->kw[i].section == CFG_LISTEN && strcmp(kwl->kw[i].kw, "filter") == 0) {
+				mqa_cfg_filter_kw = kwl->kw[i].parse;
+				return;
+			}
+}
+
 /* Adds "filter mqtt" to TCP proxy <px> if it uses an MQTT keyword and has
  * none, as the last of its filters. */
 static int mqa_flt_implicit_px(struct proxy *px)
 {
 	struct flt_conf *fconf;
-	struct mqa_flt_conf *conf;
+	char *args[MAX_LINE_ARGS + 1] = { (char *)"filter", (char *)"mqtt", (char *)"" };
+	char *err = NULL;
 
 	if (px->mode != PR_MODE_TCP || (px->cap & PR_CAP_DEF))
 		return ERR_NONE;
@@ -422,22 +442,16 @@ static int mqa_flt_implicit_px(struct proxy *px)
 		}
 	if (!mqa_proxy_uses(px))
 		return ERR_NONE;
-	fconf = calloc(1, sizeof(*fconf));
-	conf = calloc(1, sizeof(*conf));
-	if (!fconf || !conf) {
-		free(fconf);
-		free(conf);
-		ha_alert("config: %s '%s': out of memory for the mqtt filter\n",
-		         proxy_type_str(px), px->id);
+	if (!mqa_cfg_filter_kw)
+		mqa_find_filter_kw();
+	if (!mqa_cfg_filter_kw || mqa_cfg_filter_kw(args, CFG_LISTEN, px, NULL, px->conf.file,
+	                                            px->conf.line, &err) < 0) {
+		ha_alert("config: %s '%s': cannot declare the mqtt filter its MQTT keywords need: %s\n",
+		         proxy_type_str(px), px->id, err ? err : "no 'filter' keyword");
+		ha_free(&err);
 		return ERR_ALERT | ERR_FATAL;
 	}
-	conf->topic_alias_max = -1;
-	conf->keepalive_timeout = 1;
-	conf->implicit = 1;
-	fconf->id = mqa_flt_id;
-	fconf->conf = conf;
-	fconf->ops = &mqa_flt_ops;
-	LIST_APPEND(&px->filter_configs, &fconf->list);
+	ha_free(&err);
 	return ERR_NONE;
 }
 
