@@ -5,14 +5,16 @@
  *   filter mqtt [topic-alias-max <n>] [keepalive-timeout {on|off}]
  *
  * A proxy that uses an MQTT keyword (a fetch, an action, in any rule list,
- * balance or stick) and has no "filter mqtt" line gets one at
+ * balance or stick) and has no "filter mqtt" line gets one just before the
  * configuration check, as HAProxy does for its compression filter. One
  * instance per stream: when the frontend and the backend both declare it,
  * the first attached owns the session and the other declines.
  *
- * The filter sees the bytes before they are forwarded (tcp_payload) and
- * feeds what the fetches have not fed yet, so the first packet of each
- * direction is always parsed, whatever the rules asked for.
+ * The filter sees the bytes before they are forwarded (tcp_payload): it
+ * feeds what the fetches have not fed yet, then frames every later packet
+ * both ways, answers invalid bytes, sets the idle timeouts from the keep
+ * alive and caps the Topic Alias Maximum of the CONNECT and CONNACK. It
+ * holds nothing.
  */
 
 #include <string.h>
@@ -48,6 +50,7 @@ static const char *mqa_flt_id = "mqtt";
 struct mqa_flt_conf {
 	int topic_alias_max;          /* cap in the forwarded CONNECT / CONNACK; -1: global */
 	uint8_t keepalive_timeout;    /* idle timeouts from the keep alive */
+	struct list *live;            /* per thread: the live sessions it owns (CLI, drain) */
 };
 
 DECLARE_STATIC_POOL(pool_head_mqa_session, "mqtt_session", sizeof(struct mqa_session));
@@ -76,13 +79,17 @@ static int mqa_flt_attach(struct stream *s, struct filter *f)
 	if (!ms)
 		return -1;
 	mqa_session_init(ms, s);
+	LIST_APPEND(&((struct mqa_flt_conf *)f->config->conf)->live[tid], &ms->live);
 	f->ctx = ms;
 	return 1;
 }
 
 static void mqa_flt_detach(struct stream *s, struct filter *f)
 {
-	pool_free(pool_head_mqa_session, f->ctx);
+	struct mqa_session *ms = f->ctx;
+
+	LIST_DELETE(&ms->live);
+	pool_free(pool_head_mqa_session, ms);
 	f->ctx = NULL;
 }
 
@@ -262,13 +269,33 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 	return len;
 }
 
+/* The lists of live sessions, one per thread: only the thread that runs a
+ * session changes its list; readers isolate themselves. */
+static int mqa_flt_init(struct proxy *px, struct flt_conf *fconf)
+{
+	struct mqa_flt_conf *conf = fconf->conf;
+	int i;
+
+	conf->live = calloc(global.nbthread, sizeof(*conf->live));
+	if (!conf->live)
+		return -1;
+	for (i = 0; i < global.nbthread; i++)
+		LIST_INIT(&conf->live[i]);
+	return 0;
+}
+
 /* Frees the configuration of a "filter mqtt" line. */
 static void mqa_flt_deinit(struct proxy *px, struct flt_conf *fconf)
 {
+	struct mqa_flt_conf *conf = fconf->conf;
+
+	if (conf)
+		ha_free(&conf->live);
 	ha_free(&fconf->conf);
 }
 
 static struct flt_ops mqa_flt_ops = {
+	.init                  = mqa_flt_init,
 	.deinit                = mqa_flt_deinit,
 	.attach                = mqa_flt_attach,
 	.detach                = mqa_flt_detach,

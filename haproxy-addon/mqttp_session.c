@@ -253,7 +253,7 @@ static void mqa_ws_feed(struct channel *chn, struct mqa_session *ms, struct mqa_
 	const char *b1, *b2;
 	size_t l1, l2, used, produced;
 
-	while (d->pos < end && d->pp->status == MQTTP_NEED_MORE && !ms->ws_err) {
+	while (d->pos < end && d->pp->status == MQTTP_NEED_MORE && !(ms->ws_err && !d->dir)) {
 		if (b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, d->pos - base, end - d->pos) < 1)
 			break;
 		if (l1 > scratch->size)
@@ -265,8 +265,10 @@ static void mqa_ws_feed(struct channel *chn, struct mqa_session *ms, struct mqa_
 		if (!d->dir)
 			_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)produced);
 		if (st == MQTTP_WS_ERROR || st == MQTTP_WS_CLOSE) {
-			if (d->pp->status == MQTTP_NEED_MORE)
+			if (d->pp->status == MQTTP_NEED_MORE && !d->dir)
 				ms->ws_err = st == MQTTP_WS_ERROR ? 1 : 2;
+			else if (d->pp->status == MQTTP_NEED_MORE)
+				d->lost = 1; /* the broker's frames say nothing more */
 			break;
 		}
 		if (!used)
@@ -284,6 +286,7 @@ static void mqa_ws_start(struct mqa_dir *d, unsigned int dir, unsigned int versi
 	struct mqttp_ws_options wo;
 
 	mqttp_ws_options_default(&wo);
+	wo.role = dir ? MQTTP_WS_FROM_SERVER : MQTTP_WS_FROM_CLIENT;
 	wo.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
 	mqa_options_get(&opt);
 	opt.checks = dir ? MQTTP_CHECK_FROM_SERVER : MQTTP_CHECK_FROM_CLIENT;
@@ -465,6 +468,7 @@ static int mqa_ws_bytes(struct stream *s, const struct mqa_session *ms, unsigned
 	k.want_len = len;
 	k.out = trash->area;
 	mqttp_ws_options_default(&wo);
+	wo.role = dir ? MQTTP_WS_FROM_SERVER : MQTTP_WS_FROM_CLIENT;
 	wo.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
 	mqttp_ws_init(&rd, &wo);
 	while (pos < end && k.got < len) {

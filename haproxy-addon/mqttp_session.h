@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <haproxy/list-t.h>
+
 #include <mqttparse.h>
 #include <mqttws.h>
 
@@ -74,6 +76,7 @@ enum { MQA_WS_UNKNOWN = 0, MQA_WS_PLAIN, MQA_WS_WS };
 enum { MQA_WSH_NONE = 0, MQA_WSH_BROKER_PENDING, MQA_WSH_DONE };
 
 struct mqa_session {
+	struct list live;             /* in its filter's list of live sessions of its thread */
 	struct mqa_dir d[2];          /* 0: request (CONNECT), 1: response */
 	uint64_t rewrites;            /* bits of the rewrite rules applied */
 	uint16_t keep_alive;          /* seconds: the CONNECT's, or the CONNACK's Server Keep Alive */
