@@ -25,6 +25,10 @@
  *    armed in rex at each read) until 2.7, one I/O timeout per stream
  *    connector (scf->ioto, scb->ioto) from 2.8 on. CF_SHUTR (channel-t.h)
  *    left with the channel timeouts and marks them.
+ *  - The list of proxies: a chain from `proxies_list` through px->next up
+ *    to 3.4, the list `main_proxies` through px->el in 3.5-dev. No macro
+ *    marks that change; PR_O_TRANSP ("option transparent"), removed in the
+ *    same development cycle, stands for it.
  *  - A rewrite of request bytes in place (mqttp_rewrite.c) changes how many
  *    bytes the channel holds: mqa_chn_total_adjust() moves the received
  *    count with it, so that "bytes received - bytes in the buffer" still
@@ -102,6 +106,14 @@ static inline void mqa_chn_total_adjust(struct stream *s, unsigned int dir, long
 
 #ifdef CF_SHUTR
 #define MQA_HAVE_CHN_TIMEOUTS 1
+#endif
+
+/* Walks every proxy of the configuration (defaults sections excluded);
+ * needs <haproxy/proxy.h>. */
+#ifdef PR_O_TRANSP
+#define mqa_for_each_proxy(px) for ((px) = proxies_list; (px); (px) = (px)->next)
+#else
+#define mqa_for_each_proxy(px) list_for_each_entry((px), &main_proxies, el)
 #endif
 
 /* Sets the idle timeout of the client side (<cli>) and of the server side

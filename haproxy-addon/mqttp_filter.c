@@ -489,7 +489,7 @@ static int mqa_flt_implicit(void)
 	struct proxy *px;
 	int err = ERR_NONE;
 
-	for (px = proxies_list; px; px = px->next)
+	mqa_for_each_proxy(px)
 		err |= mqa_flt_implicit_px(px);
 	return err;
 }
