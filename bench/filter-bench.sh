@@ -233,7 +233,7 @@ for s in $sizes; do
 	[ -n "${irmsg[basic.$s]:-}" ] &&
 		echo "ratio filter_pub_${l}_ir_vs_plain_tcp $(q "${irmsg[plain.$s]}" "${irmsg[basic.$s]}")"
 	for c in $CONFIGS; do
-		echo "metric filter_pub_rate_${l}_$c $(col "$c" "$s" 1)"
+		echo "metric filter_pub_rate_${l}_$c $(printf '%.0f' "$(col "$c" "$s" 1)")"
 		echo "metric filter_pub_mb_s_${l}_$c $(col "$c" "$s" 2)"
 		echo "metric filter_pub_cpu_ns_${l}_$c $(col "$c" "$s" 3)"
 		[ -n "${irmsg[$c.$s]:-}" ] && echo "metric filter_pub_ir_${l}_$c ${irmsg[$c.$s]}"

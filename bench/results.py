@@ -368,6 +368,7 @@ def filter_md(figs, ratio_names, lines):
                       for c in configs])
         out += "\nbasic.cfg beyond plain TCP: %s B per idle session.\n" % \
             figs["filter_idle_extra_b_per_session"]
+        out += "".join("%s\n" % l.strip() for l in lines if "idle sessions asked" in l)
     return out
 
 
