@@ -622,6 +622,28 @@ static NOINLINE void ours_pub_decode(const struct pstream *s, long n)
 	sink += acc;
 }
 
+/* Ours, every field of a PUBLISH stream with the one-shot decoder: a
+ * struct mqttp_publish per packet, handed on (to `sink`) as above. */
+static NOINLINE void ours_pub_struct(const struct pstream *s, long n)
+{
+	struct mqttp_publish pb;
+	struct mqttp_result res;
+	size_t acc = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		size_t off = 0;
+
+		while (off < s->len) {
+			if (mqttp_decode_publish(s->d + off, s->len - off, &s->opt, &pb, &res) != MQTTP_DONE)
+				abort();
+			off += res.length;
+			acc += pb.topic.len + pb.packet_id + pb.payload.len + pb.user_property_count + pb.topic_alias;
+		}
+	}
+	sink += acc;
+}
+
 /* Ours, the same stream through mqttp_feed without callback. */
 static NOINLINE void ours_pub_feed(const struct pstream *s, long n)
 {
@@ -669,7 +691,7 @@ static NOINLINE void ours_pub_frame(const struct pstream *s, long n)
 /* ------------------------------------------------------------ the harness */
 
 enum kind { K_FEED, K_DECODE, K_HVAL, K_HFIELD, K_OARR, K_HARR, K_STREAM, K_FRAME, K_REWRITE,
-            K_PDECODE, K_PFEED, K_PFRAME };
+            K_PDECODE, K_PFEED, K_PFRAME, K_PSTRUCT };
 
 struct bcase {
 	char name[64];
@@ -697,6 +719,7 @@ static void run_case(const struct bcase *c, long n)
 	case K_PDECODE: ours_pub_decode(c->ps, n); break;
 	case K_PFEED: ours_pub_feed(c->ps, n); break;
 	case K_PFRAME: ours_pub_frame(c->ps, n); break;
+	case K_PSTRUCT: ours_pub_struct(c->ps, n); break;
 	}
 }
 
@@ -858,11 +881,11 @@ static void setup(void)
 	add(K_STREAM, NULL, 0, "stream.publish")->per = STREAM_PACKETS;
 	add(K_FRAME, NULL, 0, "frame.publish")->per = STREAM_PACKETS;
 	for (i = 0; i < NPSTREAM; i++) {
-		static const char *pn[] = { "pframe", "pfeed", "pdecode" };
-		static const enum kind pk[] = { K_PFRAME, K_PFEED, K_PDECODE };
+		static const char *pn[] = { "pframe", "pfeed", "pdecode", "pstruct" };
+		static const enum kind pk[] = { K_PFRAME, K_PFEED, K_PDECODE, K_PSTRUCT };
 
 		build_pstream(&pstreams[i]);
-		for (j = 0; j < 3; j++) {
+		for (j = 0; j < 4; j++) {
 			struct bcase *c;
 
 			snprintf(name, sizeof(name), "%s.%s", pn[j], pstreams[i].name);
