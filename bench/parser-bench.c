@@ -28,7 +28,8 @@
  * packets, and the stateless mqttp_frame hop.
  * PUBLISH decode against framing, per stream (3.1.1 and 5.0 with properties,
  * 64 B and 1 KB payloads): mqttp_feed with a callback recording every field
- * into a struct per packet, mqttp_feed without callback, mqttp_frame hops.
+ * into a struct per packet, mqttp_decode_publish (every field into a struct
+ * mqttp_publish), mqttp_feed without callback, mqttp_frame hops.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -930,6 +931,28 @@ static void sanity_pstream(const struct pstream *s)
 			fprintf(stderr, "parser-bench: PUBLISH %u of %s: fields not all reported\n", i, s->name);
 			exit(1);
 		}
+		/* the one-shot decoder: the same packet, the same fields */
+		{
+			struct mqttp_publish pb;
+			struct mqttp_result res;
+
+			ok = mqttp_decode_publish(s->d + off, s->len - off, &s->opt, &pb, &res) == MQTTP_DONE &&
+			     res.length == used && pb.topic.present && pb.topic.len == r.topic_len &&
+			     pb.topic.off == r.topic_off && pb.topic.ptr == s->d + off + r.topic_off &&
+			     pb.qos == (qos1 ? 1 : 0) && !pb.retain && !pb.dup && pb.packet_id == r.packet_id &&
+			     pb.payload.off == r.payload_off && pb.payload.len == r.payload_len &&
+			     pb.payload.ptr == s->d + off + r.payload_off &&
+			     pb.props.len == r.props_len && pb.message_expiry_interval == r.message_expiry &&
+			     pb.content_type.len == r.content_type_len && pb.content_type.off == r.content_type_off &&
+			     pb.user_property_count == r.user_props && pb.topic_alias == r.topic_alias &&
+			     pb.present == (s->v5 ? (1ull << 0x02 | 1ull << 0x03 | 1ull << 0x26 |
+			                             (alias ? 1ull << 0x23 : 0)) : 0);
+			if (!ok) {
+				fprintf(stderr, "parser-bench: PUBLISH %u of %s: mqttp_decode_publish differs\n",
+				        i, s->name);
+				exit(1);
+			}
+		}
 		off += used;
 	}
 	if (i != STREAM_PACKETS) {
@@ -1045,16 +1068,18 @@ static void report(void)
 	printf("ours mqttp_feed framing   %6.2f ns/packet\n", find("stream.publish")->ns);
 	printf("ours mqttp_frame hop      %6.2f ns/packet\n", find("frame.publish")->ns);
 	printf("\n== PUBLISH decode against framing (%d packets per stream; decode: mqttp_feed with "
-	       "a callback recording every field): ns per packet ==\n", STREAM_PACKETS);
-	printf("%-10s %9s %9s %9s %9s %13s %11s\n", "stream", "bytes/pkt", "frame", "feed",
-	       "decode", "decode/frame", "feed/frame");
+	       "a callback recording every field; struct: mqttp_decode_publish): ns per packet ==\n",
+	       STREAM_PACKETS);
+	printf("%-10s %9s %9s %9s %9s %9s %13s %13s %11s\n", "stream", "bytes/pkt", "frame", "feed",
+	       "decode", "struct", "decode/frame", "struct/frame", "feed/frame");
 	for (i = 0; i < NPSTREAM; i++) {
 		const char *n = pstreams[i].name;
 		double fr = ns_of("pframe.%s%s", n, ""), fe = ns_of("pfeed.%s%s", n, "");
+		double st = ns_of("pstruct.%s%s", n, "");
 
 		d = ns_of("pdecode.%s%s", n, "");
-		printf("%-10s %9.1f %9.2f %9.2f %9.2f %12.2fx %10.2fx\n", n,
-		       (double)pstreams[i].len / STREAM_PACKETS, fr, fe, d, d / fr, fe / fr);
+		printf("%-10s %9.1f %9.2f %9.2f %9.2f %9.2f %12.2fx %12.2fx %10.2fx\n", n,
+		       (double)pstreams[i].len / STREAM_PACKETS, fr, fe, d, st, d / fr, st / fr, fe / fr);
 	}
 
 	printf("\n");
@@ -1108,7 +1133,9 @@ static void report(void)
 		printf("metric ns_publish_%s_frame %.2f\n", n, fr);
 		printf("metric ns_publish_%s_feed %.2f\n", n, fe);
 		printf("metric ns_publish_%s_decode %.2f\n", n, d);
+		printf("metric ns_publish_%s_struct %.2f\n", n, ns_of("pstruct.%s%s", n, ""));
 		printf("ratio publish_%s_decode_vs_frame %.2f\n", n, d / fr);
+		printf("ratio publish_%s_struct_vs_frame %.2f\n", n, ns_of("pstruct.%s%s", n, "") / fr);
 		printf("ratio publish_%s_feed_vs_frame %.2f\n", n, fe / fr);
 	}
 }

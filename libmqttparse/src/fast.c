@@ -1231,6 +1231,32 @@ FAST_INLINE void fast_clear_publish(struct mqttp_publish *out)
 #endif
 }
 
+/* QoS, retain and DUP of a PUBLISH's flag nibble as the first four bytes
+ * of a struct mqttp_publish hold them (payload format indicator 0). */
+#define FAST_PB(f) (uint32_t)(((f) >> 1 & 3) | ((f) & 1) << 8 | ((f) >> 3) << 16)
+#if MQTTP__LE
+#define FAST_PB4(f) FAST_PB(f), FAST_PB((f) + 1), FAST_PB((f) + 2), FAST_PB((f) + 3)
+static const uint32_t fast_pub_bytes[16] = { FAST_PB4(0), FAST_PB4(4), FAST_PB4(8), FAST_PB4(12) };
+#undef FAST_PB4
+#endif
+typedef char fast_pub_bytes_check[offsetof(struct mqttp_publish, qos) == 0 &&
+                                  offsetof(struct mqttp_publish, retain) == 1 &&
+                                  offsetof(struct mqttp_publish, dup) == 2 &&
+                                  offsetof(struct mqttp_publish, payload_format_indicator) == 3 ? 1 : -1];
+
+/* A 5.0 PUBLISH's property block at *at, into *out (its own function: the
+ * 3.1.1 path keeps a small frame). */
+static FAST_NOINLINE int publish_props_into(const struct mqttp_options *opt, const uint8_t *d, const uint8_t **at,
+                                           const uint8_t *e, struct mqttp_publish *out, uint64_t need)
+{
+	struct mqttp_parser q;
+	unsigned users;
+
+	q.priv_max_user_properties = opt->max_user_properties ? opt->max_user_properties
+	                                                      : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
+	return fast_props(&q, d, at, e, FW_PUBLISH, &users, NULL, out, need);
+}
+
 /*
  * mqttp_decode_publish: a whole PUBLISH whose strings are printable ASCII,
  * with the properties fast_props() reads, straight into *out; anything
@@ -1239,8 +1265,7 @@ FAST_INLINE void fast_clear_publish(struct mqttp_publish *out)
 enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
                                              struct mqttp_publish *out, struct mqttp_result *res)
 {
-	struct mqttp_parser q;
-	unsigned flags, fl, users, v5 = opt && opt->version == MQTTP_V5;
+	unsigned flags, fl;
 	uint32_t rl, hl, n, pidlen;
 	const uint8_t *at, *e;
 
@@ -1255,26 +1280,29 @@ enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len, const
 		return mqttp__decode_publish_slow(d, len, opt, out, res);
 	e = d + hl + rl;
 	n = load_be16(d + hl);
-	if (n > rl - 2u - pidlen || (n == 0 && !v5) || (n && mqttp__cc_run_bad(d, d + hl + 2, n, e, 1)))
+	at = d + hl + 2;
+	/* an empty topic only in 5.0, with a Topic Alias (fast_props' need) */
+	if (n > rl - 2u - pidlen || (n ? mqttp__cc_run_bad(d, at, n, e, 1) != 0 : !opt || opt->version != MQTTP_V5))
 		return mqttp__decode_publish_slow(d, len, opt, out, res);
-	fast_store(&out->topic, d, d + hl + 2, n);
-	at = d + hl + 2 + n;
+	fast_store(&out->topic, d, at, n);
+	at += n;
 	if (pidlen) {
 		out->packet_id = (uint16_t)load_be16(at);
 		if (out->packet_id == 0)
 			return mqttp__decode_publish_slow(d, len, opt, out, res);
 		at += 2;
 	}
-	if (v5) {
-		q.priv_max_user_properties = opt->max_user_properties ? opt->max_user_properties
-		                                                      : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
-		if (!fast_props(&q, d, &at, e, FW_PUBLISH, &users, NULL, out, n ? 0 : 1ull << 0x23))
-			return mqttp__decode_publish_slow(d, len, opt, out, res);
-	}
-	fast_store(&out->payload, d, at, (uint32_t)(e - at));
+#if MQTTP__LE
+	memcpy(out, &fast_pub_bytes[flags], 4);
+#else
 	out->qos = (uint8_t)((flags >> 1) & 3);
 	out->retain = (uint8_t)(flags & 1);
 	out->dup = (uint8_t)(flags >> 3);
+#endif
+	if (opt && opt->version == MQTTP_V5 &&
+	    !publish_props_into(opt, d, &at, e, out, n ? 0 : 1ull << 0x23))
+		return mqttp__decode_publish_slow(d, len, opt, out, res);
+	fast_store(&out->payload, d, at, (uint32_t)(e - at));
 	res->type = MQTTP_PUBLISH;
 	res->error = MQTTP_E_NONE;
 	res->error_offset = 0;
