@@ -1244,23 +1244,32 @@ typedef char fast_pub_bytes_check[offsetof(struct mqttp_publish, qos) == 0 &&
                                   offsetof(struct mqttp_publish, dup) == 2 &&
                                   offsetof(struct mqttp_publish, payload_format_indicator) == 3 ? 1 : -1];
 
-/* A 5.0 PUBLISH's property block at *at, into *out (its own function: the
- * 3.1.1 path keeps a small frame). */
-static FAST_NOINLINE int publish_props_into(const struct mqttp_options *opt, const uint8_t *d, const uint8_t **at,
-                                           const uint8_t *e, struct mqttp_publish *out, uint64_t need)
+/* The rest of mqttp__decode_publish_fast() for 5.0, from the property
+ * block at `at` on; *res is already the packet's. Its own function, which
+ * the 3.1.1 path does not enter, so that neither keeps values across a
+ * call (it returns or tail-calls). */
+static FAST_NOINLINE enum mqttp_status publish_v5_rest(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                                       struct mqttp_publish *out, struct mqttp_result *res,
+                                                       const uint8_t *at)
 {
+	const uint8_t *e = d + res->length;
 	struct mqttp_parser q;
 	unsigned users;
 
+	/* the one option fast_props() reads */
 	q.priv_max_user_properties = opt->max_user_properties ? opt->max_user_properties
 	                                                      : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
-	return fast_props(&q, d, at, e, FW_PUBLISH, &users, NULL, out, need);
+	/* an empty topic stands for the Topic Alias's [MQTT-3.3.2-12] */
+	if (!fast_props(&q, d, &at, e, FW_PUBLISH, &users, NULL, out, out->topic.len ? 0 : 1ull << 0x23))
+		return mqttp__decode_publish_slow(d, len, opt, out, res);
+	fast_store(&out->payload, d, at, (uint32_t)(e - at));
+	return MQTTP_DONE;
 }
 
 /*
  * mqttp_decode_publish: a whole PUBLISH whose strings are printable ASCII,
- * with the properties fast_props() reads, straight into *out; anything
- * else (and every error) is the state machine's.
+ * with the properties fast_props() reads, straight into *out;
+ * anything else (and every error) is the state machine's.
  */
 enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
                                              struct mqttp_publish *out, struct mqttp_result *res)
@@ -1281,7 +1290,7 @@ enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len, const
 	e = d + hl + rl;
 	n = load_be16(d + hl);
 	at = d + hl + 2;
-	/* an empty topic only in 5.0, with a Topic Alias (fast_props' need) */
+	/* an empty topic only in 5.0, with a Topic Alias (publish_v5_rest) */
 	if (n > rl - 2u - pidlen || (n ? mqttp__cc_run_bad(d, at, n, e, 1) != 0 : !opt || opt->version != MQTTP_V5))
 		return mqttp__decode_publish_slow(d, len, opt, out, res);
 	fast_store(&out->topic, d, at, n);
@@ -1299,14 +1308,14 @@ enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len, const
 	out->retain = (uint8_t)(flags & 1);
 	out->dup = (uint8_t)(flags >> 3);
 #endif
-	if (opt && opt->version == MQTTP_V5 &&
-	    !publish_props_into(opt, d, &at, e, out, n ? 0 : 1ull << 0x23))
-		return mqttp__decode_publish_slow(d, len, opt, out, res);
-	fast_store(&out->payload, d, at, (uint32_t)(e - at));
+	/* the packet's result now: the slow decoder rewrites it if it must */
 	res->type = MQTTP_PUBLISH;
 	res->error = MQTTP_E_NONE;
 	res->error_offset = 0;
 	res->length = hl + rl;
+	if (opt && opt->version == MQTTP_V5)
+		return publish_v5_rest(d, len, opt, out, res, at);
+	fast_store(&out->payload, d, at, (uint32_t)(e - at));
 	return MQTTP_DONE;
 }
 
