@@ -266,13 +266,14 @@ def parser_md(figs, ratio_names, lines):
         out += "\n### PUBLISH decode against framing\n\n"
         if h:
             out += "%s; instructions: callgrind.\n\n" % h
-        cols = ("frame", "feed", "decode")
-        out += table(["stream"] + ["ns %s" % c for c in cols] + ["decode/frame"] +
-                     ["Ir %s" % c for c in cols] + ["Ir decode/frame"],
+        cols = ("frame", "feed", "decode", "struct")
+        out += table(["stream"] + ["ns %s" % c for c in cols] + ["decode/frame", "struct/frame"] +
+                     ["Ir %s" % c for c in cols] + ["Ir decode/frame", "Ir struct/frame"],
                      [[s] + [get(figs, "ns_publish_%s_%s" % (s, c)) for c in cols] +
-                      [get(figs, "publish_%s_decode_vs_frame" % s)] +
+                      [get(figs, "publish_%s_%s_vs_frame" % (s, c)) for c in ("decode", "struct")] +
                       [get(figs, "ir_publish_%s_%s" % (s, c)) for c in cols] +
-                      [get(figs, "ir_publish_%s_decode_vs_frame" % s)] for s in streams])
+                      [get(figs, "ir_publish_%s_%s_vs_frame" % (s, c)) for c in ("decode", "struct")]
+                      for s in streams])
         per_packet |= {"ns_publish_%s_%s" % (s, c) for s in streams for c in cols}
     other = [k for k in figs if k.startswith("ns_") and k not in per_packet]
     if other:
