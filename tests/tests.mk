@@ -175,3 +175,4 @@ check: check-e2e
 -include $(TOP)/tests/fault/fault.mk
 check: check-fault check-fault-asan
 -include $(TOP)/tests/build/build.mk
+-include $(TOP)/tests/interop/interop.mk
