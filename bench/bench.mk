@@ -7,7 +7,9 @@
 #                       mosquitto)
 #   make bench-ws       MQTT over WebSocket: websocket.cfg vs plain TCP pass-through of
 #                       the same WebSocket traffic (needs Node.js for the aedes brokers)
-#   make bench          all three; output also in build/bench/results.txt
+#   make bench-filter   the bytes after the handshake: PUBLISH streams and idle
+#                       sessions through basic.cfg vs plain TCP (needs `make haproxy`)
+#   make bench          all four; output also in build/bench/results.txt
 #
 # Each writes its own section of bench/RESULTS.md (bench/results.py) and keeps
 # the others. Variables: see bench/README.md (the parser's HAProxy tree comes
@@ -67,8 +69,13 @@ bench-ws: haproxy ws-broker-deps $(BENCH_OBJ)/mqtt-loadgen
 		bash -o pipefail -c '$(BENCH_DIR)/ws-bench.sh | tee $(BENCH_OBJ)/ws.txt'
 	$(BENCH_REPORT) ws $(BENCH_OBJ)/ws.txt
 
-bench: bench-parser bench-lb bench-ws
-	cat $(BENCH_OBJ)/parser.txt $(BENCH_OBJ)/lb.txt $(BENCH_OBJ)/ws.txt > $(BENCH_OBJ)/results.txt
+bench-filter: haproxy $(BENCH_OBJ)/mqtt-loadgen
+	HAPROXY=$(HAPROXY_BIN) LOADGEN=$(BENCH_OBJ)/mqtt-loadgen WORK=$(BENCH_OBJ)/filter \
+		bash -o pipefail -c '$(BENCH_DIR)/filter-bench.sh | tee $(BENCH_OBJ)/filter.txt'
+	$(BENCH_REPORT) filter $(BENCH_OBJ)/filter.txt
+
+bench: bench-parser bench-lb bench-ws bench-filter
+	cat $(BENCH_OBJ)/parser.txt $(BENCH_OBJ)/lb.txt $(BENCH_OBJ)/ws.txt $(BENCH_OBJ)/filter.txt > $(BENCH_OBJ)/results.txt
 	@echo "bench: output in $(BENCH_OBJ)/results.txt, figures in $(BENCH_RESULTS)"
 
-.PHONY: bench bench-parser bench-lb bench-ws bench-hap-tree-force
+.PHONY: bench bench-parser bench-lb bench-ws bench-filter bench-hap-tree-force

@@ -39,45 +39,20 @@ COUNT=${LB_COUNT:-10000}
 IDLE=${LB_IDLE:-2000}
 BASE=${LB_PORT_BASE:-28800}
 CONFIGS=${LB_CONFIGS:-"plain native ours hash canon"}
-
-say() { printf 'lb-bench: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
+BENCH_NAME=lb-bench
+CG_OPTS=${LB_CG_OPTS:-}
+# shellcheck source=bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 command -v mosquitto >/dev/null || die "mosquitto not installed"
 [ -x "$HAPROXY" ] || die "no haproxy binary at $HAPROXY"
 [ -x "$LOADGEN" ] || die "no load generator at $LOADGEN"
 
 # Enough descriptors for LB_IDLE connections on both sides of the proxy.
-hard=$(ulimit -Hn)
-[ "$hard" = unlimited ] && hard=65536
-[ "$hard" -gt 65536 ] && hard=65536
-ulimit -n "$hard"
-[ "$hard" -ge $((IDLE * 2 + 200)) ] || die "ulimit -n $hard is too low for LB_IDLE=$IDLE"
+nofile $((IDLE * 2 + 200))
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
-
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for i in $(seq 50); do
-		local alive=0
-		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { # port [tries of 0.05 s, default 100]
-	local i
-	for i in $(seq "${2:-100}"); do port_open "$1" && return 0; sleep 0.05; done
-	return 1
-}
 
 broker_port() { echo $((BASE + $1)); }
 fe_port() {
@@ -227,16 +202,9 @@ case " $CONFIGS " in
 		die "$HAPROXY is not built with the mqttparse addon (make haproxy)" ;;
 esac
 
-declare -A hpid
-for c in $CONFIGS; do
-	"gen_$c" >"$WORK/$c.cfg"
-	"$HAPROXY" -c -q -f "$WORK/$c.cfg" >"$WORK/$c.check" 2>&1 ||
-		{ cat "$WORK/$c.check" >&2; die "haproxy rejects the '$c' configuration ($WORK/$c.cfg)"; }
-	"$HAPROXY" -db -f "$WORK/$c.cfg" >"$WORK/$c.log" 2>&1 &
-	hpid[$c]=$!
-	pids+=($!)
-done
-for c in $CONFIGS; do wait_port "$(fe_port $c)" || die "haproxy '$c' did not start (see $WORK/$c.log)"; done
+for c in $CONFIGS; do "gen_$c" >"$WORK/$c.cfg"; done
+# shellcheck disable=SC2086 # CONFIGS: a list of names
+hap_start $CONFIGS
 
 # A stats socket command's output.
 hap_cmd() {
@@ -261,8 +229,6 @@ server_totals() {
 }
 # Current connections of the process.
 cur_conns() { hap_cmd "$1" "show info" | awk -F': ' '$1 == "CurrConns" {print $2}'; }
-
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # -------------------------------------------------------------- sanity
 # Each configuration must complete handshakes; with the client id as the key
@@ -290,28 +256,15 @@ done
 # LB_IDLE connections that each sent CONNECT and got CONNACK.
 declare -A rss0 rss1 idle_ok idle_cur
 for c in $CONFIGS; do
-	sleep 0.5
-	rss0[$c]=$(rss_kb "${hpid[$c]}")
-	out="$WORK/idle-$c.out"
-	timeout 120 "$LOADGEN" -p "$(fe_port "$c")" -n "$IDLE" -I 6 -k 600 -P "idle-$c-" -T 60 >"$out" 2>&1 &
-	lg=$!
-	pids+=($lg)
-	for i in $(seq 600); do grep -qs '^ready' "$out" && break; sleep 0.1; done
-	grep -qs '^ready' "$out" || die "idle run for '$c' never got ready: $(cat "$out")"
-	sleep 1
-	rss1[$c]=$(rss_kb "${hpid[$c]}")
-	idle_cur[$c]=$(cur_conns "$c")
-	idle_ok[$c]=$(sed -n 's/^ready ok=\([0-9]*\).*/\1/p' "$out")
-	wait "$lg" || true
-	grep -qs "^closed ok=$IDLE errors=0 live=$IDLE" "$out" ||
-		say "warning: '$c' idle connections did not all stay open: $(tr '\n' ' ' <"$out")"
+	idle_rss "$c" "$(fe_port "$c")" "${hpid[$c]}" "$IDLE" cur_conns "$c"
+	rss0[$c]=$idle_rss0
+	rss1[$c]=$idle_rss1
+	idle_cur[$c]=$idle_out
+	idle_ok[$c]=$idle_count
 	say "$c: VmRSS ${rss0[$c]} kB idle, ${rss1[$c]} kB with ${idle_ok[$c]} MQTT connections (CurrConns ${idle_cur[$c]})"
 done
 
 # --------------------------------------------------------- rate rounds
-# CPU time (user + system, clock ticks) of a process.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 run_one() { # config count id-prefix -> "rate p50 p99 errors haproxy_cpu_us_per_handshake"
 	local c=$1 line t0 t1
@@ -340,7 +293,6 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 
-median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 col() { local c=$1 k=$2 r; for r in $(seq "$ROUNDS"); do echo "${res[$c.$r]}" | awk -v k="$k" '{print $k}'; done | median; }
 
 # ------------------------------------- instructions per handshake (callgrind)
@@ -354,22 +306,8 @@ CG_COUNT=${LB_CG_COUNT:-1000}
 CG_WARM=${LB_CG_WARM:-200}
 CG_REPEAT=${LB_CG_REPEAT:-5}
 if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; then
-	for c in $CONFIGS; do
-		kill "${hpid[$c]}" 2>/dev/null || true
-		for i in $(seq 100); do kill -0 "${hpid[$c]}" 2>/dev/null || break; sleep 0.05; done
-	done
-	declare -A vpid
-	for c in $CONFIGS; do
-		rm -f "$WORK/cg-$c.out"*
-		# shellcheck disable=SC2086 # LB_CG_OPTS: extra valgrind options, word-split
-		valgrind --tool=callgrind --dump-instr=no ${LB_CG_OPTS:-} --callgrind-out-file="$WORK/cg-$c.out" \
-			"$HAPROXY" -db -f "$WORK/$c.cfg" >"$WORK/cg-$c.log" 2>&1 &
-		vpid[$c]=$!
-		pids+=($!)
-	done
-	for c in $CONFIGS; do
-		wait_port "$(fe_port "$c")" 2400 || die "haproxy '$c' under valgrind did not start (see $WORK/cg-$c.log)"
-	done
+	# shellcheck disable=SC2086 # CONFIGS: a list of names
+	cg_restart $CONFIGS
 	for c in $CONFIGS; do
 		timeout 300 "$LOADGEN" -p "$(fe_port "$c")" -c 10 -n "$CG_WARM" -P "cgw$c-" -T 240 >/dev/null ||
 			die "callgrind warm-up failed for '$c'"
@@ -379,13 +317,10 @@ if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v 
 	declare -A irrun
 	for r in $(seq "$CG_REPEAT"); do
 		for c in $CONFIGS; do
-			timeout 60 callgrind_control -z "${vpid[$c]}" >/dev/null 2>&1 || die "callgrind_control -z failed for '$c'"
-			line=$(timeout 300 "$LOADGEN" -p "$(fe_port "$c")" -c 10 -n "$CG_COUNT" -P "cgm$r$c-" -T 240) ||
-				die "callgrind run failed for '$c': $line"
-			timeout 60 callgrind_control -d "${vpid[$c]}" >/dev/null 2>&1 || die "callgrind_control -d failed for '$c'"
-			okn=$(echo "$line" | sed -E 's/.*ok=([0-9]+).*/\1/')
-			ir=$(awk '/^summary:/ {print $2}' "$WORK/cg-$c.out.$r" 2>/dev/null || true)
-			[ -n "$ir" ] && [ "$okn" -gt 0 ] || die "no callgrind dump for '$c'"
+			cg_count "$c" timeout 300 "$LOADGEN" -p "$(fe_port "$c")" -c 10 -n "$CG_COUNT" -P "cgm$r$c-" -T 240
+			ir=$cg_ir
+			okn=$(echo "$cg_out" | sed -E 's/.*ok=([0-9]+).*/\1/')
+			[ "$okn" -gt 0 ] || die "no handshake under callgrind for '$c'"
 			irrun[$c]="${irrun[$c]:-} $(awk -v i="$ir" -v n="$okn" 'BEGIN {printf "%.0f", i / n}')"
 			say "$c: $ir instructions for $okn handshakes under callgrind (measurement $r)"
 		done
@@ -393,7 +328,7 @@ if [ "${LB_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null && command -v 
 	for c in $CONFIGS; do
 		irhs[$c]=$(printf '%s\n' ${irrun[$c]} | median)
 		say "$c: instructions per handshake${irrun[$c]}: median ${irhs[$c]}"
-		kill "${vpid[$c]}" 2>/dev/null || true
+		kill "${cg_pid[$c]}" 2>/dev/null || true
 	done
 fi
 

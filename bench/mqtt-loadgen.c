@@ -4,6 +4,7 @@
  *   mqtt-loadgen [-a addr] [-p port] [-c conc] [-n count] [-V 4|5]
  *                [-P id-prefix] [-F] [-k keepalive] [-t conn-timeout-ms]
  *                [-T total-timeout-s] [-I idle-seconds] [-W]
+ *                [-M publish -s payload-bytes] [-M sink]
  *
  * -W: MQTT over WebSocket, as a browser does it: the HTTP/1.1 upgrade
  * request (subprotocol mqtt), wait for the whole 101 head, then the CONNECT
@@ -26,6 +27,23 @@
  *   closed ok=<n> errors=<n> live=<n>
  * where live counts the connections still open at the end of the hold.
  *
+ * Publish mode (-M publish -s size): `conc` publishers connect as in idle
+ * mode; once every one has its CONNACK, each sends its share of `count`
+ * QoS 0 PUBLISH packets of `size` payload bytes (topic "b/<id>") back to
+ * back as fast as the socket takes them, then a PINGREQ; the PINGRESP proves
+ * every byte before it reached the server and was framed there; then
+ * DISCONNECT and close. Time runs from the last CONNACK to the last PINGRESP.
+ * Prints one line:
+ *   publish ok=<publishers> errors=<n> messages=<n> bytes=<n> elapsed_s=<s> rate=<messages/s> mb_s=<>
+ * -n 0 sends no PUBLISH (the fixed cost of a run, to subtract).
+ *
+ * Sink mode (-M sink): a server on addr:port that answers each CONNECT with
+ * a CONNACK (accepted), frames every later packet and discards it, answers
+ * PINGREQ with PINGRESP and closes on DISCONNECT, so a proxy's cost is
+ * measured rather than a broker's. Prints one line per connection that sent
+ * a PUBLISH, when it ends:
+ *   sink publishes=<n> bytes=<n>
+ *
  * Everything is bounded: each connection by -t, the whole run by -T.
  * Loopback benchmarking only; no TLS, no retries.
  */
@@ -39,12 +57,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-enum cstate { C_FREE = 0, C_CONNECTING, C_WAIT_101, C_WAIT_CONNACK, C_IDLE };
+enum cstate { C_FREE = 0, C_CONNECTING, C_WAIT_101, C_WAIT_CONNACK, C_IDLE, C_PUBLISH, C_WAIT_PINGRESP };
 
 struct conn {
 	int fd;
@@ -56,6 +75,8 @@ struct conn {
 	size_t skip;        /* -W: bytes of the 101 head and frames read so far */
 	uint8_t mq[64];     /* -W: the MQTT bytes from the server's frames */
 	size_t nmq;
+	uint64_t sent;      /* -M publish: bytes of the stream sent */
+	uint64_t total;     /* -M publish: the PUBLISH packets' bytes, PINGREQ excluded */
 };
 
 static struct sockaddr_in dst;
@@ -67,6 +88,10 @@ static double idle_s = -1;
 static const char *prefix = "lg-";
 static int fixed_id;
 static int websocket;
+static int publish, sink;
+static long payload = 1024;
+/* idle and publish modes keep each connection after its CONNACK */
+static int hold;
 
 /* -W: the opening handshake (the key is RFC 6455's sample) */
 static const char ws_request[] =
@@ -75,6 +100,7 @@ static const char ws_request[] =
 	"Sec-WebSocket-Protocol: mqtt\r\n\r\n";
 
 static long started, ok, errors;
+static long messages;
 static uint32_t *lat_us;
 static int ep;
 
@@ -307,7 +333,7 @@ static int on_readable(struct conn *c)
 		return 1;
 	}
 	lat_us[ok++] = (uint32_t)((now_ns() - c->t0) / 1000u);
-	if (idle_s >= 0) {
+	if (hold) {
 		c->st = C_IDLE;
 		return 1;
 	}
@@ -343,11 +369,316 @@ static uint32_t pct(double q)
 	return lat_us[i];
 }
 
+/* One QoS 0 PUBLISH of `payload` bytes on topic "b/<prefix>", repeated into
+ * a buffer of whole packets of at least 256 KB, so that one send() can take
+ * many; returns the buffer (NULL when out of memory), the packet's length in
+ * *plen, the buffer's in *blen. */
+static uint8_t *build_publishes(size_t *plen, size_t *blen)
+{
+	uint8_t hdr[80], *buf;
+	int tlen = snprintf((char *)hdr + 16, 60, "b/%s", prefix);
+	size_t rem = 2 + (size_t)tlen + (version == 5 ? 1 : 0) + (size_t)payload, r = rem, h = 0, k, i;
+
+	hdr[h++] = 0x30;
+	do {
+		hdr[h++] = (uint8_t)((r & 0x7f) | (r > 0x7f ? 0x80 : 0));
+		r >>= 7;
+	} while (r);
+	hdr[h++] = (uint8_t)(tlen >> 8);
+	hdr[h++] = (uint8_t)tlen;
+	memmove(hdr + h, hdr + 16, (size_t)tlen);
+	h += (size_t)tlen;
+	if (version == 5)
+		hdr[h++] = 0;	/* no properties */
+	*plen = h + (size_t)payload;
+	k = (256 * 1024 + *plen - 1) / *plen;
+	*blen = k * *plen;
+	buf = malloc(*blen);
+	for (i = 0; buf && i < k; i++) {
+		memcpy(buf + i * *plen, hdr, h);
+		memset(buf + i * *plen + h, 'a' + (int)(i % 26), (size_t)payload);
+	}
+	return buf;
+}
+
+/* -M publish: writes c's stream (its PUBLISH packets, then PINGREQ) while
+ * the socket takes it; then waits for the PINGRESP. */
+static void pub_write(struct conn *c, const uint8_t *buf, size_t blen)
+{
+	static const uint8_t pingreq[2] = { 0xc0, 0x00 };
+	struct epoll_event ev;
+
+	while (c->sent < c->total + 2) {
+		const uint8_t *p;
+		size_t len;
+		ssize_t w;
+
+		if (c->sent < c->total) {
+			/* the buffer holds whole packets: the stream is it, repeated */
+			size_t off = (size_t)(c->sent % blen);
+
+			p = buf + off;
+			len = blen - off;
+			if (len > c->total - c->sent)
+				len = (size_t)(c->total - c->sent);
+		} else {
+			p = pingreq + (c->sent - c->total);
+			len = 2 - (size_t)(c->sent - c->total);
+		}
+		w = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN)
+				return;
+			errors++;
+			conn_close(c);
+			return;
+		}
+		c->sent += (uint64_t)w;
+	}
+	c->st = C_WAIT_PINGRESP;
+	c->nin = 0;
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* -M publish: reads the PINGRESP that ends c's stream; returns 1 when c is
+ * done (ok or not). */
+static int pub_read(struct conn *c)
+{
+	ssize_t r = recv(c->fd, c->in + c->nin, sizeof(c->in) - c->nin, 0);
+
+	if (r < 0 && errno == EAGAIN)
+		return 0;
+	if (r <= 0) {
+		errors++;
+		conn_close(c);
+		return 1;
+	}
+	c->nin += (size_t)r;
+	if (c->nin < 2)
+		return 0;
+	if (c->in[0] != 0xd0 || c->in[1] != 0) {
+		errors++;
+		conn_close(c);
+		return 1;
+	}
+	(void)send(c->fd, "\xe0\x00", 2, MSG_NOSIGNAL);
+	conn_close(c);
+	c->st = C_IDLE;	/* done: counted by the caller */
+	return 1;
+}
+
+/* -M publish, once every publisher has its CONNACK: sends `messages`
+ * PUBLISH packets shared among them, prints the publish line. */
+static int run_publish(struct conn *cs, uint64_t deadline)
+{
+	struct epoll_event ev, evs[256];
+	size_t plen, blen;
+	uint8_t *buf = build_publishes(&plen, &blen);
+	long pubs = 0, live = 0, done = 0, j = 0;
+	uint64_t t0, t1, sent_msgs = 0;
+	double el;
+	int i;
+
+	if (!buf) {
+		perror("mqtt-loadgen");
+		return 1;
+	}
+	for (i = 0; i < conc; i++)
+		pubs += cs[i].st == C_IDLE;
+	for (i = 0; i < conc; i++) {
+		struct conn *c = &cs[i];
+
+		if (c->st != C_IDLE)
+			continue;
+		c->total = (uint64_t)(messages / pubs + (j++ < messages % pubs)) * plen;
+		c->sent = 0;
+		c->st = C_PUBLISH;
+		ev.events = EPOLLOUT;
+		ev.data.ptr = c;
+		epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+		live++;
+	}
+	t0 = t1 = now_ns();
+	while (live > 0 && now_ns() < deadline) {
+		int n = epoll_wait(ep, evs, 256, 100);
+
+		for (i = 0; i < n; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (c->st == C_PUBLISH)
+				pub_write(c, buf, blen);
+			else if (c->st == C_WAIT_PINGRESP && pub_read(c) && c->st == C_IDLE) {
+				c->st = C_FREE;
+				sent_msgs += c->total / plen;
+				done++;
+				t1 = now_ns();
+			}
+			if (c->st == C_FREE)
+				live--;
+		}
+	}
+	if (live > 0) {
+		fprintf(stderr, "mqtt-loadgen: total timeout reached, %ld publishers unfinished\n", live);
+		errors += live;
+	}
+	el = (double)(t1 - t0) / 1e9;
+	printf("publish ok=%ld errors=%ld messages=%llu bytes=%llu elapsed_s=%.3f rate=%.1f mb_s=%.1f\n",
+	       done, errors, (unsigned long long)sent_msgs, (unsigned long long)(sent_msgs * plen),
+	       el, el > 0 ? (double)sent_msgs / el : 0.0,
+	       el > 0 ? (double)(sent_msgs * plen) / el / 1e6 : 0.0);
+	free(buf);
+	return errors || sent_msgs != (uint64_t)messages ? 1 : 0;
+}
+
+/* -M sink: one client connection, framed as its bytes arrive. */
+struct sconn {
+	int fd;
+	int connected;      /* the CONNECT was answered */
+	int inpkt;          /* in a packet's body (skip bytes left) */
+	uint8_t hdr[5];     /* the fixed header being read */
+	size_t nh;
+	uint64_t skip;
+	uint8_t first[8];   /* the CONNECT's first body bytes: its protocol level */
+	size_t nfirst;
+	uint64_t publishes, bytes;
+};
+
+/* Acts on the packet of type `type` that c just completed: returns -1 to
+ * close the connection, 0 to go on. */
+static int sink_packet(struct sconn *c, unsigned type)
+{
+	static const uint8_t connack4[] = { 0x20, 0x02, 0x00, 0x00 };
+	static const uint8_t connack5[] = { 0x20, 0x03, 0x00, 0x00, 0x00 };
+
+	if (!c->connected) {
+		/* the first packet must be a CONNECT [MQTT-3.1.0-1] */
+		int v5 = c->nfirst > 6 && c->first[6] == 5;
+
+		if (type != 1)
+			return -1;
+		c->connected = 1;
+		if (v5)
+			return send(c->fd, connack5, sizeof(connack5), MSG_NOSIGNAL) == sizeof(connack5) ? 0 : -1;
+		return send(c->fd, connack4, sizeof(connack4), MSG_NOSIGNAL) == sizeof(connack4) ? 0 : -1;
+	}
+	switch (type) {
+	case 3: c->publishes++; return 0;
+	case 12: return send(c->fd, "\xd0\x00", 2, MSG_NOSIGNAL) == 2 ? 0 : -1;
+	case 14: return -1;
+	default: return 0;
+	}
+}
+
+/* Frames n bytes of c's stream, skipping every packet's body; returns -1
+ * when the connection is to be closed. */
+static int sink_feed(struct sconn *c, const uint8_t *p, size_t n)
+{
+	c->bytes += n;
+	while (n) {
+		if (c->inpkt) {
+			size_t m = n < c->skip ? n : (size_t)c->skip;
+
+			if (!c->connected && c->nfirst < sizeof(c->first)) {
+				size_t f = sizeof(c->first) - c->nfirst < m ? sizeof(c->first) - c->nfirst : m;
+
+				memcpy(c->first + c->nfirst, p, f);
+				c->nfirst += f;
+			}
+			p += m;
+			n -= m;
+			c->skip -= m;
+			if (c->skip)
+				break;
+			c->inpkt = 0;
+			if (sink_packet(c, c->hdr[0] >> 4) < 0)
+				return -1;
+			continue;
+		}
+		c->hdr[c->nh++] = *p++;
+		n--;
+		if (c->nh == 1 || (c->hdr[c->nh - 1] & 0x80)) {
+			if (c->nh == 5)
+				return -1;	/* a Remaining Length of more than 4 bytes */
+			continue;
+		}
+		c->skip = 0;
+		while (--c->nh)
+			c->skip = (c->skip << 7) | (c->hdr[c->nh] & 0x7f);
+		c->inpkt = 1;
+		if (!c->skip) {
+			c->inpkt = 0;
+			if (sink_packet(c, c->hdr[0] >> 4) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* -M sink: serves until killed. */
+static int run_sink(void)
+{
+	static uint8_t buf[256 * 1024];
+	struct epoll_event ev, evs[256];
+	int lfd, one = 1, i, n;
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (lfd < 0 || ep < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(lfd, (struct sockaddr *)&dst, sizeof(dst)) < 0 || listen(lfd, 4096) < 0) {
+		perror("mqtt-loadgen: sink");
+		return 1;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+	for (;;) {
+		n = epoll_wait(ep, evs, 256, -1);
+		for (i = 0; i < n; i++) {
+			struct sconn *c = evs[i].data.ptr;
+			ssize_t r;
+
+			if (!c) {
+				int fd;
+
+				while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+					c = calloc(1, sizeof(*c));
+					if (!c) {
+						close(fd);
+						continue;
+					}
+					c->fd = fd;
+					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+					ev.events = EPOLLIN;
+					ev.data.ptr = c;
+					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+				}
+				continue;
+			}
+			r = recv(c->fd, buf, sizeof(buf), 0);
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			if (r > 0 && sink_feed(c, buf, (size_t)r) == 0)
+				continue;
+			if (c->publishes) {
+				printf("sink publishes=%llu bytes=%llu\n", (unsigned long long)c->publishes,
+				       (unsigned long long)c->bytes);
+				fflush(stdout);
+			}
+			close(c->fd);
+			free(c);
+		}
+	}
+}
+
 /* Print the usage and exit 2. */
 static void usage(void)
 {
 	fprintf(stderr, "usage: mqtt-loadgen [-a addr] [-p port] [-c conc] [-n count] [-V 4|5]\n"
-	        "       [-P prefix] [-F] [-k keepalive] [-t conn-timeout-ms] [-T total-timeout-s] [-I idle-s] [-W]\n");
+	        "       [-P prefix] [-F] [-k keepalive] [-t conn-timeout-ms] [-T total-timeout-s] [-I idle-s] [-W]\n"
+	        "       [-M publish -s payload-bytes] [-M sink]\n");
 	exit(2);
 }
 
@@ -361,7 +692,7 @@ int main(int argc, char **argv)
 	uint64_t t_start, deadline;
 	double el;
 
-	while ((opt = getopt(argc, argv, "a:p:c:n:V:P:Fk:t:T:I:W")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:c:n:V:P:Fk:t:T:I:WM:s:")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -375,17 +706,33 @@ int main(int argc, char **argv)
 		case 'T': total_timeout_s = atof(optarg); break;
 		case 'I': idle_s = atof(optarg); break;
 		case 'W': websocket = 1; break;
+		case 'M':
+			publish = strcmp(optarg, "publish") == 0;
+			sink = strcmp(optarg, "sink") == 0;
+			if (!publish && !sink)
+				usage();
+			break;
+		case 's': payload = atol(optarg); break;
 		default: usage();
 		}
 	}
-	if (conc < 1 || count < 1 || (version != 4 && version != 5) || strlen(prefix) > 40 ||
-	    port < 1 || port > 65535)
+	if (conc < 1 || count < (publish ? 0 : 1) || (version != 4 && version != 5) ||
+	    strlen(prefix) > 40 || port < 1 || port > 65535 || payload < 0 ||
+	    payload > 16 * 1024 * 1024 || (publish && (websocket || idle_s >= 0)))
 		usage();
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, addr, &dst.sin_addr) != 1)
 		usage();
+	if (sink)
+		return run_sink();
+	hold = idle_s >= 0 || publish;
+	if (publish) {
+		/* -n counts messages: `conc` publishers share them */
+		messages = count;
+		count = conc;
+	}
 	/* idle mode holds every connection: one slot per connection */
 	if (idle_s >= 0 && conc < count)
 		conc = (int)count;
@@ -404,7 +751,7 @@ int main(int argc, char **argv)
 	/* In idle mode at most 50 handshakes run at once; in rate mode every
 	 * slot runs one. */
 	{
-		int inflight_max = idle_s >= 0 ? 50 : conc, inflight, next = 0;
+		int inflight_max = hold ? 50 : conc, inflight, next = 0;
 
 		for (;;) {
 			uint64_t t = now_ns();
@@ -425,7 +772,7 @@ int main(int argc, char **argv)
 				inflight++;
 			}
 			/* start more */
-			if (idle_s < 0) {
+			if (!hold) {
 				for (i = 0; i < conc && started < count; i++)
 					if (cs[i].st == C_FREE) {
 						conn_start(&cs[i]);
@@ -452,13 +799,15 @@ int main(int argc, char **argv)
 				else if (c->st == C_WAIT_101 || c->st == C_WAIT_CONNACK || c->st == C_IDLE)
 					on_readable(c);
 				/* rate mode: reuse the slot at once */
-				if (idle_s < 0 && c->st == C_FREE && started < count)
+				if (!hold && c->st == C_FREE && started < count)
 					conn_start(c);
 			}
 		}
 	}
 	el = (double)(now_ns() - t_start) / 1e9;
 	qsort(lat_us, (size_t)ok, sizeof(*lat_us), cmp_u32);
+	if (publish)
+		return run_publish(cs, deadline);
 
 	if (idle_s >= 0) {
 		uint64_t until;

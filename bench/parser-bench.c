@@ -28,7 +28,8 @@
  * packets, and the stateless mqttp_frame hop.
  * PUBLISH decode against framing, per stream (3.1.1 and 5.0 with properties,
  * 64 B and 1 KB payloads): mqttp_feed with a callback recording every field
- * into a struct per packet, mqttp_feed without callback, mqttp_frame hops.
+ * into a struct per packet, mqttp_decode_publish (every field into a struct
+ * mqttp_publish), mqttp_feed without callback, mqttp_frame hops.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -622,6 +623,28 @@ static NOINLINE void ours_pub_decode(const struct pstream *s, long n)
 	sink += acc;
 }
 
+/* Ours, every field of a PUBLISH stream with the one-shot decoder: a
+ * struct mqttp_publish per packet, handed on (to `sink`) as above. */
+static NOINLINE void ours_pub_struct(const struct pstream *s, long n)
+{
+	struct mqttp_publish pb;
+	struct mqttp_result res;
+	size_t acc = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		size_t off = 0;
+
+		while (off < s->len) {
+			if (mqttp_decode_publish(s->d + off, s->len - off, &s->opt, &pb, &res) != MQTTP_DONE)
+				abort();
+			off += res.length;
+			acc += pb.topic.len + pb.packet_id + pb.payload.len + pb.user_property_count + pb.topic_alias;
+		}
+	}
+	sink += acc;
+}
+
 /* Ours, the same stream through mqttp_feed without callback. */
 static NOINLINE void ours_pub_feed(const struct pstream *s, long n)
 {
@@ -669,7 +692,7 @@ static NOINLINE void ours_pub_frame(const struct pstream *s, long n)
 /* ------------------------------------------------------------ the harness */
 
 enum kind { K_FEED, K_DECODE, K_HVAL, K_HFIELD, K_OARR, K_HARR, K_STREAM, K_FRAME, K_REWRITE,
-            K_PDECODE, K_PFEED, K_PFRAME };
+            K_PDECODE, K_PFEED, K_PFRAME, K_PSTRUCT };
 
 struct bcase {
 	char name[64];
@@ -697,6 +720,7 @@ static void run_case(const struct bcase *c, long n)
 	case K_PDECODE: ours_pub_decode(c->ps, n); break;
 	case K_PFEED: ours_pub_feed(c->ps, n); break;
 	case K_PFRAME: ours_pub_frame(c->ps, n); break;
+	case K_PSTRUCT: ours_pub_struct(c->ps, n); break;
 	}
 }
 
@@ -858,11 +882,11 @@ static void setup(void)
 	add(K_STREAM, NULL, 0, "stream.publish")->per = STREAM_PACKETS;
 	add(K_FRAME, NULL, 0, "frame.publish")->per = STREAM_PACKETS;
 	for (i = 0; i < NPSTREAM; i++) {
-		static const char *pn[] = { "pframe", "pfeed", "pdecode" };
-		static const enum kind pk[] = { K_PFRAME, K_PFEED, K_PDECODE };
+		static const char *pn[] = { "pframe", "pfeed", "pdecode", "pstruct" };
+		static const enum kind pk[] = { K_PFRAME, K_PFEED, K_PDECODE, K_PSTRUCT };
 
 		build_pstream(&pstreams[i]);
-		for (j = 0; j < 3; j++) {
+		for (j = 0; j < 4; j++) {
 			struct bcase *c;
 
 			snprintf(name, sizeof(name), "%s.%s", pn[j], pstreams[i].name);
@@ -906,6 +930,28 @@ static void sanity_pstream(const struct pstream *s)
 		if (!ok) {
 			fprintf(stderr, "parser-bench: PUBLISH %u of %s: fields not all reported\n", i, s->name);
 			exit(1);
+		}
+		/* the one-shot decoder: the same packet, the same fields */
+		{
+			struct mqttp_publish pb;
+			struct mqttp_result res;
+
+			ok = mqttp_decode_publish(s->d + off, s->len - off, &s->opt, &pb, &res) == MQTTP_DONE &&
+			     res.length == used && pb.topic.present && pb.topic.len == r.topic_len &&
+			     pb.topic.off == r.topic_off && pb.topic.ptr == s->d + off + r.topic_off &&
+			     pb.qos == (qos1 ? 1 : 0) && !pb.retain && !pb.dup && pb.packet_id == r.packet_id &&
+			     pb.payload.off == r.payload_off && pb.payload.len == r.payload_len &&
+			     pb.payload.ptr == s->d + off + r.payload_off &&
+			     pb.props.len == r.props_len && pb.message_expiry_interval == r.message_expiry &&
+			     pb.content_type.len == r.content_type_len && pb.content_type.off == r.content_type_off &&
+			     pb.user_property_count == r.user_props && pb.topic_alias == r.topic_alias &&
+			     pb.present == (s->v5 ? (1ull << 0x02 | 1ull << 0x03 | 1ull << 0x26 |
+			                             (alias ? 1ull << 0x23 : 0)) : 0);
+			if (!ok) {
+				fprintf(stderr, "parser-bench: PUBLISH %u of %s: mqttp_decode_publish differs\n",
+				        i, s->name);
+				exit(1);
+			}
 		}
 		off += used;
 	}
@@ -1022,16 +1068,18 @@ static void report(void)
 	printf("ours mqttp_feed framing   %6.2f ns/packet\n", find("stream.publish")->ns);
 	printf("ours mqttp_frame hop      %6.2f ns/packet\n", find("frame.publish")->ns);
 	printf("\n== PUBLISH decode against framing (%d packets per stream; decode: mqttp_feed with "
-	       "a callback recording every field): ns per packet ==\n", STREAM_PACKETS);
-	printf("%-10s %9s %9s %9s %9s %13s %11s\n", "stream", "bytes/pkt", "frame", "feed",
-	       "decode", "decode/frame", "feed/frame");
+	       "a callback recording every field; struct: mqttp_decode_publish): ns per packet ==\n",
+	       STREAM_PACKETS);
+	printf("%-10s %9s %9s %9s %9s %9s %13s %13s %11s\n", "stream", "bytes/pkt", "frame", "feed",
+	       "decode", "struct", "decode/frame", "struct/frame", "feed/frame");
 	for (i = 0; i < NPSTREAM; i++) {
 		const char *n = pstreams[i].name;
 		double fr = ns_of("pframe.%s%s", n, ""), fe = ns_of("pfeed.%s%s", n, "");
+		double st = ns_of("pstruct.%s%s", n, "");
 
 		d = ns_of("pdecode.%s%s", n, "");
-		printf("%-10s %9.1f %9.2f %9.2f %9.2f %12.2fx %10.2fx\n", n,
-		       (double)pstreams[i].len / STREAM_PACKETS, fr, fe, d, d / fr, fe / fr);
+		printf("%-10s %9.1f %9.2f %9.2f %9.2f %9.2f %12.2fx %12.2fx %10.2fx\n", n,
+		       (double)pstreams[i].len / STREAM_PACKETS, fr, fe, d, st, d / fr, st / fr, fe / fr);
 	}
 
 	printf("\n");
@@ -1085,7 +1133,9 @@ static void report(void)
 		printf("metric ns_publish_%s_frame %.2f\n", n, fr);
 		printf("metric ns_publish_%s_feed %.2f\n", n, fe);
 		printf("metric ns_publish_%s_decode %.2f\n", n, d);
+		printf("metric ns_publish_%s_struct %.2f\n", n, ns_of("pstruct.%s%s", n, ""));
 		printf("ratio publish_%s_decode_vs_frame %.2f\n", n, d / fr);
+		printf("ratio publish_%s_struct_vs_frame %.2f\n", n, ns_of("pstruct.%s%s", n, "") / fr);
 		printf("ratio publish_%s_feed_vs_frame %.2f\n", n, fe / fr);
 	}
 }

@@ -71,12 +71,13 @@ END {
 	printf "ours mqttp_feed framing   %8.1f\n", g("stream.publish")
 	printf "ours mqttp_frame hop      %8.1f\n", g("frame.publish")
 	printf "\n== PUBLISH decode against framing: instructions per packet (callgrind) ==\n"
-	printf "%-10s %9s %9s %9s %13s %11s\n", "stream", "frame", "feed", "decode", "decode/frame",
-	       "feed/frame"
+	printf "%-10s %9s %9s %9s %9s %13s %13s %11s\n", "stream", "frame", "feed", "decode", "struct",
+	       "decode/frame", "struct/frame", "feed/frame"
 	for (i = 1; i <= nps; i++) {
 		s = ps[i]
-		printf "%-10s %9.1f %9.1f %9.1f %12.2fx %10.2fx\n", s, g("pframe." s), g("pfeed." s),
-		       g("pdecode." s), g("pdecode." s) / g("pframe." s), g("pfeed." s) / g("pframe." s)
+		printf "%-10s %9.1f %9.1f %9.1f %9.1f %12.2fx %12.2fx %10.2fx\n", s, g("pframe." s), g("pfeed." s),
+		       g("pdecode." s), g("pstruct." s), g("pdecode." s) / g("pframe." s),
+		       g("pstruct." s) / g("pframe." s), g("pfeed." s) / g("pframe." s)
 	}
 	printf "\n"
 	for (i = 1; i <= np; i++) {
@@ -108,7 +109,9 @@ END {
 		printf "metric ir_publish_%s_frame %.1f\n", s, g("pframe." s)
 		printf "metric ir_publish_%s_feed %.1f\n", s, g("pfeed." s)
 		printf "metric ir_publish_%s_decode %.1f\n", s, g("pdecode." s)
+		printf "metric ir_publish_%s_struct %.1f\n", s, g("pstruct." s)
 		printf "ratio ir_publish_%s_decode_vs_frame %.2f\n", s, g("pdecode." s) / g("pframe." s)
+		printf "ratio ir_publish_%s_struct_vs_frame %.2f\n", s, g("pstruct." s) / g("pframe." s)
 		printf "ratio ir_publish_%s_feed_vs_frame %.2f\n", s, g("pfeed." s) / g("pframe." s)
 	}
 }' "$work/cases.txt" "$work/ir.txt" | tee "$work/ir-ratios.txt"

@@ -5,8 +5,8 @@
                      [--command CMD] [--cc CC] [--opt OPT] [--fast-path 0|1]
                      [--note NAME=TEXT]...
 
-SECTION is parser, lb or ws; OUTPUT is what bench/<SECTION>-bench.sh printed
-(build/bench/parser.txt, lb.txt, ws.txt). The section gets the date, the
+SECTION is parser, lb, ws or filter; OUTPUT is what bench/<SECTION>-bench.sh
+printed (build/bench/parser.txt, lb.txt, ws.txt, filter.txt). The section gets the date, the
 commit, the machine, the command and the figures as tables, with every target
 of bench/targets.txt that names one of its figures marked met or missed; the
 other sections of the file are kept as they are. The targets are also printed.
@@ -30,7 +30,10 @@ SECTIONS = {
     "parser": "Parser: libmqttparse against HAProxy's src/mqtt.c",
     "lb": "Balancer: CONNECT to CONNACK through HAProxy",
     "ws": "MQTT over WebSocket through HAProxy",
+    "filter": "The addon on every packet: PUBLISH streams and idle sessions",
 }
+# The section a target belongs to, by its figure's prefix (else parser).
+PREFIXES = {"lb_": "lb", "ws_": "ws", "filter_": "filter"}
 # Environment variables that change what a section's benchmark does.
 SETTINGS = {
     "parser": ("BENCH_RUNS", "BENCH_RUN_MS", "BENCH_STAT", "BENCH_NO_CALLGRIND",
@@ -38,12 +41,14 @@ SETTINGS = {
     "lb": ("LB_ROUNDS", "LB_CONC", "LB_COUNT", "LB_IDLE", "LB_CONFIGS",
            "LB_CALLGRIND", "LB_CG_COUNT", "LB_CG_REPEAT", "LB_CG_WARM", "LB_CG_OPTS"),
     "ws": ("WS_ROUNDS", "WS_CONC", "WS_COUNT", "WS_CALLGRIND"),
+    "filter": ("FB_ROUNDS", "FB_PUBS", "FB_SIZES", "FB_CG_SIZES", "FB_SCALE", "FB_IDLE",
+               "FB_CALLGRIND", "FB_CG_REPEAT", "FB_CG_OPTS"),
 }
 PREAMBLE = """# Benchmark results
 
 Written by `make bench` ([results.py](results.py)); `make bench-parser`,
-`make bench-lb` and `make bench-ws` each rewrite their own section and keep the
-others. How to run the benchmarks and what every figure means:
+`make bench-lb`, `make bench-ws` and `make bench-filter` each rewrite their own
+section and keep the others. How to run the benchmarks and what every figure means:
 [README.md](README.md). The targets: [targets.txt](targets.txt). Time figures
 move from run to run on a shared machine; instruction counts (callgrind) do not.
 """
@@ -67,7 +72,7 @@ class Target:
         return "%s %.1f (%s %+g%%)" % (self.op, self.bound, self.raw, self.tol)
 
     def section(self):
-        return {"lb_": "lb", "ws_": "ws"}.get(self.pattern[:3], "parser")
+        return next((s for p, s in PREFIXES.items() if self.pattern.startswith(p)), "parser")
 
 
 def read_targets(path):
@@ -261,13 +266,14 @@ def parser_md(figs, ratio_names, lines):
         out += "\n### PUBLISH decode against framing\n\n"
         if h:
             out += "%s; instructions: callgrind.\n\n" % h
-        cols = ("frame", "feed", "decode")
-        out += table(["stream"] + ["ns %s" % c for c in cols] + ["decode/frame"] +
-                     ["Ir %s" % c for c in cols] + ["Ir decode/frame"],
+        cols = ("frame", "feed", "decode", "struct")
+        out += table(["stream"] + ["ns %s" % c for c in cols] + ["decode/frame", "struct/frame"] +
+                     ["Ir %s" % c for c in cols] + ["Ir decode/frame", "Ir struct/frame"],
                      [[s] + [get(figs, "ns_publish_%s_%s" % (s, c)) for c in cols] +
-                      [get(figs, "publish_%s_decode_vs_frame" % s)] +
+                      [get(figs, "publish_%s_%s_vs_frame" % (s, c)) for c in ("decode", "struct")] +
                       [get(figs, "ir_publish_%s_%s" % (s, c)) for c in cols] +
-                      [get(figs, "ir_publish_%s_decode_vs_frame" % s)] for s in streams])
+                      [get(figs, "ir_publish_%s_%s_vs_frame" % (s, c)) for c in ("decode", "struct")]
+                      for s in streams])
         per_packet |= {"ns_publish_%s_%s" % (s, c) for s in streams for c in cols}
     other = [k for k in figs if k.startswith("ns_") and k not in per_packet]
     if other:
@@ -328,6 +334,45 @@ def ws_md(figs, ratio_names, lines):
     return configs_md(figs, ratio_names, context(lines, r"MQTT over WebSocket handshakes"), "ws_", cols)
 
 
+def filter_md(figs, ratio_names, lines):
+    """The PUBLISH streams per payload and configuration, then the idle sessions."""
+    configs = ("plain", "basic")
+    first = "filter_pub_rate_"
+    sizes = []
+    for k in figs:
+        if k.startswith(first):
+            size = k[len(first):].rsplit("_", 1)[0]
+            if size not in sizes:
+                sizes.append(size)
+    out = ""
+    if sizes:
+        out += "\n### PUBLISH streams\n\n"
+        h = context(lines, r"\s*== Filter: QoS 0 PUBLISH")
+        if h:
+            out += h + " `plain`: plain TCP forwarding; `basic`: examples/haproxy/basic.cfg.\n\n"
+        cols = (("msgs/s", "rate"), ("MB/s", "mb_s"), ("CPU ns/msg", "cpu_ns"), ("Ir/msg", "ir"))
+        out += table(["payload"] + ["%s %s" % (c, m) for m, _ in cols for c in configs] +
+                     ["rate basic/plain", "CPU plain/basic", "Ir plain/basic"],
+                     [[s] + [get(figs, "filter_pub_%s_%s_%s" % (f, s, c)) for _, f in cols
+                             for c in configs] +
+                      [get(figs, "filter_pub_%s_%s_vs_plain_tcp" % (s, r))
+                       for r in ("rate", "cpu", "ir")] for s in sizes])
+    if "filter_idle_extra_b_per_session" in figs:
+        out += "\n### Idle sessions\n\n"
+        h = heading(lines, r"idle MQTT sessions")
+        if h:
+            out += h + ".\n\n"
+        cols = (("RSS kB", "rss_base_kb"), ("RSS kB, idle sessions", "rss_kb"),
+                ("sessions", "sessions"), ("B/session", "b_per_session"))
+        out += table(["config"] + [c for c, _ in cols],
+                     [[c] + [get(figs, "filter_idle_%s_%s" % (m, c)) for _, m in cols]
+                      for c in configs])
+        out += "\nbasic.cfg beyond plain TCP: %s B per idle session.\n" % \
+            figs["filter_idle_extra_b_per_session"]
+        out += "".join("%s\n" % l.strip() for l in lines if "idle sessions asked" in l)
+    return out
+
+
 def section_md(args, figs, ratio_names, lines, checks):
     s = args.section
     env = ["%s=%s" % (v, shlex.quote(os.environ[v])) for v in SETTINGS[s] if os.environ.get(v)]
@@ -343,7 +388,8 @@ def section_md(args, figs, ratio_names, lines, checks):
     out = "## %s\n\n" % SECTIONS[s]
     out += table(["", ""], info, ["---", "---"])
     out += targets_md(checks)
-    out += {"parser": parser_md, "lb": lb_md, "ws": ws_md}[s](figs, ratio_names, lines)
+    out += {"parser": parser_md, "lb": lb_md, "ws": ws_md,
+            "filter": filter_md}[s](figs, ratio_names, lines)
     return out
 
 

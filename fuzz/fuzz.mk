@@ -36,6 +36,7 @@ FUZZ_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt fuzz_fastpath
 FUZZ_HARNESSES += fuzz_match
 FUZZ_HARNESSES += fuzz_answer
 FUZZ_HARNESSES += fuzz_alias
+FUZZ_HARNESSES += fuzz_publish
 # The differential harness needs a HAProxy tree (fetched when absent);
 # FUZZ_NO_HAPROXY=1 leaves it out, e.g. on a machine without the archive.
 ifneq ($(FUZZ_NO_HAPROXY),1)
@@ -168,6 +169,7 @@ FUZZ_COV_HARNESSES := fuzz_decode fuzz_split fuzz_prefix fuzz_sticky fuzz_roundt
 FUZZ_COV_HARNESSES += fuzz_ws_split fuzz_ws_roundtrip fuzz_ws_mqtt fuzz_match
 FUZZ_COV_HARNESSES += fuzz_answer
 FUZZ_COV_HARNESSES += fuzz_alias
+FUZZ_COV_HARNESSES += fuzz_publish
 fuzz-coverage:
 	@rm -rf $(FUZZ_COV_OUT) && mkdir -p $(FUZZ_COV_OUT)
 	@for h in $(FUZZ_COV_HARNESSES); do \

@@ -8,8 +8,8 @@
  * Both parsers get the same calls, from the same exact-size buffers: after
  * every mqttp_feed the return, *consumed, every public parser field, the
  * field events of the call (struct mqttp_field, fragment position and bytes)
- * and, when a packet ends, the structs the collectors filled must be equal. mqttp_decode_connect
- * and mqttp_decode_connack then run on the body from each packet start seen:
+ * and, when a packet ends, the structs the collectors filled must be equal. mqttp_decode_connect,
+ * mqttp_decode_connack and mqttp_decode_publish then run on the body from each packet start seen:
  * same status, struct mqttp_result and decoded struct (pointers compared as
  * offsets into the buffer). Any difference prints what differed and aborts.
  *
@@ -36,16 +36,21 @@ struct fp_lib {
 	                                    struct mqttp_connack *, struct mqttp_result *);
 	mqttp_field_cb connect_collect;
 	mqttp_field_cb connack_collect;
+	enum mqttp_status (*decode_publish)(const void *, size_t, const struct mqttp_options *,
+	                                    struct mqttp_publish *, struct mqttp_result *);
+	mqttp_field_cb publish_collect;
 };
 
 static const struct fp_lib fp_fast = {
 	mqttp_init, mqttp_reset, mqttp_feed, mqttp_decode_connect,
-	mqttp_decode_connack, mqttp_connect_collect, mqttp_connack_collect
+	mqttp_decode_connack, mqttp_connect_collect, mqttp_connack_collect,
+	mqttp_decode_publish, mqttp_publish_collect
 };
 static const struct fp_lib fp_nofast = {
 	nofast_mqttp_init, nofast_mqttp_reset, nofast_mqttp_feed,
 	nofast_mqttp_decode_connect, nofast_mqttp_decode_connack,
-	nofast_mqttp_connect_collect, nofast_mqttp_connack_collect
+	nofast_mqttp_connect_collect, nofast_mqttp_connack_collect,
+	nofast_mqttp_decode_publish, nofast_mqttp_publish_collect
 };
 
 /* A field event, its fragment as a position in the call's data. */
@@ -62,6 +67,7 @@ struct fp_side {
 	struct mqttp_parser p;
 	struct mqttp_connect connect;
 	struct mqttp_connack connack;
+	struct mqttp_publish publish;
 	struct fp_event *ev;
 	size_t nev, ev_cap;
 	uint8_t *bytes;
@@ -141,6 +147,8 @@ static void fp_cb(void *ctx, const struct mqttp_field *f)
 		s->lib->connect_collect(&s->connect, f);
 	else if (s->p.type == MQTTP_CONNACK)
 		s->lib->connack_collect(&s->connack, f);
+	else if (s->p.type == MQTTP_PUBLISH)
+		s->lib->publish_collect(&s->publish, f);
 }
 
 static void fp_cmp_parser(const struct fp_at *at, const struct mqttp_parser *a,
@@ -278,6 +286,35 @@ static void fp_cmp_connack(const struct fp_at *at, const char *kind,
 	FP_EQ(at, kind, 0, !fz_connack_eq(a, b));
 }
 
+static const char *const fp_publish_names[6] = {
+	"topic", "content_type", "response_topic", "correlation_data", "props", "payload"
+};
+
+static void fp_cmp_publish(const struct fp_at *at, const char *kind,
+                           const struct mqttp_publish *a, const struct mqttp_publish *b,
+                           const uint8_t *base)
+{
+	const struct mqttp_bytes *la[6] = { &a->topic, &a->content_type, &a->response_topic,
+	                                    &a->correlation_data, &a->props, &a->payload };
+	const struct mqttp_bytes *lb[6] = { &b->topic, &b->content_type, &b->response_topic,
+	                                    &b->correlation_data, &b->props, &b->payload };
+
+	fp_cmp_bytes(at, kind, la, lb, fp_publish_names, 6, base);
+#define FP_PB(f) FP_EQF(at, a->f, b->f, "%s " #f, kind)
+	FP_PB(qos);
+	FP_PB(retain);
+	FP_PB(dup);
+	FP_PB(payload_format_indicator);
+	FP_PB(packet_id);
+	FP_PB(topic_alias);
+	FP_PB(message_expiry_interval);
+	FP_PB(subscription_identifier);
+	FP_PB(subscription_identifier_count);
+	FP_PB(user_property_count);
+	FP_PB(present);
+#undef FP_PB
+}
+
 /* What the collectors made of a packet's events (pointers into the call's
  * buffers, the same buffers for both). */
 static void fp_cmp_collected(const struct fp_at *at, const struct fp_side *a,
@@ -288,6 +325,8 @@ static void fp_cmp_collected(const struct fp_at *at, const struct fp_side *a,
 		fp_cmp_connect(at, "collected CONNECT", &a->connect, &b->connect, NULL);
 	else if (a->p.type == MQTTP_CONNACK)
 		fp_cmp_connack(at, "collected CONNACK", &a->connack, &b->connack, NULL);
+	else if (a->p.type == MQTTP_PUBLISH)
+		fp_cmp_publish(at, "collected PUBLISH", &a->publish, &b->publish, NULL);
 }
 
 /* Feed one call to both parsers and compare everything it showed; the
@@ -318,6 +357,7 @@ static void fp_decode(const struct fz_input *in, const uint8_t *buf, size_t len,
 {
 	static struct mqttp_connect c[2];
 	static struct mqttp_connack k[2];
+	static struct mqttp_publish pb[2];
 	struct mqttp_result r[2];
 	enum mqttp_status s[2];
 	struct fp_at at = { "mqttp_decode_connect at packet start", 0, at_off, len };
@@ -347,6 +387,21 @@ static void fp_decode(const struct fz_input *in, const uint8_t *buf, size_t len,
 	FP_EQ(&at, "result.error_offset", r[0].error_offset, r[1].error_offset);
 	FP_EQ(&at, "result.length", r[0].length, r[1].length);
 	fp_cmp_connack(&at, "decoded CONNACK", &k[0], &k[1], buf);
+
+	at.step = "mqttp_decode_publish at packet start";
+	for (i = 0; i < 2; i++) {
+		/* garbage in the struct: the decoder must clear it */
+		memset(&pb[i], 0xA5, sizeof(pb[i]));
+		memset(&r[i], 0, sizeof(r[i]));
+		s[i] = (i ? &fp_nofast : &fp_fast)->decode_publish(buf, len, &in->opt, &pb[i], &r[i]);
+	}
+	FP_EQ(&at, "the status", s[0], s[1]);
+	FP_EQ(&at, "result.type", r[0].type, r[1].type);
+	FP_EQ(&at, "result.error", r[0].error, r[1].error);
+	FP_EQ(&at, "result.error_offset", r[0].error_offset, r[1].error_offset);
+	FP_EQ(&at, "result.length", r[0].length, r[1].length);
+	/* on an error or a prefix the struct is what the state machine left in both */
+	fp_cmp_publish(&at, "decoded PUBLISH", &pb[0], &pb[1], buf);
 }
 
 #define FP_MAX_STARTS 16
@@ -381,6 +436,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&b.connect, 0, sizeof(b.connect));
 	memset(&a.connack, 0, sizeof(a.connack));
 	memset(&b.connack, 0, sizeof(b.connack));
+	memset(&a.publish, 0, sizeof(a.publish));
+	memset(&b.publish, 0, sizeof(b.publish));
 	starts[0] = 0;
 
 	while (!stop && pos < in.body_len) {
@@ -427,6 +484,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memset(&b.connect, 0, sizeof(b.connect));
 			memset(&a.connack, 0, sizeof(a.connack));
 			memset(&b.connack, 0, sizeof(b.connack));
+			memset(&a.publish, 0, sizeof(a.publish));
+			memset(&b.publish, 0, sizeof(b.publish));
 			if (nstarts < FP_MAX_STARTS && pos + used < in.body_len)
 				starts[nstarts++] = pos + used;
 		}

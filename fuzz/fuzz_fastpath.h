@@ -9,6 +9,7 @@
 #define FUZZ_FASTPATH_H
 
 #include "mqttparse.h"
+#include "mqttcodec.h"
 
 void nofast_mqttp_init(struct mqttp_parser *p, const struct mqttp_options *opt);
 void nofast_mqttp_reset(struct mqttp_parser *p);
@@ -24,6 +25,11 @@ enum mqttp_status nofast_mqttp_decode_connect(const void *buf, size_t len,
 enum mqttp_status nofast_mqttp_decode_connack(const void *buf, size_t len,
                                               const struct mqttp_options *opt,
                                               struct mqttp_connack *out,
+                                              struct mqttp_result *res);
+void nofast_mqttp_publish_collect(void *ctx, const struct mqttp_field *f);
+enum mqttp_status nofast_mqttp_decode_publish(const void *buf, size_t len,
+                                              const struct mqttp_options *opt,
+                                              struct mqttp_publish *out,
                                               struct mqttp_result *res);
 
 #endif /* FUZZ_FASTPATH_H */

@@ -56,6 +56,10 @@
 # MAKEFLAGS (only our jobserver is passed on), so variables given on our command
 # line (CFLAGS, DEBUG, ...) never leak into HAProxy's build; `make -n` stays a
 # dry run.
+# A user's own build (haproxy-addon/README.md, section 1) takes the same
+# sources and include dirs: Makefile.mk for HAProxy 3.4's EXTRA_MAKE (every
+# haproxy-addon/*.c, as ADDON_SRCS here), EXTRA_OBJS before 3.4;
+# tests/build/ builds both ways.
 
 HAPROXY_VERSION    ?= 3.0
 # Only a HAPROXY_SRC / HAPROXY_TARBALL given by the user (command line or
@@ -80,6 +84,7 @@ HAPROXY_ASAN_FLAGS ?= -g -fsanitize=address -fno-omit-frame-pointer
 HAPROXY_ASAN_OPTS  ?= USE_OBSOLETE_LINKER=1 ARCH_FLAGS='$(HAPROXY_ASAN_FLAGS)' OPT_CFLAGS=-O1
 HAPROXY_MAKE       ?= make
 
+# Every .c of the directory, never a hand list (Makefile.mk takes the same).
 ADDON_SRCS ?= $(wildcard $(TOP)/haproxy-addon/*.c)
 HAP_ADDON_SRCS = $(abspath $(ADDON_SRCS))
 HAP_ADDON_DUPS = $(strip $(foreach n,$(sort $(notdir $(HAP_ADDON_SRCS))),$(if $(filter-out 1,$(words $(filter %/$(n),$(HAP_ADDON_SRCS)))),$(n))))

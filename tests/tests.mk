@@ -174,3 +174,5 @@ check: check-e2e
 # and 3.4, and the AddressSanitizer run (HAProxy 3.0) of the end-to-end and fault suites.
 -include $(TOP)/tests/fault/fault.mk
 check: check-fault check-fault-asan
+-include $(TOP)/tests/build/build.mk
+-include $(TOP)/tests/interop/interop.mk

@@ -14,7 +14,9 @@
  *                   of the client identifier, user name and password;
  *   CONNACK         struct mqttp_connack, its collector and decoder; the
  *                   encoder and the reason / return code helpers;
- *   other packets   PUBLISH, SUBSCRIBE, UNSUBSCRIBE, the acknowledgements,
+ *   PUBLISH         struct mqttp_publish, its collector and a one-shot
+ *                   decoder (every field, the payload's place);
+ *   other packets   SUBSCRIBE, UNSUBSCRIBE, the acknowledgements,
  *                   DISCONNECT and AUTH are decoded by mqttp_feed itself:
  *                   their fields come as events (mqttparse.h's MQTTP_F_*),
  *                   a PUBLISH's payload in pieces, never required whole;
@@ -323,6 +325,52 @@ const char *mqttp_reason_code_name(unsigned reason_code);
 /* Is `code` a valid CONNACK reason code (version 5) or return code (any
  * other version: 0..5)? */
 int mqttp_connack_code_valid(unsigned version, unsigned code);
+
+/* ------------------------------------------------------------------------
+ * PUBLISH
+ * --------------------------------------------------------------------- */
+struct mqttp_publish {
+	uint8_t  qos;                        /* 0, 1, 2 */
+	uint8_t  retain;
+	uint8_t  dup;
+	uint8_t  payload_format_indicator;   /* 0x01 */
+	uint16_t packet_id;                  /* QoS 1 and 2; 0 with QoS 0 */
+	uint16_t topic_alias;                /* 0x23; 0 when absent */
+	uint32_t message_expiry_interval;    /* 0x02 */
+	uint32_t subscription_identifier;    /* 0x0B: the first one */
+	uint32_t subscription_identifier_count; /* the others: mqttp_property_next */
+	uint32_t user_property_count;        /* 0x26: mqttp_property_next */
+	uint64_t present;                    /* bit N: property id N was seen */
+	struct mqttp_bytes topic;            /* empty when a Topic Alias stands
+	                                        for it (mqttp_alias_publish) */
+	struct mqttp_bytes content_type;     /* 0x03 */
+	struct mqttp_bytes response_topic;   /* 0x08 */
+	struct mqttp_bytes correlation_data; /* 0x09 */
+	struct mqttp_bytes props;            /* the raw property block (5.0) */
+	struct mqttp_bytes payload;          /* the rest of the packet, maybe empty */
+};
+
+/* As mqttp_connect_collect, for a struct mqttp_publish: every field that
+ * comes as an event (the payload's off/len from its first piece, its ptr
+ * only when it came whole). qos, retain and dup are the fixed header's:
+ * the parser's header_flags. */
+void mqttp_publish_collect(void *ctx, const struct mqttp_field *f);
+
+/*
+ * One-shot decoding of a whole PUBLISH held in one buffer, every field
+ * into *out with every pointer into buf. The packet is read as one in the
+ * middle of a stream: opt->version says which version (5: properties;
+ * any other value: none), opt->checks the direction (a client's PUBLISH
+ * carries no Subscription Identifier [MQTT-3.3.4-6]), and the rules of a
+ * stream's first packet do not apply. Another packet type is
+ * MQTTP_E_DIRECTION at byte 0 (res->type says which). Returns and
+ * results as mqttp_decode_connect. A Topic Alias is reported, not
+ * resolved: give topic and topic_alias to mqttp_alias_publish().
+ */
+enum mqttp_status mqttp_decode_publish(const void *buf, size_t len,
+                                       const struct mqttp_options *opt,
+                                       struct mqttp_publish *out,
+                                       struct mqttp_result *res);
 
 /* ------------------------------------------------------------------------
  * Topic names, topic filters, shared subscriptions, matching

@@ -60,7 +60,7 @@
  *       }
  *
  * Where the rest is
- *   mqttcodec.h  fields into structs (CONNECT, CONNACK, 5.0 properties),
+ *   mqttcodec.h  fields into structs (CONNECT, CONNACK, PUBLISH, 5.0 properties),
  *                one-shot decoders, encoders and the CONNECT rewriter;
  *   mqttws.h     MQTT over WebSocket.
  */

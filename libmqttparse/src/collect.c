@@ -113,6 +113,64 @@ void mqttp_connack_collect(void *ctx, const struct mqttp_field *f)
 	}
 }
 
+void mqttp_publish_collect(void *ctx, const struct mqttp_field *f)
+{
+	struct mqttp_publish *o = (struct mqttp_publish *)ctx;
+	unsigned slot;
+
+	switch (f->id) {
+	case MQTTP_F_TOPIC_NAME: bytes_store(&o->topic, f); break;
+	case MQTTP_F_PACKET_ID: o->packet_id = (uint16_t)f->value; break;
+	case MQTTP_F_PAYLOAD:
+		/* reported in pieces: its place is known from the first */
+		if (f->flags & MQTTP_FRAG_FIRST) {
+			o->payload.off = f->off;
+			o->payload.len = f->len;
+			o->payload.present = 1;
+			o->payload.ptr = (f->flags & MQTTP_FRAG_LAST) ? f->frag : NULL;
+		}
+		break;
+	case MQTTP_F_PROPERTIES:
+		o->props.off = f->off;
+		o->props.len = f->len;
+		o->props.present = 1;
+		o->props.ptr = NULL;
+		break;
+	case MQTTP_F_PROPERTY:
+		if (!(f->flags & MQTTP_FRAG_LAST) || f->prop_id > MQTTP_PROP_MAX)
+			break;
+		o->present |= 1ull << f->prop_id;
+		if (f->prop_id == 0x26) {
+			o->user_property_count += f->pair_part;
+			break;
+		}
+		if (f->prop_id == 0x0B) {
+			if (o->subscription_identifier_count++ == 0)
+				o->subscription_identifier = f->value;
+			break;
+		}
+		slot = mqttp__publish_slot(f->prop_id);
+		if (slot == MQTTP__NOWHERE)
+			break;
+		if (mqttp__prop_rules[f->prop_id].info.type >= MQTTP_PT_STRING) {
+			bytes_store((struct mqttp_bytes *)(void *)((uint8_t *)o + slot), f);
+		} else {
+			uint8_t *at = (uint8_t *)o + slot;
+			uint16_t v16 = (uint16_t)f->value;
+			uint8_t v8 = (uint8_t)f->value;
+
+			if (mqttp__prop_rules[f->prop_id].info.type == MQTTP_PT_BYTE)
+				memcpy(at, &v8, 1);
+			else if (mqttp__prop_rules[f->prop_id].info.type == MQTTP_PT_U16)
+				memcpy(at, &v16, 2);
+			else
+				memcpy(at, &f->value, 4);
+		}
+		break;
+	default: break;
+	}
+}
+
 /* Point every present value of *pr into buf (one-shot decoding). */
 static void props_point(struct mqttp_properties *pr, const uint8_t *buf)
 {
@@ -239,6 +297,52 @@ enum mqttp_status mqttp__decode_connack_slow(const uint8_t *buf, size_t len,
 	st = one_shot(&p, buf, len, mqttp_connack_collect, out, res);
 	if (st == MQTTP_DONE)
 		props_point(&out->props, (const uint8_t *)buf);
+	return st;
+}
+
+enum mqttp_status mqttp_decode_publish(const void *buf, size_t len,
+                                       const struct mqttp_options *opt,
+                                       struct mqttp_publish *out,
+                                       struct mqttp_result *res)
+{
+#if MQTTP_FAST_PATH
+	return mqttp__decode_publish_fast((const uint8_t *)buf, len, opt, out, res);
+#else
+	return mqttp__decode_publish_slow((const uint8_t *)buf, len, opt, out, res);
+#endif
+}
+
+enum mqttp_status mqttp__decode_publish_slow(const uint8_t *buf, size_t len,
+                                            const struct mqttp_options *opt,
+                                            struct mqttp_publish *out,
+                                            struct mqttp_result *res)
+{
+	struct mqttp_parser p;
+	enum mqttp_status st;
+
+	memset(out, 0, sizeof(*out));
+	one_shot_init(&p, opt, 0, 0, 1);
+	/* a packet inside a stream: the first packet's rules are not this one's */
+	p.packets = 1;
+	if (len > 0 && (buf[0] >> 4) != MQTTP_PUBLISH) {
+		res->type = (uint8_t)(buf[0] >> 4);
+		res->error = MQTTP_E_DIRECTION;
+		res->error_offset = 0;
+		res->length = 0;
+		return MQTTP_ERROR;
+	}
+	st = one_shot(&p, buf, len, mqttp_publish_collect, out, res);
+	if (st == MQTTP_DONE) {
+		out->qos = (uint8_t)((p.header_flags >> 1) & 3);
+		out->retain = (uint8_t)(p.header_flags & 1);
+		out->dup = (uint8_t)(p.header_flags >> 3);
+		bytes_point(&out->topic, buf);
+		bytes_point(&out->content_type, buf);
+		bytes_point(&out->response_topic, buf);
+		bytes_point(&out->correlation_data, buf);
+		bytes_point(&out->props, buf);
+		bytes_point(&out->payload, buf);
+	}
 	return st;
 }
 

@@ -239,6 +239,10 @@ FAST_INLINE void fast_store(struct mqttp_bytes *b, const uint8_t *d, const uint8
  */
 enum { FK_NONE = 0, FK_FLAG, FK_U16, FK_U16NZ, FK_U32, FK_U32NZ, FK_BIN, FK_STR, FK_TOPIC, FK_PAIR };
 enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK, FW_PUBLISH };
+/* Which struct a one-shot decoder's values go to: struct mqttp_properties
+ * (CONNECT, will, CONNACK) or struct mqttp_publish. */
+enum { FS_PROPS = 0, FS_PUBLISH = 1 };
+#define FAST_SLOTS(where) ((where) == FW_PUBLISH ? FS_PUBLISH : FS_PROPS)
 
 #define FAST_KIND(part, packets, type, range)                                                      \
 	(!((packets) & (part)) ? FK_NONE                                                            \
@@ -264,6 +268,28 @@ enum { FW_CONNECT = 0, FW_WILL, FW_CONNACK, FW_PUBLISH };
 MQTTP__PROPERTIES(FAST_CHECK_ROW)
 #undef FAST_CHECK_ROW
 
+/* MQTTP__PUBLISH_FIELDS (internal.h) holds exactly the single-valued
+ * properties rules.h allows in a PUBLISH, each in a member as wide as its
+ * type: fast_walk() and fast_prop() store by the type. */
+#define FAST_PUB_ROW(id, type, packets, rep, range, slot, name) \
+	fast_pub_type_##id = (type), fast_pub_in_##id = ((packets) & MQTTP__PK(MQTTP_PUBLISH)) && !(rep),
+enum { MQTTP__PROPERTIES(FAST_PUB_ROW) fast_pub_rows_end };
+#undef FAST_PUB_ROW
+#define FAST_TYPE_WIDTH(t) ((int)(t) == (int)MQTTP_PT_BYTE ? 1 : (int)(t) == (int)MQTTP_PT_U16 ? 2 : (int)(t) == (int)MQTTP_PT_U32 ? 4 \
+                            : (int)(t) == (int)MQTTP_PT_STRING || (int)(t) == (int)MQTTP_PT_BINARY ? sizeof(struct mqttp_bytes) : 0)
+#define FAST_PUB_FIELD_CHECK(id, member) \
+	typedef char fast_pub_field_check_##id[fast_pub_in_##id && \
+	        sizeof(((struct mqttp_publish *)0)->member) == FAST_TYPE_WIDTH(fast_pub_type_##id) ? 1 : -1];
+MQTTP__PUBLISH_FIELDS(FAST_PUB_FIELD_CHECK)
+#undef FAST_PUB_FIELD_CHECK
+#define FAST_PUB_COUNT_RULES(id, type, packets, rep, range, slot, name) +fast_pub_in_##id
+#define FAST_PUB_COUNT_FIELDS(id, member) +1
+typedef char fast_pub_fields_check[(0 MQTTP__PROPERTIES(FAST_PUB_COUNT_RULES)) ==
+                                   (0 MQTTP__PUBLISH_FIELDS(FAST_PUB_COUNT_FIELDS)) ? 1 : -1];
+#undef FAST_PUB_COUNT_FIELDS
+#undef FAST_PUB_COUNT_RULES
+#undef FAST_TYPE_WIDTH
+
 /*
  * The fast path's tables by property id, in one struct so that one base
  * register serves them all (fast_tables()):
@@ -279,10 +305,11 @@ MQTTP__PROPERTIES(FAST_CHECK_ROW)
 #define FAST_KIND_A(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP__PK(MQTTP_CONNACK), packets, type, range),
 #define FAST_KIND_P(id, type, packets, rep, range, slot, name) [id] = FAST_KIND(MQTTP__PK(MQTTP_PUBLISH), packets, type, range),
 #define FAST_SLOT(id, type, packets, rep, range, slot, name) [id] = (uint8_t)((slot) == MQTTP__NOWHERE ? 0 : (slot)),
+#define FAST_PSLOT(id, member) [id] = (uint8_t)offsetof(struct mqttp_publish, member),
 struct fast_tables {
 	uint64_t bit[256];
 	uint8_t kind[4][256];
-	uint8_t slot[MQTTP_PROP_MAX + 1];
+	uint8_t slot[2][MQTTP_PROP_MAX + 1]; /* FS_PROPS, FS_PUBLISH */
 };
 typedef char fast_bit_check[MQTTP_PROP_MAX == 0x2A ? 1 : -1]; /* the bit rows below end at 0x2A */
 static const struct fast_tables fast_tab = {
@@ -299,8 +326,9 @@ static const struct fast_tables fast_tab = {
 		{ MQTTP__PROPERTIES(FAST_KIND_A) },
 		{ MQTTP__PROPERTIES(FAST_KIND_P) },
 	},
-	{ MQTTP__PROPERTIES(FAST_SLOT) },
+	{ { MQTTP__PROPERTIES(FAST_SLOT) }, { MQTTP__PUBLISH_FIELDS(FAST_PSLOT) } },
 };
+#undef FAST_PSLOT
 #undef FAST_SLOT
 #undef FAST_KIND_P
 #undef FAST_KIND_A
@@ -347,7 +375,7 @@ static const uint64_t fast_seen0[4] = {
 /* One property at `at` inside a block ending at bend, for fast_props()
  * (what fast_walk() leaves): where it ends, or NULL. */
 FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const uint8_t *bend, const struct fast_tables *t,
-                          unsigned where, uint64_t *seen, unsigned *users, struct mqttp_properties *pr)
+                          unsigned where, uint64_t *seen, unsigned *users, uint8_t *pr)
 {
 	const uint8_t *v;
 	size_t id = *at++;
@@ -363,7 +391,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 			if (at >= bend || at[0] > 1)
 				return NULL;
 			if (pr)
-				*((uint8_t *)pr + t->slot[id]) = at[0];
+				*(pr + t->slot[FAST_SLOTS(where)][id]) = at[0];
 			at += 1;
 		} else if (kind <= FK_U16NZ) {
 			uint16_t x16;
@@ -376,7 +404,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 				return NULL;
 			x16 = (uint16_t)x;
 			if (pr)
-				memcpy((uint8_t *)pr + t->slot[id], &x16, 2);
+				memcpy(pr + t->slot[FAST_SLOTS(where)][id], &x16, 2);
 		} else {
 			if (bend - at < 4)
 				return NULL;
@@ -385,7 +413,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 			if (x == 0 && kind == FK_U32NZ)
 				return NULL;
 			if (pr)
-				memcpy((uint8_t *)pr + t->slot[id], &x, 4);
+				memcpy(pr + t->slot[FAST_SLOTS(where)][id], &x, 4);
 		}
 		return at;
 	}
@@ -405,7 +433,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 		return NULL;
 	}
 	if (pr)
-		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + t->slot[id]), d, v, n);
+		fast_store((struct mqttp_bytes *)(void *)(pr + t->slot[FAST_SLOTS(where)][id]), d, v, n);
 	return at;
 }
 
@@ -439,7 +467,7 @@ FAST_INLINE const uint8_t *fast_prop(const uint8_t *d, const uint8_t *at, const 
 
 FAST_INLINE const uint8_t *fast_walk(const uint8_t *d, const uint8_t *at, const uint8_t *limit,
                                      const uint8_t *bend, const struct fast_tables *t, unsigned where, uint64_t *seenp,
-                                     unsigned *users, struct mqttp_properties *pr, unsigned far)
+                                     unsigned *users, uint8_t *pr, unsigned far)
 {
 	uint64_t seen = *seenp, bit;
 	const uint8_t *v;
@@ -456,7 +484,7 @@ flag:
 		return NULL; /* repeated, or not 0 or 1 */
 	seen |= bit;
 	if (pr)
-		*((uint8_t *)pr + t->slot[id]) = at[1];
+		*(pr + t->slot[FAST_SLOTS(where)][id]) = at[1];
 	FAST_WALK_NEXT(2);
 u16: {
 	uint16_t raw, x;
@@ -470,7 +498,7 @@ u16: {
 	seen |= bit;
 	if (pr) {
 		x = (uint16_t)load_be16(at + 1);
-		memcpy((uint8_t *)pr + t->slot[id], &x, 2);
+		memcpy(pr + t->slot[FAST_SLOTS(where)][id], &x, 2);
 	}
 	FAST_WALK_NEXT(3);
 }
@@ -484,7 +512,7 @@ u32: {
 	seen |= bit;
 	if (pr) {
 		x = load_be32(at + 1);
-		memcpy((uint8_t *)pr + t->slot[id], &x, 4);
+		memcpy(pr + t->slot[FAST_SLOTS(where)][id], &x, 4);
 	}
 	FAST_WALK_NEXT(5);
 }
@@ -506,7 +534,7 @@ str:
 	if (FAST_BAD(!fast_str_in(d, &at, bend, &v, &n, 0, FS_LEN | far)))
 		return NULL;
 	if (pr)
-		fast_store((struct mqttp_bytes *)(void *)((uint8_t *)pr + t->slot[id]), d, v, n);
+		fast_store((struct mqttp_bytes *)(void *)(pr + t->slot[FAST_SLOTS(where)][id]), d, v, n);
 	FAST_WALK_NEXT(0);
 out:
 	*seenp = seen;
@@ -518,14 +546,16 @@ out:
  * A property block at *q (its length first), for a packet part `where`
  * (FW_*): returns 1 and moves *q past it when every property is valid and
  * in the common form (printable ASCII strings), else 0; *nuser counts its
- * user properties. With pr (a one-shot decoder's zeroed struct), the
- * values are stored there as they are read; pr may then hold some of them
+ * user properties; every property of `need` (bits by id) must be there.
+ * With pr or pub (a one-shot decoder's zeroed struct), the
+ * values are stored there as they are read; it may then hold some of them
  * when 0 is returned.
  */
 FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const uint8_t **q,
                            const uint8_t *e, unsigned where, unsigned *nuser,
-                           struct mqttp_properties *pr)
+                           struct mqttp_properties *pr, struct mqttp_publish *pub, uint64_t need)
 {
+	uint8_t *base = pr ? (uint8_t *)pr : (uint8_t *)pub;
 	/* the pinned base register only where it paid: the CONNACK's walk */
 	const struct fast_tables *t = where == FW_CONNACK ? fast_tables() : &fast_tab;
 	const uint8_t *at, *bend, *limit;
@@ -553,24 +583,29 @@ FAST_INLINE int fast_props(const struct mqttp_parser *p, const uint8_t *d, const
 		limit = bl > 4 ? bend - 4 : at;
 	}
 	while (at < bend) {
-		if (at < limit && (!(at = fast_walk(d, at, limit, bend, t, where, &seen, &users, pr,
+		if (at < limit && (!(at = fast_walk(d, at, limit, bend, t, where, &seen, &users, base,
 		                                    where == FW_CONNECT || where == FW_WILL ? FS_FAR : 0)) ||
 		                  at >= bend))
 			break;
-		if (!(at = fast_prop(d, at, bend, t, where, &seen, &users, pr)))
+		if (!(at = fast_prop(d, at, bend, t, where, &seen, &users, base)))
 			return 0;
 	}
 	if (at != bend)
 		return 0;
 	/* rules.h: authentication data needs a method */
 	if (FAST_BAD(MQTTP__AUTH_DATA_ALONE(seen)) ||
-	    users > p->priv_max_user_properties)
+	    users > p->priv_max_user_properties || (seen & need) != need)
 		return 0;
 	*nuser = users;
 	if (pr) {
 		pr->present = (seen ^ fast_seen0[where]) | (users ? 1ull << 0x26 : 0);
 		pr->user_property_count = users;
 		fast_store(&pr->block, d, *q, bl);
+	}
+	if (pub) {
+		pub->present = (seen ^ fast_seen0[where]) | (users ? 1ull << 0x26 : 0);
+		pub->user_property_count = users;
+		fast_store(&pub->props, d, *q, bl);
 	}
 	*q = bend;
 	return 1;
@@ -771,7 +806,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 	}
 	q += 4;
 	if (lvl == MQTTP_V5) {
-		if (!fast_props(cfg, d, &q, e, FW_CONNECT, &users, out ? &out->props : NULL))
+		if (!fast_props(cfg, d, &q, e, FW_CONNECT, &users, out ? &out->props : NULL, NULL, 0))
 			return 0;
 		if (p)
 			p->user_properties = (uint16_t)users;
@@ -791,7 +826,7 @@ FAST_INLINE uint32_t connect_rest(const struct mqttp_parser *cfg, struct mqttp_p
 		if (lvl == MQTTP_V5) {
 			/* the users counted and checked here, so that none stay
 			 * live through a 3.1.1 packet */
-			if (!fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL))
+			if (!fast_props(cfg, d, &q, e, FW_WILL, &wusers, out ? &out->will_props : NULL, NULL, 0))
 				return 0;
 			users += wusers;
 			if (users > cfg->priv_max_user_properties)
@@ -910,7 +945,7 @@ FAST_INLINE uint32_t connack_rest(const struct mqttp_parser *p, const uint8_t *d
 	if (MQTTP__CONNACK_FLAGS_BAD(fl) || MQTTP__SESSION_PRESENT_BAD(fl, rc) ||
 	    (rc && !mqttp_connack_code_valid(v, rc)))
 		return 0;
-	if (v == MQTTP_V5 && !fast_props(p, d, &q, d + end, FW_CONNACK, users, pr))
+	if (v == MQTTP_V5 && !fast_props(p, d, &q, d + end, FW_CONNACK, users, pr, NULL, 0))
 		return 0;
 	return q == d + end ? end : 0;
 }
@@ -1112,14 +1147,15 @@ static FAST_NOINLINE enum mqttp_status publish_long(struct mqttp_parser *p, cons
 	    rl < 2u + pidlen) /* length_ok() for PUBLISH */
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	n = load_be16(d + hl);
-	/* an empty topic (5.0, with a topic alias) is machine.c's */
-	if (n > rl - 2u - pidlen || n == 0 ||
-	    mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1) ||
+	/* an empty topic only in 5.0, with a Topic Alias (fast_props' need) */
+	if (n > rl - 2u - pidlen || (n == 0 && !MQTTP__EMPTY_TOPIC_OK(p->version)) ||
+	    (n && mqttp__cc_run_bad(d, d + hl + 2, n, d + hl + rl, 1)) ||
 	    (pidlen && load_be16(d + hl + 2 + n) == 0))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	/* 5.0: the properties [MQTT-3.3.2.3], as in a CONNECT */
 	q = d + hl + 2 + n + pidlen;
-	if (p->version == MQTTP_V5 && !fast_props(p, d, &q, d + hl + rl, FW_PUBLISH, &users, NULL))
+	if (p->version == MQTTP_V5 &&
+	    !fast_props(p, d, &q, d + hl + rl, FW_PUBLISH, &users, NULL, NULL, n ? 0 : 1ull << 0x23))
 		return mqttp__machine_feed(p, d, len, consumed, cb, ctx);
 	return publish_done(p, d, consumed, cb, ctx, flags, hl, rl, users);
 }
@@ -1167,6 +1203,120 @@ FAST_INLINE enum mqttp_status publish_begin(struct mqttp_parser *p, const uint8_
 	    (pidlen && load_be16(d + 4 + n) == 0))
 		return publish_long(p, d, len, consumed, cb, ctx);
 	return publish_done(p, d, consumed, cb, ctx, flags, 2, rl, 0);
+}
+
+typedef char fast_clear_check[sizeof(struct mqttp_publish) > 160 && sizeof(struct mqttp_publish) <= 176 ? 1 : -1];
+/* Zero a struct mqttp_publish: 16-byte stores (memset of this size is a
+ * `rep stos`, slow to start, or a call). */
+FAST_INLINE void fast_clear_publish(struct mqttp_publish *out)
+{
+#if defined(__SSE2__)
+	/* written out: gcc turns a loop of them back into `rep stos` */
+	unsigned char *c = (unsigned char *)out;
+	__m128i z = _mm_setzero_si128();
+
+	_mm_storeu_si128((__m128i *)(void *)c, z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 16), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 32), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 48), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 64), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 80), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 96), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 112), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 128), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + 144), z);
+	_mm_storeu_si128((__m128i *)(void *)(c + sizeof(*out) - 16), z);
+#else
+	memset(out, 0, sizeof(*out));
+#endif
+}
+
+/* QoS, retain and DUP of a PUBLISH's flag nibble as the first four bytes
+ * of a struct mqttp_publish hold them (payload format indicator 0). */
+#define FAST_PB(f) (uint32_t)(((f) >> 1 & 3) | ((f) & 1) << 8 | ((f) >> 3) << 16)
+#if MQTTP__LE
+#define FAST_PB4(f) FAST_PB(f), FAST_PB((f) + 1), FAST_PB((f) + 2), FAST_PB((f) + 3)
+static const uint32_t fast_pub_bytes[16] = { FAST_PB4(0), FAST_PB4(4), FAST_PB4(8), FAST_PB4(12) };
+#undef FAST_PB4
+#endif
+typedef char fast_pub_bytes_check[offsetof(struct mqttp_publish, qos) == 0 &&
+                                  offsetof(struct mqttp_publish, retain) == 1 &&
+                                  offsetof(struct mqttp_publish, dup) == 2 &&
+                                  offsetof(struct mqttp_publish, payload_format_indicator) == 3 ? 1 : -1];
+
+/* The rest of mqttp__decode_publish_fast() for 5.0, from the property
+ * block at `at` on; *res is already the packet's. Its own function, which
+ * the 3.1.1 path does not enter, so that neither keeps values across a
+ * call (it returns or tail-calls). */
+static FAST_NOINLINE enum mqttp_status publish_v5_rest(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                                       struct mqttp_publish *out, struct mqttp_result *res,
+                                                       const uint8_t *at)
+{
+	const uint8_t *e = d + res->length;
+	struct mqttp_parser q;
+	unsigned users;
+
+	/* the one option fast_props() reads */
+	q.priv_max_user_properties = opt->max_user_properties ? opt->max_user_properties
+	                                                      : MQTTP_DEFAULT_MAX_USER_PROPERTIES;
+	/* an empty topic stands for the Topic Alias's [MQTT-3.3.2-12] */
+	if (!fast_props(&q, d, &at, e, FW_PUBLISH, &users, NULL, out, out->topic.len ? 0 : 1ull << 0x23))
+		return mqttp__decode_publish_slow(d, len, opt, out, res);
+	fast_store(&out->payload, d, at, (uint32_t)(e - at));
+	return MQTTP_DONE;
+}
+
+/*
+ * mqttp_decode_publish: a whole PUBLISH whose strings are printable ASCII,
+ * with the properties fast_props() reads, straight into *out;
+ * anything else (and every error) is the state machine's.
+ */
+enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len, const struct mqttp_options *opt,
+                                             struct mqttp_publish *out, struct mqttp_result *res)
+{
+	unsigned flags, fl;
+	uint32_t rl, hl, n, pidlen;
+	const uint8_t *at, *e;
+
+	fast_clear_publish(out);
+	if (len < 4 || (d[0] >> 4) != MQTTP_PUBLISH)
+		return mqttp__decode_publish_slow(d, len, opt, out, res);
+	flags = d[0] & 0x0Fu;
+	fl = fast_pub_flags[flags];
+	pidlen = fl & 2u;
+	if (!fl || !fast_header(d, len, &rl, &hl) || rl < 2u + pidlen ||
+	    mqttp__too_large(opt ? opt->max_packet_size : 0, hl, rl))
+		return mqttp__decode_publish_slow(d, len, opt, out, res);
+	e = d + hl + rl;
+	n = load_be16(d + hl);
+	at = d + hl + 2;
+	/* an empty topic only in 5.0, with a Topic Alias (publish_v5_rest) */
+	if (n > rl - 2u - pidlen || (n ? mqttp__cc_run_bad(d, at, n, e, 1) != 0 : !opt || opt->version != MQTTP_V5))
+		return mqttp__decode_publish_slow(d, len, opt, out, res);
+	fast_store(&out->topic, d, at, n);
+	at += n;
+	if (pidlen) {
+		out->packet_id = (uint16_t)load_be16(at);
+		if (out->packet_id == 0)
+			return mqttp__decode_publish_slow(d, len, opt, out, res);
+		at += 2;
+	}
+#if MQTTP__LE
+	memcpy(out, &fast_pub_bytes[flags], 4);
+#else
+	out->qos = (uint8_t)((flags >> 1) & 3);
+	out->retain = (uint8_t)(flags & 1);
+	out->dup = (uint8_t)(flags >> 3);
+#endif
+	/* the packet's result now: the slow decoder rewrites it if it must */
+	res->type = MQTTP_PUBLISH;
+	res->error = MQTTP_E_NONE;
+	res->error_offset = 0;
+	res->length = hl + rl;
+	if (opt && opt->version == MQTTP_V5)
+		return publish_v5_rest(d, len, opt, out, res, at);
+	fast_store(&out->payload, d, at, (uint32_t)(e - at));
+	return MQTTP_DONE;
 }
 
 /* After a fast path's verdict n (the packet's length, or 0: the state

@@ -58,6 +58,29 @@ static inline void mqttp__prop_store_int(struct mqttp_properties *pr, unsigned i
 		memcpy(at, &v, 4);
 }
 
+/*
+ * Where a PUBLISH's single-valued properties go in a struct mqttp_publish:
+ * X(id, member). Which properties a PUBLISH may carry, and their types,
+ * are rules.h's; fast.c checks at compile time that this list has exactly
+ * those, each member as wide as its type. Subscription identifiers and
+ * user properties are counted instead.
+ */
+#define MQTTP__PUBLISH_FIELDS(X)                     \
+	X(0x01, payload_format_indicator)            \
+	X(0x02, message_expiry_interval)             \
+	X(0x03, content_type)                        \
+	X(0x08, response_topic)                      \
+	X(0x09, correlation_data)                    \
+	X(0x23, topic_alias)
+
+#define MQTTP__PUB_SLOT_OF(id_, member) (id) == (id_) ? offsetof(struct mqttp_publish, member) :
+/* A property's place in a struct mqttp_publish, or MQTTP__NOWHERE. */
+static inline unsigned mqttp__publish_slot(unsigned id)
+{
+	return MQTTP__PUBLISH_FIELDS(MQTTP__PUB_SLOT_OF) MQTTP__NOWHERE;
+}
+#undef MQTTP__PUB_SLOT_OF
+
 /* An integer property's value from a struct mqttp_properties. */
 static inline uint32_t mqttp__prop_load_int(const struct mqttp_properties *pr, unsigned id)
 {
@@ -90,6 +113,14 @@ MQTTP_HIDDEN enum mqttp_status mqttp__decode_connect_fast(const uint8_t *d, size
 MQTTP_HIDDEN enum mqttp_status mqttp__decode_connack_fast(const uint8_t *d, size_t len,
                                                           const struct mqttp_options *opt,
                                                           struct mqttp_connack *out,
+                                                          struct mqttp_result *res);
+MQTTP_HIDDEN enum mqttp_status mqttp__decode_publish_fast(const uint8_t *d, size_t len,
+                                                          const struct mqttp_options *opt,
+                                                          struct mqttp_publish *out,
+                                                          struct mqttp_result *res);
+MQTTP_HIDDEN enum mqttp_status mqttp__decode_publish_slow(const uint8_t *d, size_t len,
+                                                          const struct mqttp_options *opt,
+                                                          struct mqttp_publish *out,
                                                           struct mqttp_result *res);
 MQTTP_HIDDEN enum mqttp_status mqttp__decode_connect_slow(const uint8_t *d, size_t len,
                                                           const struct mqttp_options *opt,

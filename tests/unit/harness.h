@@ -38,6 +38,7 @@ extern const struct vector connack_vectors[];
 extern const struct vector frame_vectors[];
 extern const struct vector stream_vectors[];
 extern const struct vector regression_vectors[];
+extern const struct vector publish_vectors[];
 
 /* Parse the input notation into out (cap bytes). Returns the length, or
  * -1 with a message on stderr when the notation is wrong or too long. */

@@ -40,8 +40,10 @@ struct outcome {
 	int nbounds;
 	struct mqttp_connect con;
 	struct mqttp_connack ack;
+	struct mqttp_publish pub;
 	int con_pkt, ack_pkt;   /* packet index the collectors describe, -1 */
-	size_t con_start, ack_start;
+	int pub_pkt;
+	size_t con_start, ack_start, pub_start;
 	struct mqttp_parser p;  /* final parser state */
 	struct entry *e;
 	size_t ne, cape;
@@ -97,7 +99,7 @@ static void outcome_reset(struct outcome *o)
 	o->cape = cape;
 	o->cappool = cappool;
 	o->open = -1;
-	o->con_pkt = o->ack_pkt = -1;
+	o->con_pkt = o->ack_pkt = o->pub_pkt = -1;
 }
 
 /* Append bytes to the reassembly pool. */
@@ -204,6 +206,13 @@ static void on_field(void *ctx, const struct mqttp_field *f)
 			o->ack_start = r->pkt_start;
 		}
 		mqttp_connack_collect(&o->ack, f);
+	} else if (r->p->type == MQTTP_PUBLISH) {
+		if (o->pub_pkt != r->pkt_index) {
+			memset(&o->pub, 0, sizeof(o->pub));
+			o->pub_pkt = r->pkt_index;
+			o->pub_start = r->pkt_start;
+		}
+		mqttp_publish_collect(&o->pub, f);
 	}
 }
 
@@ -346,6 +355,22 @@ static void cmp_bytes(struct run *r, const struct mqttp_bytes *a,
 		        a->present, a->off, a->len, b->present, b->off, b->len);
 }
 
+/* Compare two PUBLISH collections (the pointers excepted). */
+static void cmp_publish(struct run *r, const struct mqttp_publish *a, const struct mqttp_publish *b,
+                        const char *w)
+{
+	char what[64];
+
+#define Q(f) do { snprintf(what, sizeof(what), "%s.%s", w, #f); CMPF(a->f, b->f, what); } while (0)
+#define QB(f) do { snprintf(what, sizeof(what), "%s.%s", w, #f); cmp_bytes(r, &a->f, &b->f, what); } while (0)
+	Q(packet_id); Q(topic_alias); Q(payload_format_indicator); Q(message_expiry_interval);
+	Q(subscription_identifier); Q(subscription_identifier_count); Q(user_property_count);
+	Q(present);
+	QB(topic); QB(content_type); QB(response_topic); QB(correlation_data); QB(props); QB(payload);
+#undef QB
+#undef Q
+}
+
 /* Compare two property collections. */
 static void cmp_props(struct run *r, const struct mqttp_properties *a,
                       const struct mqttp_properties *b, const char *w)
@@ -443,6 +468,9 @@ static void compare(struct run *r, const struct outcome *a, const struct outcome
 		CMPF(a->ack.reason_code, b->ack.reason_code, "ack.reason_code");
 		cmp_props(r, &a->ack.props, &b->ack.props, "ack.props");
 	}
+	CMPF(a->pub_pkt, b->pub_pkt, "publish collector packet");
+	if (a->pub_pkt >= 0 && a->pub_pkt == b->pub_pkt)
+		cmp_publish(r, &a->pub, &b->pub, "pub");
 fields:
 	/* reassembled fields: every finished one, in order, same bytes */
 	for (;;) {
@@ -569,6 +597,44 @@ static void expect_prop(struct run *r, const struct outcome *o, size_t start,
 	}
 }
 
+/* Check a field (pb.XX) of what mqttp_publish_collect gathered. */
+static void expect_publish(struct run *r, const struct outcome *o, const char *key,
+                           const char *sub, const char *val)
+{
+	const struct mqttp_publish *pb = &o->pub;
+	const struct mqttp_bytes *b = NULL;
+	unsigned long long want = strtoull(val, NULL, 0), got;
+
+	if (o->pub_pkt < 0) {
+		problem(r, "%s: no PUBLISH collected", key);
+		return;
+	}
+	if (!strcmp(sub, "topic")) b = &pb->topic;
+	else if (!strcmp(sub, "ct")) b = &pb->content_type;
+	else if (!strcmp(sub, "rt")) b = &pb->response_topic;
+	else if (!strcmp(sub, "cd")) b = &pb->correlation_data;
+	else if (!strcmp(sub, "payload")) b = &pb->payload;
+	if (b) {
+		expect_bytes(r, o, o->pub_start, b, key, val);
+		return;
+	}
+	if (!strcmp(sub, "pid")) got = pb->packet_id;
+	else if (!strcmp(sub, "alias")) got = pb->topic_alias;
+	else if (!strcmp(sub, "pfi")) got = pb->payload_format_indicator;
+	else if (!strcmp(sub, "mei")) got = pb->message_expiry_interval;
+	else if (!strcmp(sub, "subid")) got = pb->subscription_identifier;
+	else if (!strcmp(sub, "nsub")) got = pb->subscription_identifier_count;
+	else if (!strcmp(sub, "up")) got = pb->user_property_count;
+	else if (!strcmp(sub, "present")) got = pb->present;
+	else if (!strcmp(sub, "props")) got = pb->props.present ? pb->props.len : ~0ull;
+	else {
+		problem(r, "unknown expectation key '%s'", key);
+		return;
+	}
+	if (got != want)
+		problem(r, "%s = %#llx, expected %s", key, got, val);
+}
+
 /* Check the one-shot outcome against the row's expectation string. */
 static void check_expect(struct run *r, const struct outcome *o)
 {
@@ -637,6 +703,8 @@ static void check_expect(struct run *r, const struct outcome *o)
 			expect_prop(r, o, o->con_start, &o->con.will_props, key, key + 2, val);
 		else if (strncmp(key, "a.", 2) == 0)
 			expect_prop(r, o, o->ack_start, &o->ack.props, key, key + 2, val);
+		else if (strncmp(key, "pb.", 3) == 0)
+			expect_publish(r, o, key, key + 3, val);
 		else
 			problem(r, "unknown expectation key '%s'", key);
 	}
@@ -653,6 +721,51 @@ static void check_ptr(struct run *r, const uint8_t *base, size_t start,
 		problem(r, "%s.ptr NULL in a one-shot run", what);
 }
 
+/* mqttp_decode_publish against the feed: the first packet's verdict and,
+ * when valid, what mqttp_publish_collect gathered, every pointer into buf.
+ * The decoder reads a packet inside a stream: a verdict of the first
+ * packet's rules is the feed's only. */
+static void check_decode_publish(struct run *r, const struct outcome *o, const uint8_t *buf)
+{
+	struct mqttp_options opt;
+	struct mqttp_result res;
+	struct mqttp_publish pb;
+	const struct mqttp_bytes *bs[6];
+	size_t i;
+	int st;
+
+	if (o->status == MQTTP_ERROR && o->nbounds == 0 &&
+	    (o->error == MQTTP_E_FIRST_NOT_CONNECT || o->error == MQTTP_E_FIRST_NOT_CONNACK))
+		return;
+	vector_options(r->v, &opt);
+	memset(&res, 0, sizeof(res));
+	st = mqttp_decode_publish(buf, r->n, &opt, &pb, &res);
+	CMPF(res.type, MQTTP_PUBLISH, "decode_publish type");
+	if (o->nbounds) {
+		CMPF(st, MQTTP_DONE, "decode_publish status");
+		CMPF(res.length, o->bounds[0], "decode_publish length");
+	} else {
+		CMPF(st, o->status, "decode_publish status");
+		if (st == MQTTP_ERROR) {
+			CMPF(res.error, o->error, "decode_publish error");
+			CMPF(res.error_offset, o->error_offset, "decode_publish error offset");
+		}
+	}
+	if (st != MQTTP_DONE || o->pub_pkt != 0)
+		return;
+	CMPF(pb.qos, (buf[0] >> 1) & 3, "decode_publish qos");
+	CMPF(pb.retain, buf[0] & 1, "decode_publish retain");
+	CMPF(pb.dup, (buf[0] >> 3) & 1, "decode_publish dup");
+	cmp_publish(r, &pb, &o->pub, "decode_publish");
+	bs[0] = &pb.topic, bs[1] = &pb.content_type, bs[2] = &pb.response_topic;
+	bs[3] = &pb.correlation_data, bs[4] = &pb.props, bs[5] = &pb.payload;
+	for (i = 0; i < 6; i++)
+		if (bs[i]->present != (bs[i]->ptr != NULL) || (bs[i]->ptr && bs[i]->ptr != buf + bs[i]->off))
+			problem(r, "decode_publish: value %zu does not point at its offset", i);
+	if (!pb.topic.present || !pb.payload.present)
+		problem(r, "decode_publish: topic or payload absent");
+}
+
 /* Compare mqttp_decode_connect / mqttp_decode_connack with the feed. */
 static void check_decode(struct run *r, const struct outcome *o, const uint8_t *buf)
 {
@@ -662,6 +775,10 @@ static void check_decode(struct run *r, const struct outcome *o, const uint8_t *
 	int st, type = r->n ? r->input[0] >> 4 : 0;
 	uint32_t pk = 0;
 
+	if (r->n && type == MQTTP_PUBLISH) {
+		check_decode_publish(r, o, buf);
+		return;
+	}
 	if (r->n == 0 || (type != MQTTP_CONNECT && type != MQTTP_CONNACK))
 		return;
 	if (type == MQTTP_CONNECT && (r->v->checks & MQTTP_CHECK_FROM_SERVER))

@@ -69,6 +69,46 @@ START_TEST(t_regression_vectors)
 }
 END_TEST
 
+START_TEST(t_publish_vectors)
+{
+	ck_assert_int_eq(run_table("publish", publish_vectors, 1), 0);
+}
+END_TEST
+
+/* mqttp_decode_publish and the direction: a client's PUBLISH carries no
+ * Subscription Identifier [MQTT-3.3.4-6], a server's may; another packet
+ * type is MQTTP_E_DIRECTION; the first packet's rules do not apply. */
+START_TEST(t_decode_publish_direction)
+{
+	static const uint8_t sub[] = { 0x30, 0x06, 0x00, 0x01, 't', 0x02, 0x0B, 0x01 };
+	static const uint8_t ack[] = { 0x40, 0x02, 0x00, 0x01 };
+	struct mqttp_options o;
+	struct mqttp_publish pb;
+	struct mqttp_result res;
+
+	mqttp_options_default(&o);
+	o.version = MQTTP_V5;
+	o.checks = MQTTP_CHECK_FROM_CLIENT;
+	ck_assert_int_eq(mqttp_decode_publish(sub, sizeof(sub), &o, &pb, &res), MQTTP_ERROR);
+	ck_assert_int_eq(res.error, MQTTP_E_PROPERTY_NOT_ALLOWED);
+	ck_assert_int_eq(res.error_offset, 6);
+	o.checks = MQTTP_CHECK_FROM_SERVER;
+	ck_assert_int_eq(mqttp_decode_publish(sub, sizeof(sub), &o, &pb, &res), MQTTP_DONE);
+	ck_assert_uint_eq(pb.subscription_identifier, 1);
+	ck_assert_uint_eq(pb.subscription_identifier_count, 1);
+	ck_assert_uint_eq(res.length, sizeof(sub));
+	ck_assert_int_eq(mqttp_decode_publish(ack, sizeof(ack), &o, &pb, &res), MQTTP_ERROR);
+	ck_assert_int_eq(res.error, MQTTP_E_DIRECTION);
+	ck_assert_int_eq(res.type, MQTTP_PUBACK);
+	ck_assert_int_eq(mqttp_decode_publish(sub, 0, NULL, &pb, &res), MQTTP_NEED_MORE);
+	ck_assert_int_eq(mqttp_decode_publish(sub, 3, NULL, &pb, &res), MQTTP_NEED_MORE);
+	/* no options: 3.1.1 rules, so the property block is payload */
+	ck_assert_int_eq(mqttp_decode_publish(sub, sizeof(sub), NULL, &pb, &res), MQTTP_DONE);
+	ck_assert_uint_eq(pb.payload.len, 3);
+	ck_assert_uint_eq(pb.present, 0);
+}
+END_TEST
+
 /* Every lenient flag, on and off, on a vector that needs it. */
 START_TEST(t_lenient_each_flag)
 {
@@ -1107,6 +1147,8 @@ static Suite *unit_suite(void)
 	tcase_add_test(tv, t_frame_vectors);
 	tcase_add_test(tv, t_stream_vectors);
 	tcase_add_test(tv, t_regression_vectors);
+	tcase_add_test(tv, t_publish_vectors);
+	tcase_add_test(tv, t_decode_publish_direction);
 	tcase_add_test(tv, t_lenient_each_flag);
 	suite_add_tcase(s, tv);
 

@@ -878,3 +878,83 @@ const struct vector regression_vectors[] = {
 	     TRUNCATED, 8),
 	END
 };
+
+/*
+ * PUBLISH decoded (mqttp_publish_collect at every chunking, and
+ * mqttp_decode_publish on the same bytes: runner.c's check_decode_publish).
+ * pb.* keys: the collected struct mqttp_publish.
+ */
+#define OKVU(id, ver, in, up, exp) { id, in, 0, 0, DONE, MQTTP_E_NONE, -1, exp, 0, 0, up, ver }
+#define BADVU(id, ver, in, up, e, off) { id, in, 0, 0, ERR, MQTTP_E_##e, off, NULL, 0, 0, up, ver }
+#define BADVM(id, ver, in, max, e, off) { id, in, 0, 0, ERR, MQTTP_E_##e, off, NULL, max, 0, 0, ver }
+#define OKVM(id, ver, in, max, exp) { id, in, 0, 0, DONE, MQTTP_E_NONE, -1, exp, max, 0, 0, ver }
+const struct vector publish_vectors[] = {
+	OKV("section 3.3.2 PUBLISH QoS 0: topic, payload", 4, "30 V[S'a/b' 'hello']",
+	    "pb.topic='a/b' pb.payload='hello' pb.pid=0 pb.present=0 pb.props=0xffffffffffffffff"),
+	OKV("MQTT-3.3.2-1 PUBLISH QoS 1: packet id", 4, "32 V[S'sensors/1' 1234 'x']",
+	    "pb.topic='sensors/1' pb.pid=0x1234 pb.payload='x'"),
+	OKV("MQTT-3.3.1-1 PUBLISH QoS 2 DUP retain", 4, "3D V[S't' 0007 'xy']", "pb.pid=7 pb.payload='xy' hf=13"),
+	OKV("section 3.3.3 PUBLISH empty payload", 4, "32 V[S't' 0007]", "pb.payload=''"),
+	OKV("section 3.3.2 PUBLISH 3.1 topic", 3, "30 V[S'a' 'b']", "pb.topic='a' pb.payload='b'"),
+	OKV("MQTT-3.3.2-2 PUBLISH topic with UTF-8", 4, "30 V[S[C3 A9 '/t'] 'x']",
+	    "pb.payload='x'"),
+	OKV("section 3.3.2 PUBLISH 32-byte topic", 4, "30 V[S'abcdefghijklmnopqrstuvwxyz/12345' 'p']",
+	    "pb.topic='abcdefghijklmnopqrstuvwxyz/12345'"),
+	OKV("section 3.3.2 PUBLISH 200-byte topic, 2-byte length", 4, "30 V[S['a'*200] 'p'*100]",
+	    "pb.payload='p'*100"),
+	OKV("section 3.3.2 PUBLISH then a second packet", 4, "30 V[S't' 'x'] 32 V[S'u' 0001 'y']",
+	    "n=2"),
+	/* 5.0 properties [MQTT-3.3.2.3] */
+	OKV("section 3.3.2.3 PUBLISH every property", 5,
+	    "30 V[S'a/b' V[01 01 02 0000012C 03 S'text/plain' 08 S'r/t' 09 S[01 02 03] 23 0005 "
+	    "26 S'k' S'v' 26 S'k2' S'v2'] 'hi']",
+	    "pb.pfi=1 pb.mei=300 pb.ct='text/plain' pb.rt='r/t' pb.cd=[010203] pb.alias=5 pb.up=2 "
+	    "pb.payload='hi' pb.present=0x480000030E pb.topic='a/b'"),
+	OKV("MQTT-3.3.4-6 PUBLISH to a client: subscription identifiers", 5,
+	    "30 V[S't' V[0B 05 0B 80 01] 'x']", "pb.subid=5 pb.nsub=2 pb.present=0x800"),
+	OKV("MQTT-3.3.2-12 PUBLISH empty topic with a topic alias", 5, "30 V[0000 V[23 0009] 'x']",
+	    "pb.topic='' pb.alias=9 pb.payload='x'"),
+	OKV("section 3.3.2.3.1 PUBLISH empty property block", 5, "32 V[S't' 0001 00 'x']",
+	    "pb.props=0 pb.present=0 pb.pid=1"),
+	OKV("section 3.3.2.3.9 PUBLISH correlation data, empty content type", 5,
+	    "30 V[S't' V[09 S[00 FF] 03 0000] 'x']", "pb.cd=[00FF] pb.ct=''"),
+	OKV("section 3.3.2.3.7 PUBLISH user property with UTF-8", 5,
+	    "30 V[S't' V[26 S[C3 A9] S'v'] 'x']", "pb.up=1 pb.present=0x4000000000"),
+	OKV("section 3.3.2.3 PUBLISH properties at a 2-byte block length", 5,
+	    "30 V[S't' V[26 S['k'*70] S['v'*70]] 'x']", "pb.up=1"),
+	OKVU("section 3.3.2.3.7 PUBLISH user properties at the cap", 5,
+	     "30 V[S't' V[26 S'a' S'b' 26 S'c' S'd'] 'x']", 2, "pb.up=2"),
+	OKVM("PUBLISH exactly at the maximum packet size", 4, "30 V[S't' 'xyz']", 8, "pb.payload='xyz'"),
+	/* what the decoder refuses, as the feed does */
+	BADVU("PUBLISH user properties over the cap", 5, "30 V[S't' V[26 S'a' S'b' 26 S'c' S'd'] 'x']", 1,
+	      TOO_MANY_USER_PROPERTIES, 13),
+	BADVM("PUBLISH over the maximum packet size", 4, "30 V[S't' 'xyzw']", 8, PACKET_TOO_LARGE, 1),
+	BADV("MQTT-3.3.2-2 PUBLISH topic with a wildcard", 4, "30 V[S'a/+' 'x']", TOPIC_NAME, 4),
+	BADV("MQTT-3.3.2-2 PUBLISH 5.0 topic with #", 5, "30 V[S'#' 00 'x']", TOPIC_NAME, 4),
+	BADV("MQTT-4.7.3-1 PUBLISH 3.1.1 empty topic", 4, "30 V[0000 'x']", TOPIC_NAME, 4),
+	BADV("section 3.3.2.3.4 PUBLISH empty topic, alias absent", 5, "30 V[0000 V[02 00000001] 'x']",
+	     TOPIC_ALIAS_UNKNOWN, 10),
+	BADV("MQTT-3.3.2-8 PUBLISH topic alias 0", 5, "30 V[S't' V[23 0000] 'x']", TOPIC_ALIAS, 7),
+	BADV("MQTT-3.3.1-4 PUBLISH QoS 3", 4, "36 V[S't' 0001 'x']", PUBLISH_QOS, 0),
+	BADV("MQTT-3.3.1-2 PUBLISH DUP with QoS 0", 5, "38 V[S't' 00 'x']", PUBLISH_DUP, 0),
+	BADV("MQTT-2.3.1-1 PUBLISH QoS 1 packet id 0", 5, "32 V[S't' 0000 00 'x']", PACKET_ID, 5),
+	BADV("MQTT-1.5.4-2 PUBLISH topic with U+0000", 4, "30 V[S[61 00] 'x']", UTF8_NUL, 5),
+	BADV("MQTT-1.5.4-1 PUBLISH topic with a surrogate", 5, "30 V[S[ED A0 80] 00]", UTF8, 5),
+	BADV("MQTT-1.5.4-1 PUBLISH content type not UTF-8", 5, "30 V[S't' V[03 S[C0 80]] 'x']", UTF8, 9),
+	BADV("section 3.3.2.3.2 PUBLISH payload format indicator 2", 5, "30 V[S't' V[01 02] 'x']",
+	     PROPERTY_VALUE, 7),
+	BADV("section 3.3.2.3 PUBLISH session expiry not allowed", 5, "30 V[S't' V[11 00000001] 'x']",
+	     PROPERTY_NOT_ALLOWED, 6),
+	BADV("section 3.3.2.3 PUBLISH message expiry twice", 5, "30 V[S't' V[02 00000001 02 00000002] 'x']",
+	     PROPERTY_DUPLICATE, 11),
+	BADV("section 3.3.2.3.8 PUBLISH subscription identifier 0", 5, "30 V[S't' V[0B 00] 'x']",
+	     PROPERTY_VALUE, 7),
+	BADV("section 2.2.2.2 PUBLISH unknown property", 5, "30 V[S't' V[7F 00] 'x']", PROPERTY_ID, 6),
+	BADV("mongoose #3419 PUBLISH property length past the packet", 5, "30 V[S't' 09 02 00]",
+	     PROPERTY_LENGTH, 5),
+	BADV("MQTT-C #204 PUBLISH topic length past the packet", 4, "30 04 FFFF 41 42", TRUNCATED, 2),
+	BADV("section 3.3.2.3 PUBLISH value past its property block", 5, "30 V[S't' V[03 0005 'ab'] 'xyz']",
+	     PROPERTY_LENGTH, 7),
+	PARTV("section 3.3.2 PUBLISH cut in its topic", 4, "30 0E 0005 'top'", NULL),
+	END
+};
