@@ -21,8 +21,10 @@ a backend receives and when. What is checked (haproxy-addon/DESIGN.md):
   shutw_after_connect       CONNECT (+ PUBLISH) followed at once by the client's shutdown(WR)
                             still reaches the broker (HAProxy <= 3.4.0 filter data loss)
 
-The smoke subset (every HAProxy series): parse_once_counters, framing_after_connect,
-shutw_after_connect. The whole file runs in about 90 s, most of it the 60 s idle client.
+The smoke subset (every HAProxy series) is everything but keepalive_timeouts, whose 60 s idle
+client runs on the full series only: each of the others takes a few seconds and goes through a
+part of HAProxy that differs by series (data filters, response rules, the close of a half-closed
+stream). The whole file runs in about 75 s, most of it the idle client.
 
     test_session.py [--haproxy BIN ...] [-k NAME] [--smoke] [--list] [-v] [--keep] [--asan]
     make check-session-e2e [SESSION_E2E_HAPROXY='BIN ...'] [SESSION_E2E_ARGS='-k keepalive -v']
@@ -153,7 +155,7 @@ def big_round(lp, version, payload, tag):
         pub.close()
 
 
-@test
+@test(smoke=True)
 def big_publish_flat_memory(env):
     """10 MB QoS 1 PUBLISH (3.1.1, 5.0) through basic.cfg: byte-exact, HAProxy's RSS flat"""
     ports = env.brokers(1)
@@ -406,7 +408,7 @@ backend scripted_tunnel
 # 3. MQTT 5 over WebSocket: the assigned client id routes the reconnect back
 # ---------------------------------------------------------------------------
 
-@test
+@test(smoke=True)
 def websocket_assigned_id(env):
     """websocket.cfg + stick store-response res.mqtt_assigned_client_id: paho 5.0 over ws://"""
     import paho.mqtt.client as mqtt
