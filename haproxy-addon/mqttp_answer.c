@@ -9,6 +9,8 @@
 
 #include <haproxy/api.h>
 #include <haproxy/action.h>
+#include <haproxy/buf.h>
+#include <haproxy/channel.h>
 #include <haproxy/chunk.h>
 #include <haproxy/stream.h>
 
@@ -80,4 +82,42 @@ void mqa_answer_abort(struct stream *s, const void *pkt, size_t len, unsigned in
 	mqa_answer_send(s, pkt, len, code, why);
 	if (!(s->flags & SF_ERR_MASK))
 		s->flags |= SF_ERR_PRXCOND;
+}
+
+long long mqa_answer_cut(struct stream *s, unsigned int dir, size_t keep, const void *pkt,
+                         size_t len)
+{
+	struct channel *ic = &s->req, *oc = &s->res;
+	struct channel *chn = dir ? oc : ic;
+	long long delta = 0;
+
+	if (c_data(chn) > keep) {
+		delta = -(long long)(c_data(chn) - keep);
+		b_sub(&chn->buf, c_data(chn) - keep);
+	}
+	if (dir) {
+		/* after the broker's valid packets, in order [MQTT-3.2.0-1] */
+		if (len && b_room(&chn->buf) >= len) {
+			b_putblk(&chn->buf, pkt, len);
+			delta += (long long)len;
+		}
+		channel_truncate(ic);
+	} else {
+		channel_truncate(oc);
+		if (len)
+			co_inject(oc, pkt, len);
+	}
+	/* "received - in the buffer" keeps saying what was forwarded */
+	mqa_chn_total_adjust(s, dir, delta);
+	/* each side is shut once what it has to send is sent: the broker
+	 * gets no DISCONNECT, so it publishes the will */
+	channel_auto_read(ic);
+	channel_abort(ic);
+	channel_auto_close(ic);
+	channel_auto_read(oc);
+	channel_abort(oc);
+	channel_auto_close(oc);
+	if (!(s->flags & SF_ERR_MASK))
+		s->flags |= SF_ERR_PRXCOND;
+	return delta;
 }

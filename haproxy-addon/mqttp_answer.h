@@ -28,4 +28,14 @@ enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t l
 void mqa_answer_abort(struct stream *s, const void *pkt, size_t len, unsigned int code,
                       const char *why);
 
+/* Closes both sides of <s> after invalid bytes in direction <dir> (0 from
+ * the client, 1 from the broker) of a plain MQTT stream, from a filter's
+ * tcp_payload: the channel's bytes before buffer offset <keep> (the valid
+ * packets) stay and are forwarded, the rest is dropped; the client gets
+ * <pkt, len> (a DISCONNECT, or nothing) after the valid packets already on
+ * their way to it. Returns how many bytes the channel's buffer grew by
+ * (negative when it shrank), for the filter offsets. */
+long long mqa_answer_cut(struct stream *s, unsigned int dir, size_t keep, const void *pkt,
+                         size_t len);
+
 #endif /* MQTTP_ANSWER_H */

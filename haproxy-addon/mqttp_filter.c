@@ -99,34 +99,55 @@ static int mqa_flt_start_analyze(struct stream *s, struct filter *f, struct chan
 	return 1;
 }
 
-/* Invalid bytes in direction <dir> after the first packet: answered as a
- * broker would (a 5.0 client gets DISCONNECT with the library's reason
- * code, a 3.1/3.1.1 client a close); from the broker, a 5.0 client gets
- * DISCONNECT 0x82. Both sides close without a DISCONNECT to the broker,
- * so it publishes the will. */
-static void mqa_flt_invalid(struct stream *s, struct mqa_session *ms, unsigned int dir)
+/* Invalid bytes in direction <dir> after the first packet, found in the
+ * <len> bytes at buffer offset <offset> that tcp_payload was given:
+ * answered as a broker would (a 5.0 client gets DISCONNECT with the
+ * library's reason code, a 3.1/3.1.1 client a close); from the broker, a
+ * 5.0 client gets DISCONNECT 0x82. Every valid packet before the invalid
+ * one is forwarded whole, nothing after its first byte; both sides close
+ * without a DISCONNECT to the broker, so it publishes the will. Returns
+ * what tcp_payload forwards. */
+static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *chn,
+                           struct mqa_session *ms, unsigned int dir, unsigned int offset,
+                           unsigned int len)
 {
 	const struct mqttp_parser *first = ms->d[0].pp;
 	unsigned int version = first && (first->have & MQTTP_HAVE_VERSION) ? first->version : 0;
 	unsigned int reason = 0x82, code = 1002;
+	unsigned long long at, start;
+	unsigned int keep = 0;
+	long long delta, dropped;
 	const char *name;
 	uint8_t pkt[8];
-	size_t len = 0;
+	size_t plen = 0;
 	char addr[64];
 	int e, ws, port;
 
-	mqa_session_frame_error(ms, dir, &e, &ws);
+	mqa_session_frame_error(ms, dir, &e, &ws, &at);
 	name = ws ? mqttp_ws_error_name((enum mqttp_ws_error)e) : mqttp_error_name((enum mqttp_error)e);
 	if (ws && !dir)
 		code = mqttp_ws_error_close_code((enum mqttp_ws_error)e);
 	else if (!dir && mqttp_error_reason_code((enum mqttp_error)e) > 0)
 		reason = (unsigned int)mqttp_error_reason_code((enum mqttp_error)e);
 	if (version == MQTTP_V5 && !(ws && !dir))
-		len = mqttp_encode_disconnect(pkt, sizeof(pkt), MQTTP_V5, reason, NULL, 0, NULL, 0);
+		plen = mqttp_encode_disconnect(pkt, sizeof(pkt), MQTTP_V5, reason, NULL, 0, NULL, 0);
 	port = mqa_client_addr(s, addr, sizeof(addr));
 	send_log(strm_fe(s), LOG_WARNING, "mqtt: client %s:%d closed: invalid bytes from the %s: %s\n",
 	         addr, port, dir ? "broker" : "client", name);
-	mqa_answer_abort(s, pkt, len, code, "invalid MQTT packet");
+	if (ms->ws_hs != MQA_WSH_NONE || ms->d[dir].ws) {
+		/* WebSocket: the frames around the invalid packet are dropped */
+		mqa_answer_abort(s, pkt, plen, code, "invalid MQTT packet");
+		return 0;
+	}
+	/* the channel offset of the first byte tcp_payload was given */
+	start = mqa_chn_total(s, dir) - c_data(chn) + offset;
+	if (at > start)
+		keep = at - start < len ? (unsigned int)(at - start) : len;
+	dropped = c_data(chn) - (offset + keep);
+	delta = mqa_answer_cut(s, dir, offset + keep, pkt, plen);
+	flt_update_offsets(f, chn, (int)delta);
+	/* the valid packets, and the DISCONNECT put after them (broker's side) */
+	return (int)(keep + (delta + dropped));
 }
 
 /* The stream's idle timeouts once the session's keep alive is known: 1.5
@@ -261,10 +282,9 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 		mqa_flt_stop(s, f, chn);
 		break;
 	case MQA_FR_ERROR:
-		mqa_flt_invalid(s, ms, dir);
 		d->framing = MQA_FR_OFF; /* answered once */
 		unregister_data_filter(s, chn, f);
-		return 0;
+		return mqa_flt_invalid(s, f, chn, ms, dir, offset, len);
 	}
 	return len;
 }

@@ -155,7 +155,7 @@ static void mqa_dir_reset(struct mqa_dir *d, unsigned int dir, unsigned int vers
 {
 	struct mqttp_options opt;
 
-	d->pos = d->fpos = d->pkts = d->bytes = 0;
+	d->pos = d->fpos = d->at = d->pkts = d->bytes = 0;
 	d->lost = d->props_done = d->will_props_done = d->need_version = d->fields = 0;
 	d->ws = d->framing = 0;
 	d->dir = (uint8_t)dir;
@@ -575,7 +575,7 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 		mqa_count(d, d->pp);
 		if (!d->ws)
 			d->fr.p = d->p; /* goes on with the next packet */
-		d->fpos = d->pos;
+		d->fpos = d->at = d->pos;
 		d->framing = MQA_FR_ON;
 	}
 	if (d->framing != MQA_FR_ON)
@@ -591,9 +591,10 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 		if (!d->ws) {
 			st = mqttp_feed(&d->fr.p, b1, l1, &used, NULL, NULL);
 			d->fpos += used;
-			if (st == MQTTP_DONE)
+			if (st == MQTTP_DONE) {
 				mqa_count(d, &d->fr.p);
-			else if (st == MQTTP_ERROR) {
+				d->at = d->fpos;
+			} else if (st == MQTTP_ERROR) {
 				d->framing = MQA_FR_ERROR;
 				break;
 			}
@@ -606,9 +607,10 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 			st = mqttp_ws_mqtt_feed(&d->fr.w, b1, l1, &used, (uint8_t *)scratch->area,
 			                        scratch->size, &produced, NULL, NULL);
 			d->fpos += used;
-			if (st == MQTTP_WS_DONE)
+			if (st == MQTTP_WS_DONE) {
 				mqa_count(d, &d->fr.w.mqtt);
-			else if (st == MQTTP_WS_ERROR) {
+				d->at = d->fpos;
+			} else if (st == MQTTP_WS_ERROR) {
 				d->framing = MQA_FR_ERROR;
 				break;
 			} else if (st == MQTTP_WS_CLOSE) {
@@ -622,11 +624,13 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 	return d->framing;
 }
 
-void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int *e, int *ws)
+void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int *e, int *ws,
+                             unsigned long long *at)
 {
 	const struct mqa_dir *d = &ms->d[dir];
 
 	*ws = 0;
+	*at = d->at;
 	if (!d->ws) {
 		*e = d->fr.p.error;
 		return;

@@ -42,6 +42,7 @@ struct mqa_span {
 struct mqa_dir {
 	unsigned long long pos;      /* channel bytes fed to the first packet's parse */
 	unsigned long long fpos;     /* channel bytes framed (once framing) */
+	unsigned long long at;       /* channel offset of the packet being framed */
 	unsigned long long pkts;     /* MQTT packets that ended, the first included */
 	unsigned long long bytes;    /* their MQTT bytes (WebSocket framing excluded) */
 	struct mqttp_parser *pp;     /* the first packet's parser: &p, or fr.w.mqtt */
@@ -103,9 +104,12 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
  * on invalid bytes (mqa_session_frame_error() says which). */
 int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir);
 
-/* After MQA_FR_ERROR on <dir>: the library's error, and whether it is a
- * WebSocket framing error (then <e> is an enum mqttp_ws_error). */
-void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int *e, int *ws);
+/* After MQA_FR_ERROR on <dir>: the library's error, whether it is a
+ * WebSocket framing error (then <e> is an enum mqttp_ws_error), and the
+ * channel offset of the invalid packet's first byte (plain streams; the
+ * frame reader's position for WebSocket). */
+void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int *e, int *ws,
+                             unsigned long long *at);
 
 /* <len> bytes at offset <off> of the first packet of <dir> into *ptr
  * (zero-copy when contiguous in the buffer); 0 when no longer there. */
