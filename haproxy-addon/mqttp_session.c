@@ -174,8 +174,9 @@ static void mqa_dir_reset(struct mqa_dir *d, unsigned int dir, unsigned int vers
 	}
 }
 
-/* Feeds <len> bytes at <data> to the plain parser of <d>. */
-static void mqa_feed(struct mqa_dir *d, const char *data, size_t len)
+/* Feeds <len> bytes at <data> to the plain parser of <d>; <count>: they
+ * are the client's bytes (mqtt_parse_bytes), not the addon's own. */
+static void mqa_feed(struct mqa_dir *d, const char *data, size_t len, int count)
 {
 	size_t used;
 
@@ -183,7 +184,7 @@ static void mqa_feed(struct mqa_dir *d, const char *data, size_t len)
 		used = 0;
 		mqttp_feed(d->pp, data, len, &used, mqa_cb(d), d);
 		d->pos += used;
-		if (!d->dir)
+		if (!d->dir && count)
 			_HA_ATOMIC_ADD(&mqa_bytes_fed, (unsigned long long)used);
 		data += used;
 		len -= used;
@@ -412,9 +413,9 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
 	}
 	n = b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, d->pos - base, end - d->pos);
 	if (n >= 1)
-		mqa_feed(d, b1, l1);
+		mqa_feed(d, b1, l1, 1);
 	if (n >= 2 && d->pp->status == MQTTP_NEED_MORE)
-		mqa_feed(d, b2, l2);
+		mqa_feed(d, b2, l2, 1);
 	return d;
 }
 
@@ -538,7 +539,8 @@ void mqa_session_replaced(struct stream *s, struct mqa_session *ms, const char *
 	d->started = 1;
 	if (fields)
 		mqa_fields_on(d);
-	mqa_feed(d, pkt, len);
+	/* the addon's own bytes: the client's CONNECT was counted once, as fed */
+	mqa_feed(d, pkt, len, 0);
 }
 
 void mqa_session_res_restart(struct mqa_session *ms)
