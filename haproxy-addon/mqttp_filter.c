@@ -268,6 +268,11 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 	unsigned int dir = (chn->flags & CF_ISRESP) ? 1 : 0;
 	struct mqa_dir *d;
 
+	/* HAProxy up to 3.4.0 leaves auto-close on while a data filter waits:
+	 * the producer's close then shuts the other side as soon as the
+	 * output is sent, before the input that came with the close was
+	 * given here, and it is lost (fixed in 3.5-dev by e96a8b3d0) */
+	channel_dont_close(chn);
 	d = mqa_session_dir(s, ms, dir, 0);
 	if (!d) {
 		mqa_flt_stop(s, f, chn);
