@@ -120,8 +120,11 @@ static uint8_t mqa_fld_flag(int idx)
 static int smp_fetch_mqtt_client_id(const struct arg *args, struct sample *smp,
                                     const char *kw, void *private)
 {
-	struct mqa_dir *st = mqa_get(smp->strm, 0);
+	struct mqa_session *ms = mqa_session_get(smp->strm);
+	struct mqa_dir *st = mqa_session_dir(smp->strm, ms, 0, 0);
 	struct mqa_span id;
+	const char *ptr;
+	size_t len;
 
 	if (!st || st->pp->status == MQTTP_ERROR)
 		return mqa_missing(smp, NULL, 0);
@@ -132,6 +135,11 @@ static int smp_fetch_mqtt_client_id(const struct arg *args, struct sample *smp,
 	id.done = 1;
 	if (!id.len && args && args[0].type == ARGT_SINT && args[0].data.sint == MQA_OPT_NONEMPTY)
 		return mqa_missing(smp, NULL, 0);
+	/* kept by the session: answers after the CONNECT was forwarded */
+	if (st->pp->status == MQTTP_DONE && mqa_session_kept(ms, MQA_KEPT_ID, &ptr, &len)) {
+		mqa_smp_bytes(smp, SMP_T_STR, (const uint8_t *)ptr, len);
+		return 1;
+	}
 	return mqa_smp_span(smp, st, 0, &id, SMP_T_STR);
 }
 
@@ -146,9 +154,17 @@ static int smp_fetch_mqtt_str(const struct arg *args, struct sample *smp,
 	struct mqa_dir *st = mqa_get_f(smp->strm, 0, 1);
 	uint8_t flag = mqa_fld_flag(idx);
 	int type = (idx == MQA_PASSWORD || idx == MQA_WILL_PAYLOAD) ? SMP_T_BIN : SMP_T_STR;
+	const char *ptr;
+	size_t len;
 
 	if (!st || st->pp->status == MQTTP_ERROR)
 		return mqa_missing(smp, NULL, 0);
+	/* the user name kept by the session answers after the CONNECT left */
+	if (idx == MQA_USERNAME && st->pp->status == MQTTP_DONE &&
+	    mqa_session_kept(mqa_session_get(smp->strm), MQA_KEPT_USER, &ptr, &len)) {
+		mqa_smp_bytes(smp, SMP_T_STR, (const uint8_t *)ptr, len);
+		return 1;
+	}
 	if (!st->fields) /* located once the CONNECT is complete */
 		return mqa_missing(smp, st->pp->status == MQTTP_NEED_MORE ? st : NULL, 0);
 	if (st->f[idx].done)

@@ -89,6 +89,7 @@ static void mqa_flt_detach(struct stream *s, struct filter *f)
 	struct mqa_session *ms = f->ctx;
 
 	LIST_DELETE(&ms->live);
+	mqa_session_release(ms);
 	pool_free(pool_head_mqa_session, ms);
 	f->ctx = NULL;
 }

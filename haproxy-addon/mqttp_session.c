@@ -17,6 +17,7 @@
 #include <haproxy/buf.h>
 #include <haproxy/channel.h>
 #include <haproxy/chunk.h>
+#include <haproxy/pool.h>
 #include <haproxy/proxy.h>
 #include <haproxy/stream.h>
 
@@ -92,6 +93,134 @@ unsigned long long mqa_session_count(void)
 void mqa_session_init(struct mqa_session *ms, const struct stream *s)
 {
 	ms->ws_mode = mqa_ws_enabled(strm_fe(s)) ? MQA_WS_UNKNOWN : MQA_WS_PLAIN;
+}
+
+DECLARE_STATIC_POOL(pool_head_mqa_kept, "mqtt_kept", MQA_KEPT_MAX);
+
+/* Forgets the kept values. */
+static void mqa_kept_clear(struct mqa_kept *k)
+{
+	if (k->ext)
+		pool_free(pool_head_mqa_kept, k->ext);
+	memset(k, 0, sizeof(*k));
+}
+
+void mqa_session_release(struct mqa_session *ms)
+{
+	mqa_kept_clear(&ms->kept);
+}
+
+int mqa_session_kept(const struct mqa_session *ms, unsigned int which, const char **ptr,
+                     size_t *len)
+{
+	const struct mqa_kept *k = &ms->kept;
+
+	if (k->where[which] == MQA_KEPT_NO)
+		return 0;
+	*ptr = (k->where[which] == MQA_KEPT_IN ? k->in : k->ext) + k->off[which];
+	*len = k->len[which];
+	return 1;
+}
+
+/* The user name's offset and length in <t, tlen>: a valid CONNECT from its
+ * client id (the parser's client_id_off) to its end, past the will fields
+ * [MQTT-3.1.3-1]. 0 when it has none or its bytes are not all in <t>. */
+static int mqa_user_span(const struct mqttp_parser *p, const uint8_t *t, uint32_t tlen,
+                         uint32_t *off, uint32_t *len)
+{
+	uint32_t at = p->client_id_len, v;
+	int i, sh;
+	uint8_t b;
+
+	if (!(p->connect_flags & MQTTP_CF_USERNAME))
+		return 0;
+	if (p->connect_flags & MQTTP_CF_WILL) {
+		if (p->version == MQTTP_V5) {
+			/* will property block: variable byte integer length */
+			for (v = 0, i = 0, sh = 0; ; i++, sh += 7) {
+				if (at >= tlen || i == 4)
+					return 0;
+				b = t[at++];
+				v |= (uint32_t)(b & 0x7f) << sh;
+				if (!(b & 0x80))
+					break;
+			}
+			at += v;
+		}
+		for (i = 0; i < 2; i++) { /* will topic, will payload */
+			if (at + 2 > tlen)
+				return 0;
+			at += 2 + ((uint32_t)t[at] << 8 | t[at + 1]);
+		}
+	}
+	if (at + 2 > tlen)
+		return 0;
+	*len = (uint32_t)t[at] << 8 | t[at + 1];
+	*off = at + 2;
+	return *off + *len <= tlen;
+}
+
+/* Copies a value of <len> bytes at <v> as kept value <which>: inline when
+ * it fits in what is left of in[], else in the pooled buffer. */
+static void mqa_kept_put(struct mqa_kept *k, unsigned int which, const uint8_t *v, uint32_t len,
+                         uint32_t *in_used)
+{
+	if (*in_used + len <= MQA_KEPT_INLINE) {
+		memcpy(k->in + *in_used, v, len);
+		k->off[which] = *in_used;
+		k->where[which] = MQA_KEPT_IN;
+		*in_used += len;
+	} else if (len <= MQA_KEPT_MAX && !k->ext && (k->ext = pool_alloc(pool_head_mqa_kept))) {
+		memcpy(k->ext, v, len);
+		k->off[which] = 0;
+		k->where[which] = MQA_KEPT_EXT;
+	} else
+		return; /* answered while the CONNECT is in the buffer */
+	k->len[which] = len;
+}
+
+/* Keeps the client id and user name of the whole, valid CONNECT parsed by
+ * <p>, whose bytes from its client id on are <t, tlen> (the client id at
+ * least). */
+static void mqa_keep(struct mqa_session *ms, const struct mqttp_parser *p, const uint8_t *t,
+                     uint32_t tlen)
+{
+	struct mqa_kept *k = &ms->kept;
+	uint32_t uoff = 0, ulen = 0, in_used = 0;
+	int user;
+
+	k->done = 1;
+	if (p->type != MQTTP_CONNECT || !(p->have & MQTTP_HAVE_CLIENT_ID) || tlen < p->client_id_len)
+		return;
+	user = mqa_user_span(p, t, tlen, &uoff, &ulen);
+	/* the shorter first, so that both fit inline whenever they can */
+	if (user && ulen < p->client_id_len) {
+		mqa_kept_put(k, MQA_KEPT_USER, t + uoff, ulen, &in_used);
+		user = 0;
+	}
+	mqa_kept_put(k, MQA_KEPT_ID, t, p->client_id_len, &in_used);
+	if (user)
+		mqa_kept_put(k, MQA_KEPT_USER, t + uoff, ulen, &in_used);
+}
+
+/* The request's first packet just ended valid: its small values are kept
+ * while its bytes are still in the buffer. */
+static void mqa_keep_buf(struct stream *s, struct mqa_session *ms, const struct mqa_dir *d)
+{
+	const struct mqttp_parser *p = d->pp;
+	uint32_t len = (uint32_t)p->header_len + p->remaining_length;
+	const char *t;
+
+	if (p->type != MQTTP_CONNECT || !(p->have & MQTTP_HAVE_CLIENT_ID) || p->client_id_off > len) {
+		ms->kept.done = 1;
+		return;
+	}
+	if (mqa_session_bytes(s, ms, 0, p->client_id_off, len - p->client_id_off, &t))
+		mqa_keep(ms, p, (const uint8_t *)t, len - p->client_id_off);
+	else if (mqa_session_bytes(s, ms, 0, p->client_id_off, p->client_id_len, &t))
+		mqa_keep(ms, p, (const uint8_t *)t, p->client_id_len); /* the user name left */
+	else
+		ms->kept.done = 1;
 }
 
 /* Records a complete field of the first packet. Called by mqttp_feed()
@@ -324,8 +453,8 @@ static struct mqa_dir *mqa_blank_dir(unsigned int dir)
 	return &mqa_blank[dir];
 }
 
-struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsigned int dir,
-                                int fields)
+static struct mqa_dir *mqa_session_dir_feed(struct stream *s, struct mqa_session *ms,
+                                            unsigned int dir, int fields)
 {
 	struct channel *chn;
 	struct mqa_dir *d;
@@ -416,6 +545,16 @@ struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsign
 		mqa_feed(d, b1, l1, 1);
 	if (n >= 2 && d->pp->status == MQTTP_NEED_MORE)
 		mqa_feed(d, b2, l2, 1);
+	return d;
+}
+
+struct mqa_dir *mqa_session_dir(struct stream *s, struct mqa_session *ms, unsigned int dir,
+                                int fields)
+{
+	struct mqa_dir *d = mqa_session_dir_feed(s, ms, dir, fields);
+
+	if (d && !dir && !ms->kept.done && d->pp->status == MQTTP_DONE && d == &ms->d[0])
+		mqa_keep_buf(s, ms, d);
 	return d;
 }
 
@@ -541,6 +680,12 @@ void mqa_session_replaced(struct stream *s, struct mqa_session *ms, const char *
 		mqa_fields_on(d);
 	/* the addon's own bytes: the client's CONNECT was counted once, as fed */
 	mqa_feed(d, pkt, len, 0);
+	mqa_kept_clear(&ms->kept);
+	if (d->pp->status == MQTTP_DONE && d->pp->client_id_off <= len)
+		mqa_keep(ms, d->pp, (const uint8_t *)pkt + d->pp->client_id_off,
+		         len - d->pp->client_id_off);
+	else
+		ms->kept.done = 1;
 }
 
 void mqa_session_res_restart(struct mqa_session *ms)

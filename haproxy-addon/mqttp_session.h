@@ -71,6 +71,24 @@ enum {
 	MQA_FR_ERROR,     /* invalid bytes: the stream is closed */
 };
 
+/* The CONNECT's client id and user name, copied once the CONNECT is whole
+ * and valid so that they answer for the session's whole life: both in
+ * in[] when they fit together, else the one that does not fit in a pooled
+ * buffer of MQA_KEPT_MAX bytes; a longer one is not kept (it answers
+ * while the CONNECT is in the buffer). */
+#define MQA_KEPT_INLINE 64
+#define MQA_KEPT_MAX    512
+enum { MQA_KEPT_ID = 0, MQA_KEPT_USER };
+enum { MQA_KEPT_NO = 0, MQA_KEPT_IN, MQA_KEPT_EXT };
+struct mqa_kept {
+	char *ext;                    /* pooled: the value that did not fit in in[] */
+	uint16_t off[2];              /* offset of each value in in[] */
+	uint16_t len[2];
+	uint8_t where[2];             /* MQA_KEPT_* */
+	uint8_t done;                 /* the copy was tried */
+	char in[MQA_KEPT_INLINE];
+};
+
 /* Transport of the client's bytes. */
 enum { MQA_WS_UNKNOWN = 0, MQA_WS_PLAIN, MQA_WS_WS };
 /* Where the WebSocket opening handshake is (mqttp_ws.c sets it). */
@@ -80,6 +98,7 @@ struct mqa_session {
 	struct list live;             /* in its filter's list of live sessions of its thread */
 	struct mqa_dir d[2];          /* 0: request (CONNECT), 1: response */
 	uint64_t rewrites;            /* bits of the rewrite rules applied */
+	struct mqa_kept kept;         /* client id and user name, for the session's life */
 	uint16_t keep_alive;          /* seconds: the CONNECT's, or the CONNACK's Server Keep Alive */
 	uint8_t ws_mode;              /* MQA_WS_* */
 	uint8_t ws_hs;                /* MQA_WSH_* */
@@ -90,6 +109,15 @@ struct mqa_session {
 
 /* Starts the session of stream <s> (zeroed by the caller). */
 void mqa_session_init(struct mqa_session *ms, const struct stream *s);
+
+/* Frees what the session holds besides itself (before the caller frees it). */
+void mqa_session_release(struct mqa_session *ms);
+
+/* The kept client id (<which> MQA_KEPT_ID) or user name (MQA_KEPT_USER)
+ * of the CONNECT into *ptr, *len; 0 when not kept (the CONNECT is not
+ * whole yet, has no user name, or the value was too long). */
+int mqa_session_kept(const struct mqa_session *ms, unsigned int which, const char **ptr,
+                     size_t *len);
 
 /* The first packet's state of direction <dir> (0 request, 1 response)
  * after feeding it every new byte the channel holds; field offsets are
