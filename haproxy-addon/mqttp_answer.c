@@ -104,8 +104,8 @@ long long mqa_answer_cut(struct stream *s, unsigned int dir, size_t keep, const 
 		channel_truncate(ic);
 	} else {
 		channel_truncate(oc);
-		if (len)
-			co_inject(oc, pkt, len);
+		if (len && co_inject(oc, pkt, len) == -1)
+			mqa_chn_injected(s, 1, len);
 	}
 	/* "received - in the buffer" keeps saying what was forwarded */
 	mqa_chn_total_adjust(s, dir, delta);

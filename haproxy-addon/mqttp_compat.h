@@ -29,6 +29,10 @@
  *    to 3.4, the list `main_proxies` through px->el in 3.5-dev. No macro
  *    marks that change; PR_O_TRANSP ("option transparent"), removed in the
  *    same development cycle, stands for it.
+ *  - co_inject() counts the bytes it injects as received on the channel
+ *    (channel.total) until 3.2; from 3.3 on, bytes_in of the stream
+ *    connector counts only what the peer sent. mqa_chn_injected() takes
+ *    the addon's own bytes out of the count where they were added.
  *  - A rewrite of request bytes in place (mqttp_rewrite.c) changes how many
  *    bytes the channel holds: mqa_chn_total_adjust() moves the received
  *    count with it, so that "bytes received - bytes in the buffer" still
@@ -101,6 +105,16 @@ static inline void mqa_chn_total_adjust(struct stream *s, unsigned int dir, long
 		s->req.total += delta;
 		s->logs.bytes_in += delta;
 	}
+#endif
+}
+
+/* <len> bytes the addon injected with co_inject() into the request (<dir>
+ * 0) or response (<dir> 1) channel of <s>: not received from the peer, so
+ * "received - in the buffer" stays the peer's bytes forwarded. */
+static inline void mqa_chn_injected(struct stream *s, unsigned int dir, size_t len)
+{
+#ifndef MQA_HAVE_SC_BYTES_IN
+	mqa_chn_total_adjust(s, dir, -(long long)len);
 #endif
 }
 

@@ -437,6 +437,7 @@ static enum act_return mqa_ws_act_req(struct act_rule *rule, struct proxy *px,
 			mqa_ws_log(s, "error", "no room for the 101 answer in the response buffer", NULL);
 			return mqa_answer_raw_close(s, NULL, 0, 0);
 		}
+		mqa_chn_injected(s, 1, (size_t)n);
 		memcpy(ms->ws_accept, h.accept, MQTTP_WS_ACCEPT_LEN);
 		ms->ws_head_len = mqa_ws_head_end(req);
 		ms->ws_hs = MQA_WSH_BROKER_PENDING;
