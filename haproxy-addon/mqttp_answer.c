@@ -16,7 +16,6 @@
 
 #include "mqttp_answer.h"
 #include "mqttp_compat.h"
-#include "mqttp_filter.h"
 #include "mqttp_session.h"
 
 #include <mqttws.h>
@@ -39,10 +38,9 @@ enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t l
 /* Sends <pkt, len> to the client of <s> and closes both sides: framed
  * in a binary frame and followed by a close frame (<code>, <why>) when the
  * client speaks WebSocket [MQTT-6.0.0-1]. */
-static void mqa_answer_send(struct stream *s, const void *pkt, size_t len, unsigned int code,
-                            const char *why)
+static void mqa_answer_send(struct stream *s, const struct mqa_session *ms, const void *pkt,
+                            size_t len, unsigned int code, const char *why)
 {
-	const struct mqa_session *ms = mqa_session_get(s);
 	uint8_t out[512];
 	size_t n = 0, m;
 	struct buffer b;
@@ -61,12 +59,13 @@ static void mqa_answer_send(struct stream *s, const void *pkt, size_t len, unsig
 	stream_retnclose(s, n + m ? &b : NULL);
 }
 
-enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, int resp)
+enum act_return mqa_answer_close(struct stream *s, const struct mqa_session *ms, const void *pkt,
+                                 size_t len, int resp)
 {
 	if (len)
-		mqa_answer_send(s, pkt, len, 1000, "CONNECT refused");
+		mqa_answer_send(s, ms, pkt, len, 1000, "CONNECT refused");
 	else
-		mqa_answer_send(s, pkt, len, 1002, "invalid CONNECT");
+		mqa_answer_send(s, ms, pkt, len, 1002, "invalid CONNECT");
 	if (resp)
 		mqa_count_denied_resp(s);
 	else
@@ -76,10 +75,10 @@ enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, 
 	return ACT_RET_ABRT;
 }
 
-void mqa_answer_abort(struct stream *s, const void *pkt, size_t len, unsigned int code,
-                      const char *why)
+void mqa_answer_abort(struct stream *s, const struct mqa_session *ms, const void *pkt, size_t len,
+                      unsigned int code, const char *why)
 {
-	mqa_answer_send(s, pkt, len, code, why);
+	mqa_answer_send(s, ms, pkt, len, code, why);
 	if (!(s->flags & SF_ERR_MASK))
 		s->flags |= SF_ERR_PRXCOND;
 }

@@ -10,13 +10,15 @@
 #include <haproxy/action-t.h>
 
 struct stream;
+struct mqa_session;
 
 /* Sends the MQTT packets <pkt, len> (len 0: none) to the client of <s>,
  * in a WebSocket binary frame followed by a close frame when the client
- * speaks WebSocket, then closes both sides and counts a denied request
+ * speaks WebSocket (session <ms>, NULL for none), then closes both sides and counts a denied request
  * (<resp> 0) or response (<resp> 1) as HAProxy's own reject does.
  * Returns ACT_RET_ABRT. */
-enum act_return mqa_answer_close(struct stream *s, const void *pkt, size_t len, int resp);
+enum act_return mqa_answer_close(struct stream *s, const struct mqa_session *ms, const void *pkt,
+                                 size_t len, int resp);
 
 /* The same with bytes sent as they are (an HTTP answer or WebSocket
  * frames of the opening handshake). */
@@ -25,8 +27,8 @@ enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t l
 /* Closes both sides of <s> after invalid bytes, the client getting
  * <pkt, len> (a DISCONNECT, or nothing) first; a WebSocket client gets it
  * in a binary frame, then a close frame with <code> and <why>. */
-void mqa_answer_abort(struct stream *s, const void *pkt, size_t len, unsigned int code,
-                      const char *why);
+void mqa_answer_abort(struct stream *s, const struct mqa_session *ms, const void *pkt, size_t len,
+                      unsigned int code, const char *why);
 
 /* Closes both sides of <s> after invalid bytes in direction <dir> (0 from
  * the client, 1 from the broker) of a plain MQTT stream, from a filter's

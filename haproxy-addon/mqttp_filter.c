@@ -137,7 +137,7 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	         addr, port, dir ? "broker" : "client", name);
 	if (ms->ws_hs != MQA_WSH_NONE || ms->d[dir].ws) {
 		/* WebSocket: the frames around the invalid packet are dropped */
-		mqa_answer_abort(s, pkt, plen, code, "invalid MQTT packet");
+		mqa_answer_abort(s, ms, pkt, plen, code, "invalid MQTT packet");
 		return 0;
 	}
 	/* the channel offset of the first byte tcp_payload was given */

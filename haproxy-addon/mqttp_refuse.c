@@ -86,7 +86,7 @@ static enum act_return mqa_refuse(struct act_rule *rule, struct session *sess, s
 			                           (unsigned int)rc311, 0, NULL, 0, NULL, 0);
 	}
 
-	return mqa_answer_close(s, pkt, len, rule->from == ACT_F_TCP_RES_CNT);
+	return mqa_answer_close(s, mqa_session_get(s), pkt, len, rule->from == ACT_F_TCP_RES_CNT);
 }
 
 /* "mqtt-refuse": sends the CONNACK the rule asks for to the client, then

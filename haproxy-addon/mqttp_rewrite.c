@@ -129,7 +129,7 @@ static enum act_return mqa_rw_refuse(struct stream *s, struct session *sess, uns
 	else if (reason && version && (rc = mqttp_reason_to_return_code(reason)) > 0)
 		len = mqttp_encode_connack(pkt, sizeof(pkt), version, 0, (unsigned int)rc, 0,
 		                           NULL, 0, NULL, 0);
-	return mqa_answer_close(s, pkt, len, 0);
+	return mqa_answer_close(s, mqa_session_get(s), pkt, len, 0);
 }
 
 /* Has a data filter on the request already looked at input bytes? */
@@ -219,7 +219,7 @@ static enum act_return mqa_rw_act(struct act_rule *rule, struct proxy *px,
 
 		mqa_rw_log(s, rule, "invalid CONNECT: ", mqttp_error_reason((enum mqttp_error)st->pp->error),
 		        mqttp_error_name((enum mqttp_error)st->pp->error));
-		ret = mqa_answer_close(s, pkt, len, 0);
+		ret = mqa_answer_close(s, mqa_session_get(s), pkt, len, 0);
 		goto end;
 	}
 	/* the CONNECT's bytes, for the rewriter */
