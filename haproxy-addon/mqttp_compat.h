@@ -21,6 +21,18 @@
  *    3.0 development cycle and mark it. parse_logformat_string() and
  *    build_logline() take the right type in each tree, so only init and
  *    release differ.
+ *  - A stream's idle timeouts: per-channel read/write timeouts (rto/wto,
+ *    armed in rex at each read) until 2.7, one I/O timeout per stream
+ *    connector (scf->ioto, scb->ioto) from 2.8 on. CF_SHUTR (channel-t.h)
+ *    left with the channel timeouts and marks them.
+ *  - The list of proxies: a chain from `proxies_list` through px->next up
+ *    to 3.4, the list `main_proxies` through px->el in 3.5-dev. No macro
+ *    marks that change; PR_O_TRANSP ("option transparent"), removed in the
+ *    same development cycle, stands for it.
+ *  - co_inject() counts the bytes it injects as received on the channel
+ *    (channel.total) until 3.2; from 3.3 on, bytes_in of the stream
+ *    connector counts only what the peer sent. mqa_chn_injected() takes
+ *    the addon's own bytes out of the count where they were added.
  *  - A rewrite of request bytes in place (mqttp_rewrite.c) changes how many
  *    bytes the channel holds: mqa_chn_total_adjust() moves the received
  *    count with it, so that "bytes received - bytes in the buffer" still
@@ -39,6 +51,8 @@
 #include <haproxy/session-t.h>
 #include <haproxy/stconn-t.h>
 #include <haproxy/stream-t.h>
+#include <haproxy/ticks.h>
+#include <haproxy/time.h>
 
 #include <haproxy/action-t.h>
 #include <haproxy/log.h>
@@ -91,6 +105,51 @@ static inline void mqa_chn_total_adjust(struct stream *s, unsigned int dir, long
 		s->req.total += delta;
 		s->logs.bytes_in += delta;
 	}
+#endif
+}
+
+/* <len> bytes the addon injected with co_inject() into the request (<dir>
+ * 0) or response (<dir> 1) channel of <s>: not received from the peer, so
+ * "received - in the buffer" stays the peer's bytes forwarded. */
+static inline void mqa_chn_injected(struct stream *s, unsigned int dir, size_t len)
+{
+#ifndef MQA_HAVE_SC_BYTES_IN
+	mqa_chn_total_adjust(s, dir, -(long long)len);
+#endif
+}
+
+#ifdef CF_SHUTR
+#define MQA_HAVE_CHN_TIMEOUTS 1
+#endif
+
+/* Walks every proxy of the configuration (defaults sections excluded);
+ * needs <haproxy/proxy.h>. */
+#ifdef PR_O_TRANSP
+#define mqa_for_each_proxy(px) for ((px) = proxies_list; (px); (px) = (px)->next)
+#else
+#define mqa_for_each_proxy(px) list_for_each_entry((px), &main_proxies, el)
+#endif
+
+/* Sets the idle timeout of the client side (<cli>) and of the server side
+ * (<srv>) of <s>, in ticks; a negative value leaves that side alone. */
+static inline void mqa_set_idle_timeouts(struct stream *s, int cli, int srv)
+{
+#ifdef MQA_HAVE_CHN_TIMEOUTS
+	if (cli >= 0) {
+		s->req.rto = s->res.wto = cli;
+		if (tick_isset(s->req.rex))
+			s->req.rex = tick_add_ifset(now_ms, cli);
+	}
+	if (srv >= 0) {
+		s->res.rto = s->req.wto = srv;
+		if (tick_isset(s->res.rex))
+			s->res.rex = tick_add_ifset(now_ms, srv);
+	}
+#else
+	if (cli >= 0)
+		s->scf->ioto = cli;
+	if (srv >= 0)
+		s->scb->ioto = srv;
 #endif
 }
 

@@ -8,14 +8,17 @@
  *                                       password-without-username,
  *                                       v31-long-client-id)
  *   mqtt-max-client-id-len <n>          refuse longer client ids (1-65535)
- *   mqtt-max-packet-size <size>         refuse larger CONNECTs (16 - 268435460,
+ *   mqtt-max-packet-size <size>         refuse larger packets (16 - 268435460,
  *                                       k/m suffixes)
+ *   mqtt-topic-alias-max <n>            Topic Alias Maximum cap in the CONNECT
+ *                                       and CONNACK forwarded (0-65535, default 10)
  *
  * Each is validated when the configuration is parsed, with a message that
  * names what is accepted; the post-check warns when mqtt-max-packet-size
  * exceeds what a request buffer can hold (tune.bufsize - tune.maxrewrite).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <haproxy/api.h>
@@ -29,6 +32,12 @@
 #include "mqttp_options.h"
 
 static struct mqttp_options mqa_opts; /* zero = the library's defaults */
+static unsigned int mqa_topic_alias_max = 10;
+
+unsigned int mqa_options_topic_alias_max(void)
+{
+	return mqa_topic_alias_max;
+}
 
 void mqa_options_get(struct mqttp_options *opt)
 {
@@ -120,6 +129,25 @@ static int mqa_cfg_max_packet(char **args, int section_type, struct proxy *curpx
 	return 0;
 }
 
+/* mqtt-topic-alias-max <n> */
+static int mqa_cfg_topic_alias_max(char **args, int section_type, struct proxy *curpx,
+                                   const struct proxy *defpx, const char *file, int line, char **err)
+{
+	char *end = NULL;
+	long v = -1;
+
+	if (too_many_args(1, args, err, NULL))
+		return -1;
+	if (*args[1])
+		v = strtol(args[1], &end, 10);
+	if (!*args[1] || *end || v < 0 || v > 65535) {
+		memprintf(err, "'%s' expects an integer from 0 to 65535 (got '%s')", args[0], args[1]);
+		return -1;
+	}
+	mqa_topic_alias_max = (unsigned int)v;
+	return 0;
+}
+
 /* A CONNECT is inspected (and rewritten) in the request buffer: a limit
  * above what it holds cannot be reached. */
 static int mqa_options_check(void)
@@ -142,6 +170,7 @@ static struct cfg_kw_list mqa_cfg_kws = {ILH, {
 	{ CFG_GLOBAL, "mqtt-lenient",           mqa_cfg_lenient },
 	{ CFG_GLOBAL, "mqtt-max-client-id-len", mqa_cfg_max_cid },
 	{ CFG_GLOBAL, "mqtt-max-packet-size",   mqa_cfg_max_packet },
+	{ CFG_GLOBAL, "mqtt-topic-alias-max",   mqa_cfg_topic_alias_max },
 	{ 0, NULL, NULL },
 }};
 

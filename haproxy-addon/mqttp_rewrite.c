@@ -13,7 +13,7 @@
  * replaces the CONNECT's bytes in the channel's input, before anything is
  * forwarded, as Lua's Channel:set does; bytes after the CONNECT stay as
  * they are. The received byte count follows the size change, and the
- * addon's parse state of the request is forgotten, so every req.mqtt_*
+ * session's CONNECT becomes the rewritten one, so every req.mqtt_*
  * fetch evaluated afterwards (balance hash, stick on, set-var, logs)
  * answers from the rewritten CONNECT.
  *
@@ -52,24 +52,26 @@
 #include <haproxy/tools.h>
 #include <haproxy/vars.h>
 
-#include "mqttp_cache.h"
+#include "mqttp_answer.h"
 #include "mqttp_compat.h"
+#include "mqttp_filter.h"
 #include "mqttp_log.h"
 #include "mqttp_options.h"
+#include "mqttp_session.h"
 
 #include <mqttparse.h>
 #include <mqttcodec.h>
 
 /* Which field an action changes (rule->arg.http.i). */
-enum mqr_kind {
-	MQR_SET_CLIENT_ID = 0,
-	MQR_SET_USERNAME,
-	MQR_SET_PASSWORD,
-	MQR_UNSET_USERNAME,
-	MQR_UNSET_PASSWORD,
+enum mqa_rw_kind {
+	MQA_RW_SET_CLIENT_ID = 0,
+	MQA_RW_SET_USERNAME,
+	MQA_RW_SET_PASSWORD,
+	MQA_RW_UNSET_USERNAME,
+	MQA_RW_UNSET_PASSWORD,
 };
 
-static const char *const mqr_kw[] = {
+static const char *const mqa_rw_kw[] = {
 	"mqtt-set-client-id", "mqtt-set-username", "mqtt-set-password",
 	"mqtt-unset-username", "mqtt-unset-password",
 };
@@ -79,47 +81,19 @@ static const char *const mqr_kw[] = {
  * content rule set from its first rule when a later rule's condition lacks
  * data, so an action that already rewrote the CONNECT may run again on the
  * rewritten bytes ("tenant-a/tenant-a/..."). Every rewrite rule gets one
- * bit (at most 64 rules), and the bits of the rules applied are kept in the
- * stream's own variable txn.mqtt_rewrites (an integer a configuration may
- * read too), which lives exactly as long as the stream.
+ * bit (at most 64 rules), kept in the stream's MQTT session.
  */
-#define MQR_MAX_RULES 64
-#define MQR_DONE_VAR "txn.mqtt_rewrites"
+#define MQA_RW_MAX_RULES 64
 
-static unsigned int mqr_nb_rules;
-
-/* The bits of the rewrite rules already applied to stream <s>. */
-static uint64_t mqr_done_get(struct proxy *px, struct session *sess, struct stream *s)
-{
-	struct sample smp;
-
-	memset(&smp, 0, sizeof(smp));
-	smp_set_owner(&smp, px, sess, s, SMP_OPT_DIR_REQ | SMP_OPT_FINAL);
-	if (!vars_get_by_name(MQR_DONE_VAR, strlen(MQR_DONE_VAR), &smp, NULL) ||
-	    smp.data.type != SMP_T_SINT)
-		return 0;
-	return (uint64_t)smp.data.u.sint;
-}
-
-/* Records that the rules of <bits> were applied to stream <s>. */
-static void mqr_done_set(struct proxy *px, struct session *sess, struct stream *s, uint64_t bits)
-{
-	struct sample smp;
-
-	memset(&smp, 0, sizeof(smp));
-	smp_set_owner(&smp, px, sess, s, SMP_OPT_DIR_REQ | SMP_OPT_FINAL);
-	smp.data.type = SMP_T_SINT;
-	smp.data.u.sint = (long long)bits;
-	vars_set_by_name(MQR_DONE_VAR, strlen(MQR_DONE_VAR), &smp);
-}
+static unsigned int mqa_rw_nb_rules;
 
 /* Which field an action changes, and the rule's bit: rule->arg.http.i
  * holds kind | bit << 8. */
-#define MQR_KIND(rule) ((rule)->arg.http.i & 0xff)
-#define MQR_BIT(rule)  (1ull << ((unsigned int)(rule)->arg.http.i >> 8))
+#define MQA_RW_KIND(rule) ((rule)->arg.http.i & 0xff)
+#define MQA_RW_BIT(rule)  (1ull << ((unsigned int)(rule)->arg.http.i >> 8))
 
 /* What the field is called in messages. */
-static const char *mqr_field_name(unsigned int field)
+static const char *mqa_rw_field_name(unsigned int field)
 {
 	switch (field) {
 	case MQTTP_F_CLIENT_ID: return "client id";
@@ -130,25 +104,24 @@ static const char *mqr_field_name(unsigned int field)
 }
 
 /* Logs why the client was refused, on the frontend's loggers. */
-static void mqr_log(struct stream *s, struct act_rule *rule, const char *fmt, const char *detail,
+static void mqa_rw_log(struct stream *s, struct act_rule *rule, const char *fmt, const char *detail,
                     const char *err_name)
 {
 	char addr[64];
 	int port = mqa_client_addr(s, addr, sizeof(addr));
 
 	send_log(strm_fe(s), LOG_WARNING, "%s: client %s:%d refused: %s%s%s%s\n",
-	         mqr_kw[MQR_KIND(rule)], addr, port, fmt, detail ? detail : "",
+	         mqa_rw_kw[MQA_RW_KIND(rule)], addr, port, fmt, detail ? detail : "",
 	         err_name ? " " : "", err_name ? err_name : "");
 }
 
 /* Sends the CONNACK for refusal <reason> (5.0 reason code; 0 = close
  * without CONNACK) in the client's <version>, closes, counts. */
-static enum act_return mqr_refuse(struct stream *s, struct session *sess, unsigned int version,
+static enum act_return mqa_rw_refuse(struct stream *s, struct session *sess, unsigned int version,
                                   unsigned int reason)
 {
 	uint8_t pkt[16];
 	size_t len = 0;
-	struct buffer msg;
 	int rc;
 
 	if (reason && version == MQTTP_V5)
@@ -156,16 +129,11 @@ static enum act_return mqr_refuse(struct stream *s, struct session *sess, unsign
 	else if (reason && version && (rc = mqttp_reason_to_return_code(reason)) > 0)
 		len = mqttp_encode_connack(pkt, sizeof(pkt), version, 0, (unsigned int)rc, 0,
 		                           NULL, 0, NULL, 0);
-	chunk_initlen(&msg, (char *)pkt, sizeof(pkt), len);
-	stream_retnclose(s, len ? &msg : NULL);
-	mqa_count_denied_req(sess);
-	if (!(s->flags & SF_ERR_MASK))
-		s->flags |= SF_ERR_PRXCOND;
-	return ACT_RET_ABRT;
+	return mqa_answer_close(s, mqa_session_get(s), pkt, len, 0);
 }
 
 /* Has a data filter on the request already looked at input bytes? */
-static int mqr_filters_saw_input(struct stream *s)
+static int mqa_rw_filters_saw_input(struct stream *s)
 {
 	struct channel *req = &s->req; /* FLT_STRM_OFF() wants a plain name in 3.4 */
 	struct filter *f;
@@ -179,95 +147,95 @@ static int mqr_filters_saw_input(struct stream *s)
 	return 0;
 }
 
-static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
+static enum act_return mqa_rw_act(struct act_rule *rule, struct proxy *px,
                                struct session *sess, struct stream *s, int flags)
 {
 	struct channel *req = &s->req;
+	struct mqa_session *ms = mqa_session_get(s);
+	struct mqa_dir *st;
 	struct mqttp_options opt;
-	struct mqttp_parser p;
 	struct mqttp_rewrite rw;
 	struct mqttp_rewrite_result res;
 	struct mqttp_rw_field *edit;
 	struct buffer *in = NULL, *val = NULL, *out = NULL;
 	enum act_return ret = ACT_RET_CONT;
-	enum mqttp_status st;
-	size_t in_len, used, n;
-	unsigned int kind = MQR_KIND(rule), version;
-	uint64_t done;
+	size_t used, n;
+	unsigned int kind = MQA_RW_KIND(rule), version;
 	long long delta;
 
-	if (IS_HTX_STRM(s))
+	if (IS_HTX_STRM(s) || !ms)
 		return ACT_RET_CONT;
-	done = mqr_done_get(px, sess, s);
-	if (done & MQR_BIT(rule))
+	if (ms->rewrites & MQA_RW_BIT(rule))
 		return ACT_RET_CONT; /* this rule already rewrote this stream's CONNECT */
 	mqa_options_get(&opt);
 	opt.checks = MQTTP_CHECK_FROM_CLIENT;
 
 	/* The CONNECT must still be whole in the input, nothing forwarded. */
 	if (co_data(req) || mqa_chn_total(s, 0) != c_data(req)) {
-		mqr_log(s, rule, "the CONNECT was already (partly) forwarded", NULL, NULL);
-		return mqr_refuse(s, sess, 0, 0);
+		mqa_rw_log(s, rule, "the CONNECT was already (partly) forwarded", NULL, NULL);
+		return mqa_rw_refuse(s, sess, 0, 0);
 	}
-	in_len = ci_data(req);
 	in = alloc_trash_chunk();
 	val = alloc_trash_chunk();
 	out = alloc_trash_chunk();
 	if (!in || !val || !out) {
-		mqr_log(s, rule, "out of memory", NULL, NULL);
-		ret = mqr_refuse(s, sess, 0, 0);
+		mqa_rw_log(s, rule, "out of memory", NULL, NULL);
+		ret = mqa_rw_refuse(s, sess, 0, 0);
 		goto end;
 	}
-	if (in_len > in->size)
-		in_len = in->size;
-	in->data = b_getblk(&req->buf, in->area, in_len, 0);
 
 	/* Wait for the whole CONNECT, as req.mqtt_is_valid does. */
-	mqttp_init(&p, &opt);
-	st = mqttp_feed(&p, in->area, in->data, &used, NULL, NULL);
-	version = mqttp_connack_version(&p);
-	if (st == MQTTP_NEED_MORE) {
+	st = mqa_session_dir(s, ms, 0, 0);
+	if (!st || ms->ws_mode == MQA_WS_WS) {
+		mqa_rw_log(s, rule, "not a plain MQTT stream", NULL, NULL);
+		ret = mqa_rw_refuse(s, sess, 0, 0);
+		goto end;
+	}
+	version = mqttp_connack_version(st->pp);
+	if (st->pp->status == MQTTP_NEED_MORE) {
 		if (!(flags & ACT_OPT_FINAL) && channel_may_recv(req) && !channel_input_closed(req)) {
 			ret = ACT_RET_YIELD;
 			goto end;
 		}
-		if ((p.have & MQTTP_HAVE_HEADER) &&
-		    (unsigned long long)p.header_len + p.remaining_length > (unsigned long long)channel_recv_limit(req)) {
+		if ((st->pp->have & MQTTP_HAVE_HEADER) &&
+		    (unsigned long long)st->pp->header_len + st->pp->remaining_length > (unsigned long long)channel_recv_limit(req)) {
 			char detail[160];
 			snprintf(detail, sizeof(detail), "CONNECT of %llu bytes does not fit in the request "
 			         "buffer (%u bytes: tune.bufsize - tune.maxrewrite); raise tune.bufsize",
-			         (unsigned long long)p.header_len + p.remaining_length,
+			         (unsigned long long)st->pp->header_len + st->pp->remaining_length,
 			         (unsigned int)channel_recv_limit(req));
-			mqr_log(s, rule, detail, NULL, NULL);
-			ret = mqr_refuse(s, sess, version, 0x95);
+			mqa_rw_log(s, rule, detail, NULL, NULL);
+			ret = mqa_rw_refuse(s, sess, version, 0x95);
 		} else {
-			mqr_log(s, rule, "incomplete CONNECT (client closed or tcp-request inspect-delay expired)",
+			mqa_rw_log(s, rule, "incomplete CONNECT (client closed or tcp-request inspect-delay expired)",
 			        NULL, NULL);
-			ret = mqr_refuse(s, sess, 0, 0);
+			ret = mqa_rw_refuse(s, sess, 0, 0);
 		}
 		goto end;
 	}
-	if (st == MQTTP_ERROR) {
+	if (st->pp->status == MQTTP_ERROR) {
 		uint8_t pkt[8];
-		struct buffer msg;
-		size_t len = mqttp_encode_refusal(&p, pkt, sizeof(pkt));
+		size_t len = mqttp_encode_refusal(st->pp, pkt, sizeof(pkt));
 
-		mqr_log(s, rule, "invalid CONNECT: ", mqttp_error_reason((enum mqttp_error)p.error),
-		        mqttp_error_name((enum mqttp_error)p.error));
-		chunk_initlen(&msg, (char *)pkt, sizeof(pkt), len);
-		stream_retnclose(s, len ? &msg : NULL);
-		mqa_count_denied_req(sess);
-		if (!(s->flags & SF_ERR_MASK))
-			s->flags |= SF_ERR_PRXCOND;
-		ret = ACT_RET_ABRT;
+		mqa_rw_log(s, rule, "invalid CONNECT: ", mqttp_error_reason((enum mqttp_error)st->pp->error),
+		        mqttp_error_name((enum mqttp_error)st->pp->error));
+		ret = mqa_answer_close(s, mqa_session_get(s), pkt, len, 0);
 		goto end;
 	}
+	/* the CONNECT's bytes, for the rewriter */
+	used = (size_t)st->pp->header_len + st->pp->remaining_length;
+	if (used > in->size || b_getblk(&req->buf, in->area, used, 0) != used) {
+		mqa_rw_log(s, rule, "CONNECT larger than a buffer", NULL, NULL);
+		ret = mqa_rw_refuse(s, sess, version, 0x95);
+		goto end;
+	}
+	in->data = used;
 
 	/* The new value. */
 	memset(&rw, 0, sizeof(rw));
-	edit = (kind == MQR_SET_CLIENT_ID) ? &rw.client_id :
-	       (kind == MQR_SET_USERNAME || kind == MQR_UNSET_USERNAME) ? &rw.username : &rw.password;
-	if (kind == MQR_UNSET_USERNAME || kind == MQR_UNSET_PASSWORD) {
+	edit = (kind == MQA_RW_SET_CLIENT_ID) ? &rw.client_id :
+	       (kind == MQA_RW_SET_USERNAME || kind == MQA_RW_UNSET_USERNAME) ? &rw.username : &rw.password;
+	if (kind == MQA_RW_UNSET_USERNAME || kind == MQA_RW_UNSET_PASSWORD) {
 		edit->op = MQTTP_RW_REMOVE;
 	} else {
 		val->data = build_logline(s, val->area, val->size, &rule->arg.http.fmt);
@@ -283,10 +251,10 @@ static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
 		char detail[128];
 
 		snprintf(detail, sizeof(detail), "new %s not valid (%s, byte %u): ",
-		         mqr_field_name(res.field), mqttp_error_reason((enum mqttp_error)res.error),
+		         mqa_rw_field_name(res.field), mqttp_error_reason((enum mqttp_error)res.error),
 		         res.error_offset);
-		mqr_log(s, rule, detail, NULL, mqttp_error_name((enum mqttp_error)res.error));
-		ret = mqr_refuse(s, sess, version, reason);
+		mqa_rw_log(s, rule, detail, NULL, mqttp_error_name((enum mqttp_error)res.error));
+		ret = mqa_rw_refuse(s, sess, version, reason);
 		goto end;
 	}
 	delta = (long long)n - (long long)used;
@@ -294,13 +262,13 @@ static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
 		char detail[160];
 		snprintf(detail, sizeof(detail), "rewritten CONNECT of %zu bytes does not fit in the request "
 		         "buffer; raise tune.bufsize", n);
-		mqr_log(s, rule, detail, NULL, NULL);
-		ret = mqr_refuse(s, sess, version, 0x95);
+		mqa_rw_log(s, rule, detail, NULL, NULL);
+		ret = mqa_rw_refuse(s, sess, version, 0x95);
 		goto end;
 	}
-	if (mqr_filters_saw_input(s)) {
-		mqr_log(s, rule, "a filter already inspected the CONNECT's bytes; rewrite refused", NULL, NULL);
-		ret = mqr_refuse(s, sess, 0, 0);
+	if (mqa_rw_filters_saw_input(s)) {
+		mqa_rw_log(s, rule, "a filter already inspected the CONNECT's bytes; rewrite refused", NULL, NULL);
+		ret = mqa_rw_refuse(s, sess, 0, 0);
 		goto end;
 	}
 
@@ -311,13 +279,13 @@ static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
 	b_sub(&req->buf, used);
 	if (b_insert_blk(&req->buf, 0, out->area, n) != (int)n) {
 		/* cannot happen: room was checked */
-		mqr_log(s, rule, "internal error inserting the rewritten CONNECT", NULL, NULL);
-		ret = mqr_refuse(s, sess, 0, 0);
+		mqa_rw_log(s, rule, "internal error inserting the rewritten CONNECT", NULL, NULL);
+		ret = mqa_rw_refuse(s, sess, 0, 0);
 		goto end;
 	}
 	mqa_chn_total_adjust(s, 0, delta);
-	mqa_cache_forget(s, 0);
-	mqr_done_set(px, sess, s, done | MQR_BIT(rule));
+	mqa_session_replaced(s, ms, out->area, n);
+	ms->rewrites |= MQA_RW_BIT(rule);
 
  end:
 	free_trash_chunk(in);
@@ -326,40 +294,40 @@ static enum act_return mqr_act(struct act_rule *rule, struct proxy *px,
 	return ret;
 }
 
-static void mqr_release(struct act_rule *rule)
+static void mqa_rw_release(struct act_rule *rule)
 {
-	if (MQR_KIND(rule) <= MQR_SET_PASSWORD)
+	if (MQA_RW_KIND(rule) <= MQA_RW_SET_PASSWORD)
 		mqa_rule_fmt_free(rule);
 }
 
 /* Parses one of the five actions (the keyword is args[*orig_arg - 1]). */
-static enum act_parse_ret mqr_parse(const char **args, int *orig_arg, struct proxy *px,
+static enum act_parse_ret mqa_rw_parse(const char **args, int *orig_arg, struct proxy *px,
                                     struct act_rule *rule, char **err)
 {
 	const char *kw = args[*orig_arg - 1];
 	int cur = *orig_arg, kind, cap = 0;
 
-	for (kind = 0; kind < (int)(sizeof(mqr_kw) / sizeof(mqr_kw[0])); kind++)
-		if (strcmp(kw, mqr_kw[kind]) == 0)
+	for (kind = 0; kind < (int)(sizeof(mqa_rw_kw) / sizeof(mqa_rw_kw[0])); kind++)
+		if (strcmp(kw, mqa_rw_kw[kind]) == 0)
 			break;
-	if (kind == (int)(sizeof(mqr_kw) / sizeof(mqr_kw[0]))) {
+	if (kind == (int)(sizeof(mqa_rw_kw) / sizeof(mqa_rw_kw[0]))) {
 		memprintf(err, "unknown MQTT rewrite action '%s'", kw);
 		return ACT_RET_PRS_ERR;
 	}
-	if (mqr_nb_rules >= MQR_MAX_RULES) {
+	if (mqa_rw_nb_rules >= MQA_RW_MAX_RULES) {
 		memprintf(err, "'%s': at most %d MQTT rewrite actions in the whole configuration", kw,
-		          MQR_MAX_RULES);
+		          MQA_RW_MAX_RULES);
 		return ACT_RET_PRS_ERR;
 	}
-	rule->arg.http.i = kind | (int)(mqr_nb_rules++ << 8);
+	rule->arg.http.i = kind | (int)(mqa_rw_nb_rules++ << 8);
 	rule->action = ACT_CUSTOM;
-	rule->action_ptr = mqr_act;
+	rule->action_ptr = mqa_rw_act;
 	/* the expression is initialised before any error: HAProxy releases a
 	 * rule that failed to parse with release_ptr */
-	if (kind <= MQR_SET_PASSWORD)
+	if (kind <= MQA_RW_SET_PASSWORD)
 		mqa_rule_fmt_init(rule);
-	rule->release_ptr = mqr_release;
-	if (kind > MQR_SET_PASSWORD) {
+	rule->release_ptr = mqa_rw_release;
+	if (kind > MQA_RW_SET_PASSWORD) {
 		*orig_arg = cur;
 		return ACT_RET_PRS_OK;
 	}
@@ -378,13 +346,13 @@ static enum act_parse_ret mqr_parse(const char **args, int *orig_arg, struct pro
 	return ACT_RET_PRS_OK;
 }
 
-static struct action_kw_list mqr_tcp_req_actions = {ILH, {
-	{ "mqtt-set-client-id",  mqr_parse },
-	{ "mqtt-set-username",   mqr_parse },
-	{ "mqtt-set-password",   mqr_parse },
-	{ "mqtt-unset-username", mqr_parse },
-	{ "mqtt-unset-password", mqr_parse },
+static struct action_kw_list mqa_rw_tcp_req_actions = {ILH, {
+	{ "mqtt-set-client-id",  mqa_rw_parse },
+	{ "mqtt-set-username",   mqa_rw_parse },
+	{ "mqtt-set-password",   mqa_rw_parse },
+	{ "mqtt-unset-username", mqa_rw_parse },
+	{ "mqtt-unset-password", mqa_rw_parse },
 	{ /* END */ }
 }};
 
-INITCALL1(STG_REGISTER, tcp_req_cont_keywords_register, &mqr_tcp_req_actions);
+INITCALL1(STG_REGISTER, tcp_req_cont_keywords_register, &mqa_rw_tcp_req_actions);

@@ -30,11 +30,9 @@
  *     already has its 101. A broker that refuses gets its client a close
  *     frame 1014 and a log line with the broker's status line.
  *
- * Per-stream facts that must survive rule re-runs and the parse cache's
- * evictions live in a txn variable (txn.mqtt_ws_accept: the accept key
- * while the broker's answer is awaited, "-" once it was checked); the rest
- * is computed again from the request buffer, which holds the whole
- * handshake and CONNECT until they are forwarded.
+ * What must survive rule re-runs (the accept key awaited from the broker,
+ * where the head ends) lives in the stream's MQTT session, which also
+ * reads the client's frames (mqttp_session.c).
  */
 
 #include <stdio.h>
@@ -57,37 +55,18 @@
 #include <haproxy/stream.h>
 #include <haproxy/tcp_rules.h>
 #include <haproxy/tools.h>
-#include <haproxy/vars.h>
 
-#include "mqttp_cache.h"
+#include "mqttp_answer.h"
 #include "mqttp_compat.h"
+#include "mqttp_filter.h"
 #include "mqttp_log.h"
-#include "mqttp_options.h"
-#include "mqttp_ws.h"
+#include "mqttp_session.h"
 
 #include <mqttparse.h>
 #include <mqttws.h>
 
-#define MQWS_MAX_HDRS   101   /* header fields in a handshake (HAProxy's default) */
-#define MQWS_MAX_EXT    16    /* Sec-WebSocket-Extensions lines removed */
-#define MQWS_VAR        "txn.mqtt_ws_accept"
-#define MQWS_VAR_DONE   "-"
-
-/* Frontends with a "tcp-request content mqtt-ws-handshake" rule: there,
- * a request that does not start with 0x10 is a WebSocket handshake. */
-#define MQWS_MAX_FE 256
-static const struct proxy *mqws_fe[MQWS_MAX_FE];
-static unsigned int mqws_nb_fe;
-
-static int mqws_enabled(const struct proxy *fe)
-{
-	unsigned int i;
-
-	for (i = 0; i < mqws_nb_fe; i++)
-		if (mqws_fe[i] == fe)
-			return 1;
-	return 0;
-}
+#define MQA_WS_MAX_HDRS   101   /* header fields in a handshake (HAProxy's default) */
+#define MQA_WS_MAX_EXT    16    /* Sec-WebSocket-Extensions lines removed */
 
 /* ------------------------------------------------------------------------
  * The request head
@@ -95,9 +74,9 @@ static int mqws_enabled(const struct proxy *fe)
 
 /* Length of the request head at the start of <chn>'s buffer (up to and
  * including the empty line), or 0 while it is incomplete. A head never
- * starts with an empty line (refused by mqws_check_req), so the first empty
+ * starts with an empty line (refused by mqa_ws_check_req), so the first empty
  * line ends it. */
-static size_t mqws_head_end(const struct channel *chn)
+static size_t mqa_ws_head_end(const struct channel *chn)
 {
 	size_t n = c_data(chn), i;
 
@@ -127,7 +106,7 @@ static size_t mqws_head_end(const struct channel *chn)
 }
 
 /* Does the comma-separated list <v> contain <tok> (case-insensitive)? */
-static int mqws_list_has(struct ist v, const char *tok)
+static int mqa_ws_list_has(struct ist v, const char *tok)
 {
 	size_t tl = strlen(tok), i = 0, a, b;
 
@@ -146,7 +125,7 @@ static int mqws_list_has(struct ist v, const char *tok)
 	return 0;
 }
 
-static struct ist mqws_trim(struct ist v)
+static struct ist mqa_ws_trim(struct ist v)
 {
 	while (v.len && (*v.ptr == ' ' || *v.ptr == '\t'))
 		v.ptr++, v.len--;
@@ -156,17 +135,17 @@ static struct ist mqws_trim(struct ist v)
 }
 
 /* What the check of a request head found. */
-struct mqws_req {
+struct mqa_ws_req {
 	int status;                /* HTTP status of the refusal (0: valid) */
 	const char *why;           /* the reason, for the answer and the log */
 	const char *extra;         /* extra header lines of the refusal */
 	size_t head_len;
 	char accept[MQTTP_WS_ACCEPT_LEN];
 	unsigned int nb_ext;
-	size_t ext_off[MQWS_MAX_EXT], ext_len[MQWS_MAX_EXT];  /* lines to remove */
+	size_t ext_off[MQA_WS_MAX_EXT], ext_len[MQA_WS_MAX_EXT];  /* lines to remove */
 };
 
-static int mqws_refuse_req(struct mqws_req *h, int status, const char *why, const char *extra)
+static int mqa_ws_refuse_req(struct mqa_ws_req *h, int status, const char *why, const char *extra)
 {
 	h->status = status;
 	h->why = why;
@@ -179,10 +158,10 @@ static int mqws_refuse_req(struct mqws_req *h, int status, const char *why, cons
  * accept key only with <accept>: the fetches do not need it, and its SHA-1
  * is a tenth of the handshake's cost), 0 while it is incomplete, -1 when it
  * must be refused (h->status, h->why). */
-static int mqws_check_req(struct stream *s, struct mqws_req *h, int accept)
+static int mqa_ws_check_req(struct stream *s, struct mqa_ws_req *h, int accept)
 {
 	struct channel *chn = &s->req;
-	struct http_hdr hdrs[MQWS_MAX_HDRS];
+	struct http_hdr hdrs[MQA_WS_MAX_HDRS];
 	struct buffer *copy;
 	union h1_sl sl;
 	struct h1m h1m;
@@ -196,12 +175,12 @@ static int mqws_check_req(struct stream *s, struct mqws_req *h, int accept)
 		return 0;
 	c0 = *b_peek(&chn->buf, 0);
 	if (c0 == '\r' || c0 == '\n')
-		return mqws_refuse_req(h, 400, "empty line before the request line", NULL);
-	end = mqws_head_end(chn);
+		return mqa_ws_refuse_req(h, 400, "empty line before the request line", NULL);
+	end = mqa_ws_head_end(chn);
 
 	copy = alloc_trash_chunk();
 	if (!copy)
-		return mqws_refuse_req(h, 500, "out of memory", NULL);
+		return mqa_ws_refuse_req(h, 500, "out of memory", NULL);
 	if (n > copy->size)
 		n = copy->size;
 	b_getblk(&chn->buf, copy->area, n, 0);
@@ -210,48 +189,48 @@ static int mqws_check_req(struct stream *s, struct mqws_req *h, int accept)
 	h1m_init_req(&h1m);
 	h1m.flags |= H1_MF_NO_PHDR | H1_MF_TOLOWER;
 	ret = h1_headers_to_hdr_list(copy->area, copy->area + (end ? end : n), hdrs,
-	                             MQWS_MAX_HDRS, &h1m, &sl);
+	                             MQA_WS_MAX_HDRS, &h1m, &sl);
 	if (ret == -2) {
-		ret = mqws_refuse_req(h, 431, "more than 100 header fields", NULL);
+		ret = mqa_ws_refuse_req(h, 431, "more than 100 header fields", NULL);
 		goto out;
 	}
 	if (ret < 0) {
-		ret = mqws_refuse_req(h, 400, "not a valid HTTP/1.1 request", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "not a valid HTTP/1.1 request", NULL);
 		goto out;
 	}
 	if (ret == 0) {
 		if (end)
-			ret = mqws_refuse_req(h, 400, "not a valid HTTP/1.1 request", NULL);
+			ret = mqa_ws_refuse_req(h, 400, "not a valid HTTP/1.1 request", NULL);
 		else if (!channel_may_recv(chn))
-			ret = mqws_refuse_req(h, 431, "request head larger than the buffer", NULL);
+			ret = mqa_ws_refuse_req(h, 431, "request head larger than the buffer", NULL);
 		goto out;
 	}
 	if ((size_t)ret != end) {
-		ret = mqws_refuse_req(h, 400, "not a valid HTTP/1.1 request", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "not a valid HTTP/1.1 request", NULL);
 		goto out;
 	}
 	h->head_len = end;
 
 	if (sl.rq.meth != HTTP_METH_GET) {
-		ret = mqws_refuse_req(h, 405, "the WebSocket handshake is a GET request", "Allow: GET\r\n");
+		ret = mqa_ws_refuse_req(h, 405, "the WebSocket handshake is a GET request", "Allow: GET\r\n");
 		goto out;
 	}
 	if (!(h1m.flags & H1_MF_VER_11)) {
-		ret = mqws_refuse_req(h, 400, "the WebSocket handshake needs HTTP/1.1", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "the WebSocket handshake needs HTTP/1.1", NULL);
 		goto out;
 	}
 	if (h1m.flags & (H1_MF_CLEN | H1_MF_XFER_ENC)) {
-		ret = mqws_refuse_req(h, 400, "a WebSocket handshake has no body", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "a WebSocket handshake has no body", NULL);
 		goto out;
 	}
 
-	for (i = 0; i < MQWS_MAX_HDRS && isttest(hdrs[i].n) && hdrs[i].n.len; i++) {
-		struct ist nm = hdrs[i].n, v = mqws_trim(hdrs[i].v);
+	for (i = 0; i < MQA_WS_MAX_HDRS && isttest(hdrs[i].n) && hdrs[i].n.len; i++) {
+		struct ist nm = hdrs[i].n, v = mqa_ws_trim(hdrs[i].v);
 
 		if (isteq(nm, ist("upgrade")))
-			upg |= mqws_list_has(v, "websocket");
+			upg |= mqa_ws_list_has(v, "websocket");
 		else if (isteq(nm, ist("connection")))
-			conn |= mqws_list_has(v, "upgrade");
+			conn |= mqa_ws_list_has(v, "upgrade");
 		else if (isteq(nm, ist("sec-websocket-version"))) {
 			nb_ver++;
 			if (!isteq(v, ist("13")))
@@ -276,8 +255,8 @@ static int mqws_check_req(struct stream *s, struct mqws_req *h, int accept)
 
 			while (b < end && copy->area[b] != '\n')
 				b++;
-			if (b >= end || h->nb_ext == MQWS_MAX_EXT) {
-				ret = mqws_refuse_req(h, 400, "too many Sec-WebSocket-Extensions fields", NULL);
+			if (b >= end || h->nb_ext == MQA_WS_MAX_EXT) {
+				ret = mqa_ws_refuse_req(h, 400, "too many Sec-WebSocket-Extensions fields", NULL);
 				goto out;
 			}
 			h->ext_off[h->nb_ext] = a;
@@ -287,29 +266,29 @@ static int mqws_check_req(struct stream *s, struct mqws_req *h, int accept)
 	}
 
 	if (!upg) {
-		ret = mqws_refuse_req(h, 426, "not a WebSocket upgrade (Upgrade: websocket missing)",
+		ret = mqa_ws_refuse_req(h, 426, "not a WebSocket upgrade (Upgrade: websocket missing)",
 		                      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
 		goto out;
 	}
 	if (!conn) {
-		ret = mqws_refuse_req(h, 400, "Connection: upgrade missing", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "Connection: upgrade missing", NULL);
 		goto out;
 	}
 	if (nb_ver != 1 || !ver_ok) {
-		ret = mqws_refuse_req(h, 426, "unsupported WebSocket version (only 13)",
+		ret = mqa_ws_refuse_req(h, 426, "unsupported WebSocket version (only 13)",
 		                      "Sec-WebSocket-Version: 13\r\n");
 		goto out;
 	}
 	if (nb_key != 1 || !mqttp_ws_key_valid(key.ptr, key.len)) {
-		ret = mqws_refuse_req(h, 400, "missing or invalid Sec-WebSocket-Key", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "missing or invalid Sec-WebSocket-Key", NULL);
 		goto out;
 	}
 	if (proto_bad) {
-		ret = mqws_refuse_req(h, 400, "malformed Sec-WebSocket-Protocol", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "malformed Sec-WebSocket-Protocol", NULL);
 		goto out;
 	}
 	if (!mqtt) {
-		ret = mqws_refuse_req(h, 400, "Sec-WebSocket-Protocol does not offer mqtt", NULL);
+		ret = mqa_ws_refuse_req(h, 400, "Sec-WebSocket-Protocol does not offer mqtt", NULL);
 		goto out;
 	}
 	if (accept)
@@ -320,100 +299,14 @@ static int mqws_check_req(struct stream *s, struct mqws_req *h, int accept)
 	return ret;
 }
 
-/* ------------------------------------------------------------------------
- * The client's frames
- * --------------------------------------------------------------------- */
-
-/* Frame payload callback: binary / continuation payload goes to an MQTT
- * parser, or is copied when it falls in a wanted range of the MQTT stream. */
-struct mqws_sink {
-	struct mqttp_parser *p;   /* feed: parser (NULL: copy mode) */
-	mqttp_field_cb cb;
-	void *ctx;
-	unsigned long long mqtt_off;   /* MQTT stream bytes seen */
-	unsigned long long want_off, want_len;
-	char *out;
-	unsigned long long got;
-};
-
-static void mqws_sink_cb(void *ctx, const struct mqttp_ws *ws, const struct mqttp_ws_event *ev)
-{
-	struct mqws_sink *k = ctx;
-	const uint8_t *d = ev->data;
-	size_t len = ev->len, used;
-
-	if (ev->type != MQTTP_WS_EV_PAYLOAD || ws->opcode >= MQTTP_WS_CLOSE_FRAME)
-		return;
-	if (k->p) {
-		while (len && k->p->status == MQTTP_NEED_MORE) {
-			used = 0;
-			mqttp_feed(k->p, d, len, &used, k->cb, k->ctx);
-			d += used;
-			len -= used;
-			if (!used)
-				break;
-		}
-		return;
-	}
-	/* copy mode: the part of [mqtt_off, mqtt_off + len) that is wanted */
-	if (k->mqtt_off + len > k->want_off && k->mqtt_off < k->want_off + k->want_len) {
-		unsigned long long a = k->mqtt_off > k->want_off ? k->mqtt_off : k->want_off;
-		unsigned long long b = k->mqtt_off + len;
-
-		if (b > k->want_off + k->want_len)
-			b = k->want_off + k->want_len;
-		memcpy(k->out + (a - k->want_off), d + (a - k->mqtt_off), b - a);
-		k->got += b - a;
-	}
-	k->mqtt_off += len;
-}
-
-static void mqws_reader_init(struct mqttp_ws *rd)
-{
-	struct mqttp_ws_options wo;
-
-	mqttp_ws_options_default(&wo);
-	wo.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
-	mqttp_ws_init(rd, &wo);
-}
-
-/* Feeds channel bytes [*pos, end) (channel offsets, buffer from <base>) to
- * the reader <rd> with sink <k>, until a frame error, a close, the end of
- * the data or <stop> says the sink has enough. Returns the last status. */
-static enum mqttp_ws_status mqws_run(struct channel *chn, struct mqttp_ws *rd, struct mqws_sink *k,
-                                     unsigned long long *pos, unsigned long long base,
-                                     unsigned long long end)
-{
-	enum mqttp_ws_status st = MQTTP_WS_NEED_MORE;
-	const char *b1, *b2;
-	size_t l1, l2, used;
-
-	while (*pos < end) {
-		if (k->p && k->p->status != MQTTP_NEED_MORE)
-			break;
-		if (!k->p && k->got == k->want_len)
-			break;
-		if (b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, *pos - base, end - *pos) < 1)
-			break;
-		used = 0;
-		st = mqttp_ws_feed(rd, b1, l1, &used, mqws_sink_cb, k);
-		*pos += used;
-		if (st == MQTTP_WS_ERROR || st == MQTTP_WS_CLOSE || !used)
-			break;
-	}
-	return st;
-}
-
-static int mqws_var_get(struct stream *s, struct sample *smp);
-
 /* Is <s> a request stream to read as WebSocket? 1 yes, 0 plain MQTT, -1 not
  * decidable (nothing received, or bytes already forwarded). */
-static int mqws_is_ws(struct stream *s)
+static int mqa_ws_is_ws(struct stream *s, const struct mqa_session *ms)
 {
 	struct channel *chn = &s->req;
 	unsigned long long total;
 
-	if (!mqws_enabled(strm_fe(s)))
+	if (!ms || ms->ws_mode == MQA_WS_PLAIN)
 		return 0;
 	total = mqa_chn_total(s, 0);
 	if (!total || total != c_data(chn))
@@ -421,117 +314,11 @@ static int mqws_is_ws(struct stream *s)
 	return (unsigned char)*b_peek(&chn->buf, 0) != 0x10;
 }
 
-void mqws_stream_init(struct mqws_stream *w, const struct stream *s)
-{
-	w->mode = mqws_enabled(strm_fe(s)) ? MQWS_UNKNOWN : MQWS_PLAIN;
-}
-
-int mqws_req_feed(struct stream *s, struct mqws_stream *w, struct mqttp_parser *p,
-                  unsigned long long *pos, unsigned long long base, unsigned long long end,
-                  mqttp_field_cb cb, void *ctx)
-{
-	struct mqws_sink k = { .p = p, .cb = cb, .ctx = ctx };
-	struct mqws_req h;
-	struct sample smp;
-	enum mqttp_ws_status st;
-
-	if (w->mode == MQWS_PLAIN)
-		return 0;
-	if (w->mode == MQWS_UNKNOWN) {
-		int r = mqws_is_ws(s);
-
-		if (r == 0 || *pos) {
-			w->mode = MQWS_PLAIN;
-			return 0;
-		}
-		if (r < 0)
-			return -1;
-		/* for speed: once mqtt-ws-handshake accepted the head (its
-		 * variable is set), only its end is looked for, not parsed again */
-		h.head_len = mqws_var_get(s, &smp) ? mqws_head_end(&s->req) : 0;
-		if (!h.head_len) {
-			r = mqws_check_req(s, &h, 0);
-			if (r == 0)
-				return 1;        /* head incomplete: nothing known yet */
-			if (r < 0)
-				return -1;
-		}
-		w->mode = MQWS_WS;
-		*pos = h.head_len;
-		mqws_reader_init(&w->rd);
-	}
-	st = mqws_run(&s->req, &w->rd, &k, pos, base, end);
-	if (st == MQTTP_WS_ERROR || st == MQTTP_WS_CLOSE)
-		return p->status == MQTTP_NEED_MORE ? -1 : 1;
-	return 1;
-}
-
-int mqws_req_bytes(struct stream *s, unsigned long long off, unsigned long long len,
-                   const char **ptr)
-{
-	struct channel *chn = &s->req;
-	struct mqws_sink k = { 0 };
-	struct mqttp_ws rd;
-	struct buffer *trash;
-	unsigned long long pos;
-	struct sample smp;
-	int r;
-
-	if (!mqws_enabled(strm_fe(s)))
-		return -1;
-	r = mqws_is_ws(s);
-	if (r < 0) /* forwarded: a WebSocket client's bytes are gone, a plain one's may be there */
-		return mqws_var_get(s, &smp) ? 0 : -1;
-	if (r == 0)
-		return -1;
-	pos = mqws_head_end(chn);
-	if (!pos)
-		return 0;
-	trash = get_trash_chunk();
-	if (len > trash->size)
-		return 0;
-	k.want_off = off;
-	k.want_len = len;
-	k.out = trash->area;
-	mqws_reader_init(&rd);
-	mqws_run(chn, &rd, &k, &pos, 0, c_data(chn));
-	if (k.got != len)
-		return 0;
-	trash->data = len;
-	*ptr = trash->area;
-	return 1;
-}
-
-/* What the frames after the head say so far (a fresh parse each time). */
-enum mqws_scan { MQWS_SCAN_MORE, MQWS_SCAN_MQTT, MQWS_SCAN_WS_ERROR, MQWS_SCAN_CLOSE };
-
-static enum mqws_scan mqws_scan(struct stream *s, size_t head_len, struct mqttp_ws *rd)
-{
-	struct mqttp_parser p;
-	struct mqttp_options opt;
-	struct mqws_sink k = { .p = &p };
-	unsigned long long pos = head_len;
-	enum mqttp_ws_status st;
-
-	mqa_options_get(&opt);
-	opt.checks = MQTTP_CHECK_FROM_CLIENT;
-	mqttp_init(&p, &opt);
-	mqws_reader_init(rd);
-	st = mqws_run(&s->req, rd, &k, &pos, 0, c_data(&s->req));
-	if (p.status != MQTTP_NEED_MORE)
-		return MQWS_SCAN_MQTT;
-	if (st == MQTTP_WS_ERROR)
-		return MQWS_SCAN_WS_ERROR;
-	if (st == MQTTP_WS_CLOSE)
-		return MQWS_SCAN_CLOSE;
-	return MQWS_SCAN_MORE;
-}
-
 /* ------------------------------------------------------------------------
  * Answers
  * --------------------------------------------------------------------- */
 
-static void mqws_log(struct stream *s, const char *side, const char *fmt, const char *detail)
+static void mqa_ws_log(struct stream *s, const char *side, const char *fmt, const char *detail)
 {
 	char addr[64];
 	int port = mqa_client_addr(s, addr, sizeof(addr));
@@ -540,24 +327,7 @@ static void mqws_log(struct stream *s, const char *side, const char *fmt, const 
 	         addr, port, side, fmt, detail ? detail : "");
 }
 
-/* Sends <len> bytes to the client and closes; counts a denied request or
- * response like HAProxy's own reject. */
-static enum act_return mqws_close_with(struct stream *s, const char *msg, size_t len, int resp)
-{
-	struct buffer b;
-
-	chunk_initlen(&b, (char *)msg, len, len);
-	stream_retnclose(s, len ? &b : NULL);
-	if (resp)
-		mqa_count_denied_resp(s);
-	else
-		mqa_count_denied_req(s->sess);
-	if (!(s->flags & SF_ERR_MASK))
-		s->flags |= SF_ERR_PRXCOND;
-	return ACT_RET_ABRT;
-}
-
-static const char *mqws_status_text(int status)
+static const char *mqa_ws_status_text(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
@@ -569,23 +339,23 @@ static const char *mqws_status_text(int status)
 	}
 }
 
-static enum act_return mqws_http_refuse(struct stream *s, const struct mqws_req *h)
+static enum act_return mqa_ws_http_refuse(struct stream *s, const struct mqa_ws_req *h)
 {
 	char msg[512];
 	int n;
 
 	n = snprintf(msg, sizeof(msg), "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
 	             "Content-Length: %u\r\nConnection: close\r\n%s\r\n%s\n",
-	             h->status, mqws_status_text(h->status), (unsigned int)strlen(h->why) + 1,
+	             h->status, mqa_ws_status_text(h->status), (unsigned int)strlen(h->why) + 1,
 	             h->extra ? h->extra : "", h->why);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		n = 0;
-	mqws_log(s, "refused", "", h->why);
-	return mqws_close_with(s, msg, (size_t)n, 0);
+	mqa_ws_log(s, "refused", "", h->why);
+	return mqa_answer_raw_close(s, msg, (size_t)n, 0);
 }
 
 /* A close frame (server to client) with <code> and <reason>, then close. */
-static enum act_return mqws_ws_refuse(struct stream *s, unsigned int code, const char *reason, int resp)
+static enum act_return mqa_ws_ws_refuse(struct stream *s, unsigned int code, const char *reason, int resp)
 {
 	uint8_t fr[2 + 2 + 123];
 	size_t n, rl = strlen(reason);
@@ -593,36 +363,11 @@ static enum act_return mqws_ws_refuse(struct stream *s, unsigned int code, const
 	if (rl > 123)
 		rl = 123;
 	n = mqttp_ws_encode_close(fr, sizeof(fr), code, reason, rl, NULL);
-	return mqws_close_with(s, (const char *)fr, n, resp);
-}
-
-size_t mqws_wrap_refusal(struct stream *s, uint8_t *pkt, size_t len, size_t cap)
-{
-	struct sample smp;
-	uint8_t copy[256], out[512];
-	size_t n = 0, m;
-
-	memset(&smp, 0, sizeof(smp));
-	smp_set_owner(&smp, s->be, s->sess, s, SMP_OPT_FINAL);
-	if (!vars_get_by_name(MQWS_VAR, strlen(MQWS_VAR), &smp, NULL))
-		return len;   /* not a WebSocket client */
-	if (len > sizeof(copy))
-		return 0;
-	memcpy(copy, pkt, len);
-	if (len) {
-		n = mqttp_ws_encode_frame(out, sizeof(out), MQTTP_WS_FIN | MQTTP_WS_BINARY, copy, len, NULL);
-		m = mqttp_ws_encode_close(out + n, sizeof(out) - n, 1000, "CONNECT refused", 15, NULL);
-	}
-	else
-		m = mqttp_ws_encode_close(out, sizeof(out), 1002, "invalid CONNECT", 15, NULL);
-	if (!m || n + m > cap)
-		return 0;
-	memcpy(pkt, out, n + m);
-	return n + m;
+	return mqa_answer_raw_close(s, (const char *)fr, n, resp);
 }
 
 /* Removes <len> bytes at <off> of <chn>'s buffer (in its input). */
-static void mqws_chn_delete(struct channel *chn, size_t off, size_t len)
+static void mqa_ws_chn_delete(struct channel *chn, size_t off, size_t len)
 {
 	size_t end = off + len;
 
@@ -631,27 +376,7 @@ static void mqws_chn_delete(struct channel *chn, size_t off, size_t len)
 	b_sub(&chn->buf, len);
 }
 
-static int mqws_var_get(struct stream *s, struct sample *smp)
-{
-	memset(smp, 0, sizeof(*smp));
-	smp_set_owner(smp, s->be, s->sess, s, SMP_OPT_FINAL);
-	return vars_get_by_name(MQWS_VAR, strlen(MQWS_VAR), smp, NULL) &&
-	       smp->data.type == SMP_T_STR;
-}
-
-static void mqws_var_set(struct stream *s, const char *v, size_t len)
-{
-	struct sample smp;
-
-	memset(&smp, 0, sizeof(smp));
-	smp_set_owner(&smp, s->be, s->sess, s, SMP_OPT_FINAL);
-	smp.data.type = SMP_T_STR;
-	smp.data.u.str.area = (char *)v;
-	smp.data.u.str.data = len;
-	vars_set_by_name(MQWS_VAR, strlen(MQWS_VAR), &smp);
-}
-
-static int mqws_may_grow(struct channel *chn)
+static int mqa_ws_may_grow(struct channel *chn)
 {
 	return channel_may_recv(chn) && !channel_input_closed(chn);
 }
@@ -659,21 +384,20 @@ static int mqws_may_grow(struct channel *chn)
 /* ------------------------------------------------------------------------
  * tcp-request content mqtt-ws-handshake
  * --------------------------------------------------------------------- */
-static enum act_return mqws_act_req(struct act_rule *rule, struct proxy *px,
+static enum act_return mqa_ws_act_req(struct act_rule *rule, struct proxy *px,
                                     struct session *sess, struct stream *s, int flags)
 {
 	struct channel *req = &s->req;
-	struct mqws_req h;
-	struct mqttp_ws rd;
-	struct sample smp;
+	struct mqa_session *ms = mqa_session_get(s);
+	struct mqa_dir *st;
+	struct mqa_ws_req h;
 	char answer[256];
-	int r, n, wait = !(flags & ACT_OPT_FINAL) && mqws_may_grow(req);
+	int r, n, wait = !(flags & ACT_OPT_FINAL) && mqa_ws_may_grow(req);
 	unsigned int i;
-	size_t head_len;
 
 	if (IS_HTX_STRM(s))
 		return ACT_RET_CONT;
-	r = mqws_is_ws(s);
+	r = mqa_ws_is_ws(s, ms);
 	if (r == 0)
 		return ACT_RET_CONT;            /* plain MQTT */
 	if (r > 0 && co_data(req))
@@ -684,8 +408,8 @@ static enum act_return mqws_act_req(struct act_rule *rule, struct proxy *px,
 		return ACT_RET_CONT;            /* client gone, or already forwarded */
 	}
 
-	if (!mqws_var_get(s, &smp)) {
-		r = mqws_check_req(s, &h, 1);
+	if (ms->ws_hs == MQA_WSH_NONE) {
+		r = mqa_ws_check_req(s, &h, 1);
 		if (r == 0) {
 			if (wait)
 				return ACT_RET_YIELD;
@@ -693,45 +417,45 @@ static enum act_return mqws_act_req(struct act_rule *rule, struct proxy *px,
 			h.why = channel_input_closed(req) ? "incomplete request head" :
 			        "request head not complete in time";
 			h.extra = "";
-			return mqws_http_refuse(s, &h);
+			return mqa_ws_http_refuse(s, &h);
 		}
 		if (r < 0)
-			return mqws_http_refuse(s, &h);
+			return mqa_ws_http_refuse(s, &h);
 
 		/* the extension offers leave the request, last line first */
 		for (i = h.nb_ext; i-- > 0; ) {
 			/* offsets from the buffer's head, where the request starts */
-			mqws_chn_delete(req, h.ext_off[i], h.ext_len[i]);
+			mqa_ws_chn_delete(req, h.ext_off[i], h.ext_len[i]);
 			mqa_chn_total_adjust(s, 0, -(long long)h.ext_len[i]);
 		}
-		if (h.nb_ext)
-			mqa_cache_forget(s, 0);
 
 		n = snprintf(answer, sizeof(answer), "HTTP/1.1 101 Switching Protocols\r\n"
 		             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 		             "Sec-WebSocket-Accept: %.*s\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
 		             MQTTP_WS_ACCEPT_LEN, h.accept);
 		if (co_inject(&s->res, answer, n) != -1) {
-			mqws_log(s, "error", "no room for the 101 answer in the response buffer", NULL);
-			return mqws_close_with(s, NULL, 0, 0);
+			mqa_ws_log(s, "error", "no room for the 101 answer in the response buffer", NULL);
+			return mqa_answer_raw_close(s, NULL, 0, 0);
 		}
-		mqws_var_set(s, h.accept, MQTTP_WS_ACCEPT_LEN);
+		mqa_chn_injected(s, 1, (size_t)n);
+		memcpy(ms->ws_accept, h.accept, MQTTP_WS_ACCEPT_LEN);
+		ms->ws_head_len = mqa_ws_head_end(req);
+		ms->ws_hs = MQA_WSH_BROKER_PENDING;
 	}
 
 	/* wait for the CONNECT in the frames */
-	head_len = mqws_head_end(req);
-	switch (mqws_scan(s, head_len, &rd)) {
-	case MQWS_SCAN_MQTT:
+	st = mqa_session_dir(s, ms, 0, 0);
+	if (st && st->pp->status != MQTTP_NEED_MORE)
 		return ACT_RET_CONT;
-	case MQWS_SCAN_WS_ERROR:
-		mqws_log(s, "refused", "invalid WebSocket frame: ", mqttp_ws_error_name(rd.error));
-		return mqws_ws_refuse(s, mqttp_ws_error_close_code(rd.error),
-		                      mqttp_ws_error_reason(rd.error), 0);
-	case MQWS_SCAN_CLOSE:
-		mqws_log(s, "closed", "close frame before the CONNECT", NULL);
-		return mqws_ws_refuse(s, 1000, "", 0);
-	default:
-		break;
+	if (ms->ws_err == 1) {
+		enum mqttp_ws_error e = (enum mqttp_ws_error)ms->d[0].fr.w.ws.error;
+
+		mqa_ws_log(s, "refused", "invalid WebSocket frame: ", mqttp_ws_error_name(e));
+		return mqa_ws_ws_refuse(s, mqttp_ws_error_close_code(e), mqttp_ws_error_reason(e), 0);
+	}
+	if (ms->ws_err == 2) {
+		mqa_ws_log(s, "closed", "close frame before the CONNECT", NULL);
+		return mqa_ws_ws_refuse(s, 1000, "", 0);
 	}
 	if (wait)
 		return ACT_RET_YIELD;
@@ -741,33 +465,31 @@ static enum act_return mqws_act_req(struct act_rule *rule, struct proxy *px,
 /* ------------------------------------------------------------------------
  * tcp-response content mqtt-ws-handshake
  * --------------------------------------------------------------------- */
-static enum act_return mqws_act_res(struct act_rule *rule, struct proxy *px,
+static enum act_return mqa_ws_act_res(struct act_rule *rule, struct proxy *px,
                                     struct session *sess, struct stream *s, int flags)
 {
 	struct channel *res = &s->res;
-	struct http_hdr hdrs[MQWS_MAX_HDRS];
+	struct http_hdr hdrs[MQA_WS_MAX_HDRS];
 	char expect[MQTTP_WS_ACCEPT_LEN];
 	char status_line[80];
+	struct mqa_session *ms = mqa_session_get(s);
 	struct buffer *copy;
-	struct sample smp;
 	union h1_sl sl;
 	struct h1m h1m;
 	size_t n = ci_data(res), i;
 	int ret, upg = 0, conn = 0, acc = 0, proto = 0, ext = 0;
 	const char *why = NULL;
-	int wait = !(flags & ACT_OPT_FINAL) && mqws_may_grow(res);
+	int wait = !(flags & ACT_OPT_FINAL) && mqa_ws_may_grow(res);
 
-	if (IS_HTX_STRM(s) || !mqws_var_get(s, &smp))
-		return ACT_RET_CONT;         /* not a WebSocket client */
-	if (smp.data.u.str.data != MQTTP_WS_ACCEPT_LEN)
-		return ACT_RET_CONT;         /* broker's answer already checked */
-	memcpy(expect, smp.data.u.str.area, MQTTP_WS_ACCEPT_LEN);
+	if (IS_HTX_STRM(s) || !ms || ms->ws_hs != MQA_WSH_BROKER_PENDING)
+		return ACT_RET_CONT;         /* not a WebSocket client, or already checked */
+	memcpy(expect, ms->ws_accept, MQTTP_WS_ACCEPT_LEN);
 
 	if (!n) {
 		if (wait)
 			return ACT_RET_YIELD;
-		mqws_log(s, "closed", "the broker did not answer the WebSocket handshake", NULL);
-		return mqws_ws_refuse(s, 1014, "no WebSocket answer from the broker", 1);
+		mqa_ws_log(s, "closed", "the broker did not answer the WebSocket handshake", NULL);
+		return mqa_ws_ws_refuse(s, 1014, "no WebSocket answer from the broker", 1);
 	}
 	copy = alloc_trash_chunk();
 	if (!copy)
@@ -778,7 +500,7 @@ static enum act_return mqws_act_res(struct act_rule *rule, struct proxy *px,
 	copy->data = n;
 	h1m_init_res(&h1m);
 	h1m.flags |= H1_MF_NO_PHDR | H1_MF_TOLOWER;
-	ret = h1_headers_to_hdr_list(copy->area, copy->area + n, hdrs, MQWS_MAX_HDRS, &h1m, &sl);
+	ret = h1_headers_to_hdr_list(copy->area, copy->area + n, hdrs, MQA_WS_MAX_HDRS, &h1m, &sl);
 	if (ret == 0 && wait && channel_may_recv(res)) {
 		free_trash_chunk(copy);
 		return ACT_RET_YIELD;
@@ -790,13 +512,13 @@ static enum act_return mqws_act_res(struct act_rule *rule, struct proxy *px,
 	else if (sl.st.status != 101)
 		why = "the broker refused the WebSocket upgrade";
 	else {
-		for (i = 0; i < MQWS_MAX_HDRS && isttest(hdrs[i].n) && hdrs[i].n.len; i++) {
-			struct ist nm = hdrs[i].n, v = mqws_trim(hdrs[i].v);
+		for (i = 0; i < MQA_WS_MAX_HDRS && isttest(hdrs[i].n) && hdrs[i].n.len; i++) {
+			struct ist nm = hdrs[i].n, v = mqa_ws_trim(hdrs[i].v);
 
 			if (isteq(nm, ist("upgrade")))
-				upg |= mqws_list_has(v, "websocket");
+				upg |= mqa_ws_list_has(v, "websocket");
 			else if (isteq(nm, ist("connection")))
-				conn |= mqws_list_has(v, "upgrade");
+				conn |= mqa_ws_list_has(v, "upgrade");
 			else if (isteq(nm, ist("sec-websocket-accept")))
 				acc = (v.len == MQTTP_WS_ACCEPT_LEN && !memcmp(v.ptr, expect, v.len)) ? 1 : -1;
 			else if (isteq(nm, ist("sec-websocket-protocol")))
@@ -815,23 +537,21 @@ static enum act_return mqws_act_res(struct act_rule *rule, struct proxy *px,
 	}
 	free_trash_chunk(copy);
 	if (why) {
-		mqws_log(s, "closed", why, status_line);
-		return mqws_ws_refuse(s, 1014, "the broker refused the WebSocket connection", 1);
+		mqa_ws_log(s, "closed", why, status_line);
+		return mqa_ws_ws_refuse(s, 1014, "the broker refused the WebSocket connection", 1);
 	}
-	mqws_chn_delete(res, co_data(res), (size_t)ret);
+	mqa_ws_chn_delete(res, co_data(res), (size_t)ret);
 	mqa_chn_total_adjust(s, 1, -(long long)ret);
-	mqa_cache_forget(s, 1);
-	mqws_var_set(s, MQWS_VAR_DONE, strlen(MQWS_VAR_DONE));
+	mqa_session_res_restart(ms);
+	ms->ws_hs = MQA_WSH_DONE;
 	return ACT_RET_CONT;
 }
 
 /* "mqtt-ws-handshake" takes no argument. In tcp-request content it must be
  * in a frontend (or listen) section; in tcp-response content in a backend. */
-static enum act_parse_ret mqws_parse(const char **args, int *orig_arg, struct proxy *px,
+static enum act_parse_ret mqa_ws_parse(const char **args, int *orig_arg, struct proxy *px,
                                      struct act_rule *rule, char **err)
 {
-	unsigned int i;
-
 	if (*args[*orig_arg] && strcmp(args[*orig_arg], "if") != 0 &&
 	    strcmp(args[*orig_arg], "unless") != 0) {
 		memprintf(err, "'mqtt-ws-handshake' takes no argument (got '%s')", args[*orig_arg]);
@@ -839,7 +559,7 @@ static enum act_parse_ret mqws_parse(const char **args, int *orig_arg, struct pr
 	}
 	rule->action = ACT_CUSTOM;
 	if (rule->from == ACT_F_TCP_RES_CNT) {
-		rule->action_ptr = mqws_act_res;
+		rule->action_ptr = mqa_ws_act_res;
 		return ACT_RET_PRS_OK;
 	}
 	if (!(px->cap & PR_CAP_FE) || (px->cap & PR_CAP_DEF)) {
@@ -847,27 +567,22 @@ static enum act_parse_ret mqws_parse(const char **args, int *orig_arg, struct pr
 		          "or listen section");
 		return ACT_RET_PRS_ERR;
 	}
-	for (i = 0; i < mqws_nb_fe && mqws_fe[i] != px; i++)
-		;
-	if (i == mqws_nb_fe) {
-		if (mqws_nb_fe == MQWS_MAX_FE) {
-			memprintf(err, "'mqtt-ws-handshake': more than %d frontends use it", MQWS_MAX_FE);
-			return ACT_RET_PRS_ERR;
-		}
-		mqws_fe[mqws_nb_fe++] = px;
+	if (!mqa_session_ws_frontend(px)) {
+		memprintf(err, "'mqtt-ws-handshake': too many frontends use it");
+		return ACT_RET_PRS_ERR;
 	}
-	rule->action_ptr = mqws_act_req;
+	rule->action_ptr = mqa_ws_act_req;
 	return ACT_RET_PRS_OK;
 }
 
-static struct action_kw_list mqws_tcp_req_actions = {ILH, {
-	{ "mqtt-ws-handshake", mqws_parse },
+static struct action_kw_list mqa_ws_tcp_req_actions = {ILH, {
+	{ "mqtt-ws-handshake", mqa_ws_parse },
 	{ /* END */ }
 }};
-INITCALL1(STG_REGISTER, tcp_req_cont_keywords_register, &mqws_tcp_req_actions);
+INITCALL1(STG_REGISTER, tcp_req_cont_keywords_register, &mqa_ws_tcp_req_actions);
 
-static struct action_kw_list mqws_tcp_res_actions = {ILH, {
-	{ "mqtt-ws-handshake", mqws_parse },
+static struct action_kw_list mqa_ws_tcp_res_actions = {ILH, {
+	{ "mqtt-ws-handshake", mqa_ws_parse },
 	{ /* END */ }
 }};
-INITCALL1(STG_REGISTER, tcp_res_cont_keywords_register, &mqws_tcp_res_actions);
+INITCALL1(STG_REGISTER, tcp_res_cont_keywords_register, &mqa_ws_tcp_res_actions);

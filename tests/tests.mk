@@ -170,6 +170,24 @@ check: check-websocket-e2e-asan
 -include $(TOP)/tests/e2e/e2e.mk
 check: check-e2e
 
+# The addon as a session filter end to end (tests/e2e/test_session.py): the whole
+# suite on $(E2E_FULL_SERIES), its smoke subset on the other series of
+# $(E2E_SMOKE_SERIES). SESSION_E2E_HAPROXY='bin ...' runs the whole suite against
+# given binaries only; SESSION_E2E_ARGS='-k keepalive -v'.
+SESSION_E2E_HAPROXY ?=
+SESSION_E2E_ARGS    ?=
+.PHONY: check-session-e2e
+ifeq ($(strip $(SESSION_E2E_HAPROXY)),)
+check-session-e2e: $(E2E_BINS)
+	@$(TOP)/tests/lib/matrix.sh check-session-e2e $(TOP)/tests/e2e/test_session.py \
+		--args '$(SESSION_E2E_ARGS)' $(call test_entries,full,$(E2E_FULL_SERIES)) \
+		$(call test_entries,smoke,$(E2E_SMOKE_ONLY))
+else
+check-session-e2e:
+	$(TOP)/tests/e2e/test_session.py $(SESSION_E2E_HAPROXY) -- $(SESSION_E2E_ARGS)
+endif
+check: check-session-e2e
+
 # Fault and load tests (storm/failover, peers reload, slow clients) on HAProxy 3.0
 # and 3.4, and the AddressSanitizer run (HAProxy 3.0) of the end-to-end and fault suites.
 -include $(TOP)/tests/fault/fault.mk

@@ -139,6 +139,37 @@ def publish_packet(topic, payload, retain=False, version=4):
 DISCONNECT = b"\xe0\x00"
 
 
+def publish_full(topic, payload, qos=0, pid=1, retain=False, dup=False, version=4, props=b""):
+    """A PUBLISH of any QoS (a packet id for QoS 1 and 2); props is the 5.0
+    property block without its length."""
+    body = mstr(topic) + (pid.to_bytes(2, "big") if qos else b"")
+    if version == 5:
+        body += vbi(len(props)) + props
+    return packet(0x30 | (0x08 if dup else 0) | (qos << 1) | (1 if retain else 0), body + payload)
+
+
+def connect_level(pkt):
+    """The protocol level byte of a whole CONNECT packet (None if not one)."""
+    r = fixed_header(pkt)
+    if not r or pkt[:1] != b"\x10" or len(pkt) < r[1] + 3:
+        return None
+    at = r[1] + 2 + int.from_bytes(pkt[r[1]:r[1] + 2], "big")
+    return pkt[at] if at < len(pkt) else None
+
+
+def split_packets(buf):
+    """(packets, rest): the whole packets at the start of buf, as bytes each,
+    and the incomplete tail."""
+    out = []
+    while len(buf) >= 2:
+        r = fixed_header(buf)
+        if not r or len(buf) < r[0] + r[1]:
+            break
+        out.append(bytes(buf[:r[0] + r[1]]))
+        buf = buf[r[0] + r[1]:]
+    return out, bytes(buf)
+
+
 def publish_payload(first, body, version=4):
     """The application payload of a PUBLISH packet (first byte, body)."""
     tl = int.from_bytes(body[:2], "big")
@@ -629,6 +660,205 @@ def asan_options(report_dir):
 
 
 # ---------------------------------------------------------------------------
+# Scripted brokers, a WebSocket front for mosquitto, process memory
+# ---------------------------------------------------------------------------
+
+def vm_rss_kb(pid):
+    """VmRSS of process pid in kB (from /proc/<pid>/status)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS for pid %d" % pid)
+
+
+class ScriptedBroker:
+    """A broker played by the test on a free port, to see exactly what a
+    backend receives and when. For each connection: waits for the whole
+    first packet (the CONNECT), answers connack (bytes, or a function of the
+    CONNECT's bytes giving them; None: a CONNACK 0 in the CONNECT's
+    version), then runs script(sock, conn) if given, then
+    reads until the peer closes. Each connection is a dict: data (bytes
+    received), t_accept, t_connack, t_eof (time.time() values, None until
+    then), error."""
+
+    def __init__(self, connack=None, script=None):
+        self.connack = connack
+        self.script = script
+        self.conns = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.stopped = False
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while not self.stopped:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn = {"data": b"", "t_accept": time.time(), "t_connack": None, "t_eof": None,
+                    "error": None}
+            self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(c, conn), daemon=True).start()
+
+    def _serve(self, c, conn):
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.settimeout(120)
+        try:
+            while True:
+                pk, _ = split_packets(conn["data"])
+                if pk:
+                    break
+                d = c.recv(65536)
+                if not d:
+                    conn["t_eof"] = time.time()
+                    return
+                conn["data"] += d
+            first = pk[0]
+            ack = self.connack(first) if callable(self.connack) else self.connack
+            if ack is None:
+                ack = b"\x20\x03\x00\x00\x00" if connect_level(first) == 5 else b"\x20\x02\x00\x00"
+            c.sendall(ack)
+            conn["t_connack"] = time.time()
+            if self.script:
+                self.script(c, conn)
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                conn["data"] += d
+            conn["t_eof"] = time.time()
+        except OSError as e:
+            conn["error"] = repr(e)
+            conn["t_eof"] = conn["t_eof"] or time.time()
+        finally:
+            c.close()
+
+    def wait(self, n=1, timeout=10.0, eof=False):
+        """Waits until n connections were accepted (and, with eof, ended);
+        returns the list of connections."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(self.conns) >= n and (not eof or all(c["t_eof"] for c in self.conns[:n])):
+                break
+            time.sleep(0.02)
+        return self.conns
+
+    def close(self):
+        self.stopped = True
+        self.sock.close()
+
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def ws_bridge_serve(listen_port, target_port):
+    """Serve MQTT over WebSocket on 127.0.0.1:listen_port in front of the
+    plain MQTT broker on target_port (mosquitto has no WebSocket listener in
+    Debian): answers the opening handshake with subprotocol "mqtt" (RFC 6455
+    4.2.2), then relays the payload of the client's binary frames to the
+    broker and the broker's bytes as binary frames. Runs until killed."""
+    import base64
+    import hashlib
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", listen_port))
+    srv.listen(64)
+
+    def frames_to_tcp(ws, tcp, buf):
+        try:
+            while True:
+                while True:
+                    if len(buf) >= 2:
+                        n, pos = buf[1] & 0x7F, 2
+                        if n == 126:
+                            n, pos = int.from_bytes(buf[2:4], "big"), 4
+                        elif n == 127:
+                            n, pos = int.from_bytes(buf[2:10], "big"), 10
+                        mask = buf[pos:pos + 4] if buf[1] & 0x80 else None
+                        pos += 4 if mask else 0
+                        if len(buf) >= pos + n:
+                            op, data = buf[0] & 0x0F, buf[pos:pos + n]
+                            buf = buf[pos + n:]
+                            if mask:
+                                data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+                            if op in (0, 2):
+                                tcp.sendall(data)
+                            elif op == 8:
+                                ws.sendall(ws_frame(0x88, data[:2]))
+                                tcp.shutdown(socket.SHUT_WR)
+                                return
+                            elif op == 9:
+                                ws.sendall(ws_frame(0x8A, data))
+                            continue
+                    break
+                d = ws.recv(65536)
+                if not d:
+                    tcp.shutdown(socket.SHUT_WR)
+                    return
+                buf += d
+        except OSError:
+            pass
+
+    def tcp_to_frames(ws, tcp):
+        try:
+            while True:
+                d = tcp.recv(65536)
+                if not d:
+                    ws.sendall(ws_frame(0x88, (1000).to_bytes(2, "big")))
+                    ws.shutdown(socket.SHUT_WR)
+                    return
+                ws.sendall(ws_frame(0x82, d))
+        except OSError:
+            pass
+
+    def serve(ws):
+        tcp = None
+        try:
+            req = b""
+            while b"\r\n\r\n" not in req:
+                d = ws.recv(65536)
+                if not d:
+                    return
+                req += d
+            head, rest = req.split(b"\r\n\r\n", 1)
+            hdr = {}
+            for line in head.split(b"\r\n")[1:]:
+                k, _, v = line.partition(b":")
+                hdr[k.strip().lower()] = v.strip()
+            protos = [p.strip() for p in hdr.get(b"sec-websocket-protocol", b"").split(b",")]
+            if b"mqtt" not in protos or b"sec-websocket-key" not in hdr:
+                ws.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                return
+            accept = base64.b64encode(hashlib.sha1(hdr[b"sec-websocket-key"] + WS_GUID).digest())
+            tcp = socket.create_connection(("127.0.0.1", target_port))
+            ws.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                       b"\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
+            t = threading.Thread(target=tcp_to_frames, args=(ws, tcp), daemon=True)
+            t.start()
+            frames_to_tcp(ws, tcp, rest)
+            t.join()
+        except OSError:
+            pass
+        finally:
+            ws.close()
+            if tcp:
+                tcp.close()
+
+    while True:
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+# ---------------------------------------------------------------------------
 # Processes of one test
 # ---------------------------------------------------------------------------
 
@@ -724,6 +954,18 @@ class Env:
     def brokers(self, n=3):
         """n brokers named broker1..brokerN (markers the same); their ports."""
         return [self.broker("broker%d" % (i + 1)) for i in range(n)]
+
+    def ws_bridge(self, name, target_port):
+        """Start ws_bridge_serve (MQTT over WebSocket) in front of the broker on
+        target_port, as process <name>; returns its port."""
+        port = free_port()
+        with open(os.path.join(self.dir, "%s.log" % name), "w") as lf:
+            p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "ws-bridge",
+                                  str(port), str(target_port)], stdout=lf, stderr=subprocess.STDOUT)
+        self.procs.append((p, name))
+        if not wait_port(port, 10, p):
+            raise RuntimeError("ws bridge %s did not start" % name)
+        return port
 
     def broker_clients(self, n_brokers=3):
         """{client id: {broker number: connections}} from the brokers' own logs
@@ -1023,3 +1265,10 @@ def main(suite, doc, argv=None, extra_args=None):
     args = ap.parse_args(argv)
     suite.configure(args)
     return suite.run(args)
+
+
+if __name__ == "__main__":
+    # tests/lib/mqtttest.py ws-bridge PORT BROKER_PORT (see Env.ws_bridge)
+    if len(sys.argv) == 4 and sys.argv[1] == "ws-bridge":
+        ws_bridge_serve(int(sys.argv[2]), int(sys.argv[3]))
+    sys.exit("usage: mqtttest.py ws-bridge PORT BROKER_PORT")
