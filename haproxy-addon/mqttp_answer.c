@@ -20,12 +20,10 @@
 
 #include <mqttws.h>
 
-enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t len, int resp)
+/* Counts a denied request (<resp> 0) or response (<resp> 1) of <s> as
+ * HAProxy's own reject does, and marks the stream as closed by a rule. */
+static enum act_return mqa_answer_denied(struct stream *s, int resp)
 {
-	struct buffer b;
-
-	chunk_initlen(&b, (char *)msg, len, len);
-	stream_retnclose(s, len ? &b : NULL);
 	if (resp)
 		mqa_count_denied_resp(s);
 	else
@@ -33,6 +31,15 @@ enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t l
 	if (!(s->flags & SF_ERR_MASK))
 		s->flags |= SF_ERR_PRXCOND;
 	return ACT_RET_ABRT;
+}
+
+enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t len, int resp)
+{
+	struct buffer b;
+
+	chunk_initlen(&b, (char *)msg, len, len);
+	stream_retnclose(s, len ? &b : NULL);
+	return mqa_answer_denied(s, resp);
 }
 
 /* Sends <pkt, len> to the client of <s> and closes both sides: framed
@@ -66,13 +73,7 @@ enum act_return mqa_answer_close(struct stream *s, const struct mqa_session *ms,
 		mqa_answer_send(s, ms, pkt, len, 1000, "CONNECT refused");
 	else
 		mqa_answer_send(s, ms, pkt, len, 1002, "invalid CONNECT");
-	if (resp)
-		mqa_count_denied_resp(s);
-	else
-		mqa_count_denied_req(s->sess);
-	if (!(s->flags & SF_ERR_MASK))
-		s->flags |= SF_ERR_PRXCOND;
-	return ACT_RET_ABRT;
+	return mqa_answer_denied(s, resp);
 }
 
 void mqa_answer_abort(struct stream *s, const struct mqa_session *ms, const void *pkt, size_t len,
