@@ -155,7 +155,7 @@ $(FUZZ_OUT)/fuzz_fastpath: $(FUZZ_OUT)/obj/fuzz_fastpath.o $(FUZZ_COMMON) $(call
 # Replay: every committed input through every harness, no fuzzing.
 check-fuzz: $(FUZZ_BINS)
 	@$(FUZZ_DIR)/run.sh replay $(FUZZ_OUT) $(FUZZ_DIR) $(FUZZ_HARNESSES)
-	@$(if $(filter 1,$(FUZZ_NO_HAPROXY)),echo 'check-fuzz: fuzz_diff_haproxy, fuzz_session SKIPPED (FUZZ_NO_HAPROXY=1: no HAProxy tree)',true)
+	@$(if $(filter 1,$(FUZZ_NO_HAPROXY)),echo 'check-fuzz: fuzz_diff_haproxy and fuzz_session SKIPPED (FUZZ_NO_HAPROXY=1: no HAProxy tree)',true)
 
 # The same inputs against the state machine alone (fuzz_fastpath, replayed by
 # check-fuzz, compares the two builds directly).
