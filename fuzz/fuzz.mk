@@ -16,7 +16,8 @@
 #   HAPROXY_SRC=<tree> compares with that tree instead. The harness prints the tree.
 #   FUZZ_DIFF_ALSO=3.4 (default): more trees built as fuzz_diff_haproxy-<S> for
 #   check-fuzz-diff (skipped with a SKIPPED line when the tarball is absent).
-# FUZZ_NO_HAPROXY=1 skips the differential harness.
+# fuzz_session builds the addon's session code against the same tree's headers.
+# FUZZ_NO_HAPROXY=1 skips both (a SKIPPED line in check-fuzz).
 # FAST_PATH=0 builds the harnesses' library without the accelerator;
 # fuzz_fastpath always links both builds and compares them. See fuzz/README.md.
 
@@ -42,6 +43,10 @@ FUZZ_HARNESSES += fuzz_publish
 ifneq ($(FUZZ_NO_HAPROXY),1)
 FUZZ_HARNESSES += fuzz_diff_haproxy
 endif
+# The addon's session code against the same tree's headers (fuzz_session).
+ifneq ($(FUZZ_NO_HAPROXY),1)
+FUZZ_HARNESSES += fuzz_session
+endif
 FUZZ_BINS     := $(addprefix $(FUZZ_OUT)/,$(FUZZ_HARNESSES))
 # The instrumented library of one build: $(1) is its FAST_PATH.
 fuzz_lib_objdir = $(FUZZ_OUT)/obj/lib$(if $(filter 0,$(1)),-nofast)
@@ -50,7 +55,7 @@ FUZZ_LIB_OBJS := $(call fuzz_lib_objs,$(FAST_PATH))
 # The harnesses whose committed inputs also run against the library without
 # the accelerator (in $(FUZZ_NOFAST_OUT)).
 FUZZ_NOFAST_OUT := $(FUZZ_OUT)/nofast
-FUZZ_NOFAST_HARNESSES := $(filter-out fuzz_diff_haproxy fuzz_fastpath,$(FUZZ_HARNESSES))
+FUZZ_NOFAST_HARNESSES := $(filter-out fuzz_diff_haproxy fuzz_fastpath fuzz_session,$(FUZZ_HARNESSES))
 FUZZ_NOFAST_RENAMED := $(FUZZ_OUT)/obj/lib-nofast-renamed.o
 FUZZ_LD       ?= ld
 FUZZ_NM       ?= nm
@@ -107,6 +112,16 @@ $(FUZZ_OUT)/fuzz_diff_haproxy-$(1): $(FUZZ_OUT)/obj/fuzz_diff_haproxy.o $(FUZZ_O
 endef
 $(foreach s,$(FUZZ_DIFF_EXTRA),$(eval $(call fuzz_diff_also_rule,$(s))))
 
+# fuzz_session: haproxy-addon/mqttp_session.c as it is, with HAProxy's
+# headers of the FUZZ_DIFF_SERIES tree, and fuzz/fuzz_session_shim.c.
+FUZZ_SESSION_DEPS := $(TOP)/haproxy-addon/mqttp_session.c $(wildcard $(TOP)/haproxy-addon/*.h) \
+                     $(FUZZ_DIR)/fuzz_session_shim.c $(FUZZ_DIR)/fuzz_session_shim.h $(LIB_HDRS)
+$(FUZZ_OUT)/obj/hap-%/session.o: $(FUZZ_SESSION_DEPS) $(FUZZ_DIR)/haproxy_shim.sh
+	@TARBALL='$(call test_tarball,$*)' FUZZ_LD='$(FUZZ_LD)' $(FUZZ_SHIM) session $(@D) '$(call fuzz_hap_spec,$*)'
+$(FUZZ_OUT)/fuzz_session: $(FUZZ_OUT)/obj/fuzz_session.o $(FUZZ_OUT)/obj/hap-$(FUZZ_DIFF_TAG)/session.o $(FUZZ_OUT)/obj/diff-tree.tag $(FUZZ_COMMON) $(FUZZ_LIB_OBJS) $(LIB_FAST_STAMP)
+	$(fuzz_link)
+.SECONDARY: $(FUZZ_OUT)/obj/hap-$(FUZZ_DIFF_TAG)/session.o
+
 # The committed inputs through the harness built against the other trees.
 .PHONY: check-fuzz-diff
 ifneq ($(FUZZ_NO_HAPROXY),1)
@@ -140,6 +155,7 @@ $(FUZZ_OUT)/fuzz_fastpath: $(FUZZ_OUT)/obj/fuzz_fastpath.o $(FUZZ_COMMON) $(call
 # Replay: every committed input through every harness, no fuzzing.
 check-fuzz: $(FUZZ_BINS)
 	@$(FUZZ_DIR)/run.sh replay $(FUZZ_OUT) $(FUZZ_DIR) $(FUZZ_HARNESSES)
+	@$(if $(filter 1,$(FUZZ_NO_HAPROXY)),echo 'check-fuzz: fuzz_diff_haproxy and fuzz_session SKIPPED (FUZZ_NO_HAPROXY=1: no HAProxy tree)',true)
 
 # The same inputs against the state machine alone (fuzz_fastpath, replayed by
 # check-fuzz, compares the two builds directly).

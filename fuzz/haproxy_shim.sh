@@ -4,6 +4,9 @@
 #
 #   haproxy_shim.sh tree SPEC          print the tree's path (fetch/unpack when needed)
 #   haproxy_shim.sh build OUTDIR SPEC  compile OUTDIR/mqtt.o and OUTDIR/shim.o from it
+#   haproxy_shim.sh session OUTDIR SPEC  compile OUTDIR/session.o for fuzz_session:
+#                            haproxy-addon/mqttp_session.c and fuzz/fuzz_session_shim.c
+#                            against the tree's headers, one relocatable object
 #
 # SPEC: a HAProxy source tree (a directory), or series:<S>:
 #   series:2.6, series:3.0   Debian's source (scripts/fetch-haproxy.sh <S>
@@ -69,5 +72,22 @@ build)
 	$FUZZ_CC -std=gnu99 -g -O1 -w $FUZZ_SAN -fsanitize=fuzzer-no-link -I"$src/include" -I"$TOP/fuzz" \
 		-DFZ_HAP_VERSION="\"$ver\"" -DFZ_HAP_TREE="\"$src\"" \
 		-c "$TOP/fuzz/haproxy_shim.c" -o "$out/shim.o" ;;
-*) echo "usage: haproxy_shim.sh tree SPEC | build OUTDIR SPEC" >&2; exit 2 ;;
+session)
+	out=$2
+	src=$(tree_of "$3")
+	[ -d "$src/include/haproxy" ] || { say "'$src' is not a HAProxy tree"; exit 1; }
+	echo "fuzz: fuzz_session tree $3: haproxy-addon/mqttp_session.c against the headers of $src"
+	mkdir -p "$out"
+	# As the addon is built into HAProxy, with its headers' warnings off;
+	# USE_OBSOLETE_LINKER turns the initcalls (the session's pool) into
+	# constructors, which ASan's padded globals do not break (addon.mk's
+	# ASan build does the same), and no USE_THREAD: one thread.
+	for f in "$TOP/haproxy-addon/mqttp_session.c" "$TOP/fuzz/fuzz_session_shim.c"; do
+		# shellcheck disable=SC2086
+		$FUZZ_CC -std=gnu99 -g -O1 -w $FUZZ_SAN -fsanitize=fuzzer-no-link -DUSE_OBSOLETE_LINKER \
+			-I"$src/include" -I"$TOP/libmqttparse/include" -I"$TOP/haproxy-addon" -I"$TOP/fuzz" \
+			-c "$f" -o "$out/session-$(basename "$f" .c).o"
+	done
+	${FUZZ_LD:-ld} -r -o "$out/session.o" "$out/session-mqttp_session.o" "$out/session-fuzz_session_shim.o" ;;
+*) echo "usage: haproxy_shim.sh tree SPEC | build OUTDIR SPEC | session OUTDIR SPEC" >&2; exit 2 ;;
 esac
