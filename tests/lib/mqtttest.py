@@ -558,6 +558,17 @@ def read_text(path):
         return f.read()
 
 
+def wait_text(path, needle, timeout=5.0):
+    """True once file <path> contains <needle> (a log line written a moment later)."""
+    deadline = time.time() + timeout
+    while True:
+        if needle in read_text(path):
+            return True
+        if time.time() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
 def recipe(name):
     """Text of examples/haproxy/<name>."""
     with open(os.path.join(RECIPES, name)) as f:
