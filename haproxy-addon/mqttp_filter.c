@@ -100,6 +100,104 @@ static int mqa_flt_start_analyze(struct stream *s, struct filter *f, struct chan
 	return 1;
 }
 
+/* How long a DISCONNECT waits for the end of the broker's packet in
+ * flight before the close goes without it. */
+#define MQA_ANSWER_GRACE_MS 5000
+
+static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session *ms,
+                          unsigned int dir);
+
+/* Where the broker's packet in flight ends, as a response channel offset,
+ * into *stop: where framing stands when none is in flight, the CONNACK's
+ * end when it just ended. Returns 0 when known, 1 while its fixed header
+ * is incomplete, -1 when the response is not framed (WebSocket, framing
+ * stopped): nothing says where a packet ends. */
+static int mqa_flt_res_stop(struct stream *s, struct mqa_session *ms, unsigned long long *stop)
+{
+	const struct mqa_dir *d = &ms->d[1];
+	unsigned long long end = mqa_chn_total(s, 1), base = end - c_data(&s->res), pos;
+	struct mqttp_parser tmp;
+	size_t used;
+
+	if (!d->started)
+		return 1;
+	if (d->ws || d->lost)
+		return -1;
+	if (d->framing == MQA_FR_NONE) {
+		*stop = d->pos;
+		return d->pp->status == MQTTP_NEED_MORE ? 1 : d->pp->status == MQTTP_DONE ? 0 : -1;
+	}
+	if (d->framing != MQA_FR_ON)
+		return -1;
+	*stop = d->at;
+	if (d->at == d->fpos)
+		return 0;
+	/* the rest of its fixed header, through a copy of the parser */
+	tmp = d->fr.p;
+	for (pos = d->fpos; !(tmp.have & MQTTP_HAVE_HEADER) && tmp.status == MQTTP_NEED_MORE &&
+	     pos >= base && pos < end; pos++) {
+		used = 0;
+		mqttp_feed(&tmp, b_peek(&s->res.buf, pos - base), 1, &used, NULL, NULL);
+	}
+	if (!(tmp.have & MQTTP_HAVE_HEADER))
+		return tmp.status == MQTTP_NEED_MORE ? 1 : -1;
+	*stop = d->at + tmp.header_len + tmp.remaining_length;
+	return 0;
+}
+
+/* The waiting answer goes now (<with> 0: the close without it): the
+ * response's bytes before buffer offset <keep> are forwarded, the rest
+ * dropped, the answer put after them, both sides closed. Returns how many
+ * bytes the channel's buffer grew by. */
+static long long mqa_flt_answer_now(struct stream *s, struct filter *f, struct mqa_session *ms,
+                                    size_t keep, int with)
+{
+	long long delta;
+
+	ms->ans_wait = 0;
+	s->res.analyse_exp = TICK_ETERNITY;
+	/* the client's bytes held since its invalid packet go too */
+	unregister_data_filter(s, &s->req, f);
+	delta = mqa_answer_cut(s, 1, keep, ms->ans, with ? ms->ans_len : 0);
+	flt_update_offsets(f, &s->res, (int)delta);
+	unregister_data_filter(s, &s->res, f);
+	return delta;
+}
+
+/* The response's tcp_payload while an answer waits: the broker's packet in
+ * flight is forwarded as its bytes come, then the answer goes right after
+ * its last byte [MQTT-3.2.0-1]. */
+static int mqa_flt_res_wait(struct stream *s, struct filter *f, struct channel *chn,
+                            struct mqa_session *ms, unsigned int offset, unsigned int len)
+{
+	unsigned long long start = mqa_chn_total(s, 1) - c_data(chn) + offset, stop = 0;
+	struct mqa_dir *d = mqa_session_dir(s, ms, 1, 0);
+	unsigned int keep, dropped;
+	long long delta;
+	int r;
+
+	if (d && d->started && d->framing == MQA_FR_NONE && d->pp->status == MQTTP_DONE)
+		mqa_flt_first(s, f, ms, 1);
+	r = mqa_flt_res_stop(s, ms, &stop);
+	if (r > 0 || (r == 0 && stop > start + len)) {
+		mqa_session_frame(s, ms, 1); /* stops before <stop>: its bytes are not all here */
+		return len;
+	}
+	keep = r == 0 && stop > start ? (unsigned int)(stop - start) : 0;
+	dropped = c_data(chn) - (offset + keep);
+	delta = mqa_flt_answer_now(s, f, ms, offset + keep, r == 0);
+	return (int)(keep + (delta + dropped));
+}
+
+/* A waiting answer whose grace is over: the close goes without it. */
+static void mqa_flt_check_timeouts(struct stream *s, struct filter *f)
+{
+	struct mqa_session *ms = f->ctx;
+
+	if (ms && ms->ans_wait && tick_is_expired(ms->ans_exp, now_ms))
+		mqa_flt_answer_now(s, f, ms, c_data(&s->res), 0);
+}
+
 /* Invalid bytes in direction <dir> after the first packet, found in the
  * <len> bytes at buffer offset <offset> that tcp_payload was given:
  * answered as a broker would (a 5.0 client gets DISCONNECT with the
@@ -137,6 +235,7 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	         addr, port, dir ? "broker" : "client", name);
 	if (ms->ws_hs != MQA_WSH_NONE || ms->d[dir].ws) {
 		/* WebSocket: the frames around the invalid packet are dropped */
+		unregister_data_filter(s, chn, f);
 		mqa_answer_abort(s, ms, pkt, plen, code, "invalid MQTT packet");
 		return 0;
 	}
@@ -145,6 +244,29 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	if (at > start)
 		keep = at - start < len ? (unsigned int)(at - start) : len;
 	dropped = c_data(chn) - (offset + keep);
+	if (!dir && plen) {
+		unsigned long long stop = 0;
+		int r;
+
+		mqa_session_frame(s, ms, 1); /* the broker's bytes not forwarded yet */
+		r = mqa_flt_res_stop(s, ms, &stop);
+		if (r > 0 || (r == 0 && (stop != mqa_chn_total(s, 1) || ci_data(&s->res)))) {
+			/* a broker's packet is in flight: the DISCONNECT waits
+			 * for its end, the client's bytes from the invalid
+			 * packet on are dropped, later ones held */
+			b_sub(&chn->buf, dropped);
+			mqa_chn_total_adjust(s, 0, -(long long)dropped);
+			flt_update_offsets(f, chn, -(int)dropped);
+			memcpy(ms->ans, pkt, plen);
+			ms->ans_len = (uint8_t)plen;
+			ms->ans_wait = 1;
+			ms->ans_exp = tick_add(now_ms, MS_TO_TICKS(MQA_ANSWER_GRACE_MS));
+			s->res.analyse_exp = tick_first(s->res.analyse_exp, ms->ans_exp);
+			task_wakeup(s->task, TASK_WOKEN_MSG);
+			return (int)keep;
+		}
+	}
+	unregister_data_filter(s, chn, f);
 	delta = mqa_answer_cut(s, dir, offset + keep, pkt, plen);
 	flt_update_offsets(f, chn, (int)delta);
 	/* the valid packets, and the DISCONNECT put after them (broker's side) */
@@ -274,6 +396,8 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 	 * output is sent, before the input that came with the close was
 	 * given here, and it is lost (fixed in 3.5-dev by e96a8b3d0) */
 	channel_dont_close(chn);
+	if (ms->ans_wait)
+		return dir ? mqa_flt_res_wait(s, f, chn, ms, offset, len) : 0;
 	d = mqa_session_dir(s, ms, dir, 0);
 	if (!d) {
 		mqa_flt_stop(s, f, chn);
@@ -289,7 +413,6 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 		break;
 	case MQA_FR_ERROR:
 		d->framing = MQA_FR_OFF; /* answered once */
-		unregister_data_filter(s, chn, f);
 		return mqa_flt_invalid(s, f, chn, ms, dir, offset, len);
 	}
 	return len;
@@ -327,6 +450,7 @@ static struct flt_ops mqa_flt_ops = {
 	.detach                = mqa_flt_detach,
 	.channel_start_analyze = mqa_flt_start_analyze,
 	.tcp_payload           = mqa_flt_tcp_payload,
+	.check_timeouts        = mqa_flt_check_timeouts,
 };
 
 /* Parses "filter mqtt [topic-alias-max <n>] [keepalive-timeout {on|off}]". */

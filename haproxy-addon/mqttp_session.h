@@ -104,6 +104,13 @@ struct mqa_session {
 	uint8_t ws_hs;                /* MQA_WSH_* */
 	uint8_t ws_err;               /* the client's frames: error or close */
 	uint32_t ws_head_len;         /* the client's HTTP head, once accepted */
+	/* an answer to the client waiting for the end of the broker's packet
+	 * in flight (mqttp_filter.c): never injected inside a packet */
+	unsigned long long ans_stop;  /* response channel offset it goes at; ~0: not known yet */
+	int ans_exp;                  /* tick: past it, the close goes without the answer */
+	uint8_t ans_wait;             /* an answer is waiting */
+	uint8_t ans_len;
+	uint8_t ans[8];
 	char ws_accept[MQTTP_WS_ACCEPT_LEN]; /* awaited from the broker */
 };
 

@@ -20,6 +20,8 @@ a backend receives and when. What is checked (haproxy-addon/DESIGN.md):
                             packet type in random pieces passes byte-exact both ways
   shutw_after_connect       CONNECT (+ PUBLISH) followed at once by the client's shutdown(WR)
                             still reaches the broker (HAProxy <= 3.4.0 filter data loss)
+  disconnect_after_packet   a client's invalid packet while the broker's large PUBLISH is in
+                            flight: the DISCONNECT goes after the PUBLISH's last byte (section 5)
 
 The smoke subset (every HAProxy series) is everything but keepalive_timeouts, whose 60 s idle
 client runs on the full series only: each of the others takes a few seconds and goes through a
@@ -44,7 +46,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 from mqtttest import (DISCONNECT, SanitizerSuite, ScriptedBroker, add_asan_option,  # noqa: E402
                       broker_env, check, connect_packet, free_port, main, matrix_argv, mstr,
-                      packet, paho_client, paho_whoami, publish_full, publish_payload, raw_session,
+                      packet, paho_client, paho_whoami, publish_full, publish_payload, raw_session, recv_exact,
                       read_packet, read_text, recipe, recv_all, split_packets, vm_rss_kb)
 from mqtt_e2e import COUNTERS_FRONTEND, parse_counters  # noqa: E402
 
@@ -762,6 +764,45 @@ def shutw_after_connect(env):
     lost_c, lost_p = lost()
     check(not lost_c and not lost_p, "CONNECTs the broker never got: %s; PUBLISHes it got: %s"
           % (lost_c or "none", "; ".join(lost_p) or "all"))
+
+
+# ---------------------------------------------------------------------------
+# 7. The answer waits for the end of the broker's packet in flight
+# ---------------------------------------------------------------------------
+
+@test(smoke=True)
+def disconnect_after_packet(env):
+    """a 5.0 client's invalid packet while a large PUBLISH comes slowly: the whole PUBLISH, then DISCONNECT"""
+    big = publish_full("slow/big", bytes(range(256)) * 800, 0, version=5)
+
+    def script(sock, conn):
+        sock.sendall(big[:1000])
+        time.sleep(0.5)
+        for i in range(1000, len(big), 20000):
+            sock.sendall(big[i:i + 20000])
+            time.sleep(0.05)
+
+    fake = ScriptedBroker(script=script)
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env([fake.port] * 3, lp), ports=[lp])
+    s = connect_sock(lp, 5)
+    try:
+        con = connect_packet("slow-big-v5", version=5)
+        s.sendall(con)
+        first = recv_exact(s, 5)   # the CONNACK
+        first += s.recv(100)        # the PUBLISH has started
+        s.sendall(packet(0x36, mstr("t") + b"\x00\x01\x00x"))  # QoS 3 [MQTT-3.3.1-4]
+        got, closed = recv_all(s, 8, first)
+    finally:
+        s.close()
+    pk, rest = split_packets(got)
+    check(closed is True and len(pk) == 3 and not rest and pk[1] == big and pk[2][0] == 0xE0
+          and pk[2][2] == 0x81, "got %d packets (%s), %d bytes left over, closed=%s: want the "
+          "CONNACK, the whole %d-byte PUBLISH, DISCONNECT 0x81"
+          % (len(pk), [(p[:1].hex(), len(p)) for p in pk], len(rest), closed, len(big)))
+    c = broker_side(fake, "slow-big-v5")
+    check(c is not None and c["data"] == con, "the broker got %r" % (c and c["data"][len(con):]))
+    fake.close()
 
 
 def extra_args(ap):
