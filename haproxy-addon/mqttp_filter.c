@@ -145,6 +145,16 @@ static int mqa_flt_res_stop(struct stream *s, struct mqa_session *ms, unsigned l
 	return 0;
 }
 
+/* The client's stream of WebSocket frames is between two frames and two
+ * MQTT packets with nothing left to forward: frames of our own may go. */
+static int mqa_flt_res_edge(struct stream *s, const struct mqa_session *ms)
+{
+	const struct mqa_dir *d = &ms->d[1];
+
+	return d->ws && d->framing == MQA_FR_ON && d->at == d->fpos && d->at_frame == d->at &&
+	       d->fpos == mqa_chn_total(s, 1) && !ci_data(&s->res);
+}
+
 /* The waiting answer goes now (<with> 0: the close without it): the
  * response's bytes before buffer offset <keep> are forwarded, the rest
  * dropped, the answer put after them, both sides closed. Returns how many
@@ -213,12 +223,13 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	const struct mqttp_parser *first = ms->d[0].pp;
 	unsigned int version = first && (first->have & MQTTP_HAVE_VERSION) ? first->version : 0;
 	unsigned int reason = 0x82, code = 1002;
-	unsigned long long at, start;
+	unsigned long long at, start, cut;
 	unsigned int keep = 0;
 	long long delta, dropped;
 	const char *name;
-	uint8_t pkt[8];
-	size_t plen = 0;
+	uint8_t pkt[8], out[64];
+	size_t plen = 0, n;
+	int wsc = ms->ws_hs != MQA_WSH_NONE; /* the client speaks WebSocket */
 	char addr[64];
 	int e, ws, port;
 
@@ -233,24 +244,27 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	port = mqa_client_addr(s, addr, sizeof(addr));
 	send_log(strm_fe(s), LOG_WARNING, "mqtt: client %s:%d closed: invalid bytes from the %s: %s\n",
 	         addr, port, dir ? "broker" : "client", name);
-	if (ms->ws_hs != MQA_WSH_NONE || ms->d[dir].ws) {
-		/* WebSocket: the frames around the invalid packet are dropped */
-		unregister_data_filter(s, chn, f);
-		mqa_answer_abort(s, ms, pkt, plen, code, "invalid MQTT packet");
-		return 0;
-	}
 	/* the channel offset of the first byte tcp_payload was given */
 	start = mqa_chn_total(s, dir) - c_data(chn) + offset;
-	if (at > start)
-		keep = at - start < len ? (unsigned int)(at - start) : len;
+	/* WebSocket: no invalid byte passes, so the frame holding the invalid
+	 * packet's first byte goes with it (and the tail of a valid packet
+	 * that ends inside that frame) */
+	cut = ms->d[dir].ws ? ms->d[dir].at_frame : at;
+	if (cut > start)
+		keep = cut - start < len ? (unsigned int)(cut - start) : len;
 	dropped = c_data(chn) - (offset + keep);
-	if (!dir && plen) {
+	if (dir && cut < start)
+		wsc = plen = 0; /* part of the frame or packet went: a bare close */
+	else if (dir && cut != at)
+		plen = 0; /* the MQTT stream stops inside a packet: a close frame alone */
+	if (!dir && (plen || wsc)) {
 		unsigned long long stop = 0;
 		int r;
 
 		mqa_session_frame(s, ms, 1); /* the broker's bytes not forwarded yet */
 		r = mqa_flt_res_stop(s, ms, &stop);
-		if (r > 0 || (r == 0 && (stop != mqa_chn_total(s, 1) || ci_data(&s->res)))) {
+		if (plen && !wsc &&
+		    (r > 0 || (r == 0 && (stop != mqa_chn_total(s, 1) || ci_data(&s->res))))) {
 			/* a broker's packet is in flight: the DISCONNECT waits
 			 * for its end, the client's bytes from the invalid
 			 * packet on are dropped, later ones held */
@@ -265,11 +279,16 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 			task_wakeup(s->task, TASK_WOKEN_MSG);
 			return (int)keep;
 		}
+		if (wsc && !mqa_flt_res_edge(s, ms))
+			wsc = plen = 0; /* the broker's packet or frame in flight: a bare close */
 	}
+	n = plen;
+	if (wsc || plen)
+		n = mqa_answer_bytes(ms, pkt, plen, code, "invalid MQTT packet", out, sizeof(out));
 	unregister_data_filter(s, chn, f);
-	delta = mqa_answer_cut(s, dir, offset + keep, pkt, plen);
+	delta = mqa_answer_cut(s, dir, offset + keep, out, n);
 	flt_update_offsets(f, chn, (int)delta);
-	/* the valid packets, and the DISCONNECT put after them (broker's side) */
+	/* the valid packets, and the answer put after them (broker's side) */
 	return (int)(keep + (delta + dropped));
 }
 

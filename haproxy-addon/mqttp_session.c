@@ -694,6 +694,17 @@ void mqa_session_res_restart(struct mqa_session *ms)
 	ms->d[1].pos = 0;
 }
 
+/* Where the WebSocket frame holding the next byte of <d> starts, as a
+ * channel offset: d->fpos when the last one ended there. */
+static inline unsigned long long mqa_frame_start(const struct mqa_dir *d)
+{
+	const struct mqttp_ws *w = &d->fr.w.ws;
+
+	if (!d->ws || !(w->have & MQTTP_WS_HAVE_HEADER) || w->payload_off >= w->payload_len)
+		return d->fpos;
+	return d->fpos - w->offset + w->frame_start;
+}
+
 /* Counts the packet that <p> just ended. */
 static inline void mqa_count(struct mqa_dir *d, const struct mqttp_parser *p)
 {
@@ -723,6 +734,7 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 		if (!d->ws)
 			d->fr.p = d->p; /* goes on with the next packet */
 		d->fpos = d->at = d->pos;
+		d->at_frame = mqa_frame_start(d);
 		d->framing = MQA_FR_ON;
 	}
 	if (d->framing != MQA_FR_ON)
@@ -757,6 +769,7 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 			if (st == MQTTP_WS_DONE) {
 				mqa_count(d, &d->fr.w.mqtt);
 				d->at = d->fpos;
+				d->at_frame = mqa_frame_start(d);
 			} else if (st == MQTTP_WS_ERROR) {
 				d->framing = MQA_FR_ERROR;
 				break;

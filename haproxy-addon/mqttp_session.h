@@ -43,6 +43,7 @@ struct mqa_dir {
 	unsigned long long pos;      /* channel bytes fed to the first packet's parse */
 	unsigned long long fpos;     /* channel bytes framed (once framing) */
 	unsigned long long at;       /* channel offset of the packet being framed */
+	unsigned long long at_frame; /* WebSocket: that of the frame holding byte <at> (<at> when a frame starts there) */
 	unsigned long long pkts;     /* MQTT packets that ended, the first included */
 	unsigned long long bytes;    /* their MQTT bytes (WebSocket framing excluded) */
 	struct mqttp_parser *pp;     /* the first packet's parser: &p, or fr.w.mqtt */

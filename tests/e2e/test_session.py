@@ -22,6 +22,8 @@ a backend receives and when. What is checked (haproxy-addon/DESIGN.md):
                             still reaches the broker (HAProxy <= 3.4.0 filter data loss)
   disconnect_after_packet   a client's invalid packet while the broker's large PUBLISH is in
                             flight: the DISCONNECT goes after the PUBLISH's last byte (section 5)
+  websocket_invalid_cut     a WebSocket client's invalid packet: the frames before the one that
+                            holds it reach the broker, the client gets DISCONNECT then a close frame
 
 The smoke subset (every HAProxy series) is everything but keepalive_timeouts, whose 60 s idle
 client runs on the full series only: each of the others takes a few seconds and goes through a
@@ -49,6 +51,7 @@ from mqtttest import (DISCONNECT, SanitizerSuite, ScriptedBroker, add_asan_optio
                       packet, paho_client, paho_whoami, publish_full, publish_payload, raw_session, recv_exact,
                       read_packet, read_text, recipe, recv_all, split_packets, vm_rss_kb)
 from mqtt_e2e import COUNTERS_FRONTEND, parse_counters  # noqa: E402
+from test_websocket import frame, handshake, read_head, server_frames  # noqa: E402
 
 
 class SessionSuite(SanitizerSuite):
@@ -803,6 +806,61 @@ def disconnect_after_packet(env):
     c = broker_side(fake, "slow-big-v5")
     check(c is not None and c["data"] == con, "the broker got %r" % (c and c["data"][len(con):]))
     fake.close()
+
+
+# ---------------------------------------------------------------------------
+# 8. WebSocket: invalid MQTT bytes cut at the frame
+# ---------------------------------------------------------------------------
+
+def ws_start(env, backend_port):
+    """websocket.cfg in front of the ws bridge to backend_port; its port."""
+    lp = free_port()
+    env.haproxy_run(recipe="websocket.cfg",
+                    env=broker_env([env.ws_bridge("wsb", backend_port)] * 3, lp), ports=[lp])
+    return lp
+
+
+def ws_client(lp, first, data):
+    """A WebSocket client sending the frame first (a CONNECT) after its
+    handshake, then data once the answer came: the MQTT bytes and the other
+    frames it got until the close, and whether the server closed."""
+    s = connect_sock(lp, 5)
+    try:
+        s.sendall(handshake())
+        head, rest = read_head(s)
+        check(" 101 " in head.splitlines()[0], "handshake: %r" % head)
+        s.sendall(first)
+        rest += s.recv(100)
+        s.sendall(data)
+        got, closed = recv_all(s, 4, rest)
+    finally:
+        s.close()
+    fr = server_frames(got)
+    return b"".join(p for op, p in fr if op in (0, 2)), [op for op, p in fr if op not in (0, 2)], closed
+
+
+@test(smoke=True)
+def websocket_invalid_cut(env):
+    """ws client's invalid packet: the frames before it reach the broker, DISCONNECT frame + close frame"""
+    fake = ScriptedBroker()
+    lp = ws_start(env, fake.port)
+    bad = []
+    pub = publish_full("t/ok", b"fine", 0, version=5)
+    qos3 = packet(0x36, mstr("t") + b"\x00\x01\x00x")
+    for cid, tail, want in (("ws-own-frame", frame(pub) + frame(qos3), pub),
+                            ("ws-shared-frame", frame(pub + qos3), b"")):
+        con = connect_packet(cid, version=5)
+        mq, ctl, closed = ws_client(lp, frame(con), tail)
+        pk, rest = split_packets(mq)
+        if not (closed and len(pk) == 2 and pk[1][:3] == b"\xe0\x01\x81" and ctl == [8]):
+            bad.append("%s: the client got MQTT %r, control frames %r, closed=%s: want CONNACK, "
+                       "DISCONNECT 0x81, a close frame" % (cid, [p.hex() for p in pk], ctl, closed))
+        c = broker_side(fake, cid)
+        if c is None or c["data"] != con + want:
+            bad.append("%s: the broker got %r after the CONNECT, want %r"
+                       % (cid, c and c["data"][len(con):], want))
+    fake.close()
+    check(not bad, "\n      ".join(bad))
 
 
 def extra_args(ap):
