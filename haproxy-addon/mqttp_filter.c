@@ -14,7 +14,8 @@
  * feeds what the fetches have not fed yet, then frames every later packet
  * both ways, answers invalid bytes, sets the idle timeouts from the keep
  * alive and caps the Topic Alias Maximum of the CONNECT and CONNACK. It
- * holds nothing.
+ * holds only a 5.0 CONNECT's bytes up to the end of its property block,
+ * and a client's bytes after its invalid packet while the DISCONNECT waits.
  */
 
 #include <string.h>
@@ -314,38 +315,91 @@ static void mqa_flt_timeouts(struct stream *s, const struct mqa_flt_conf *conf,
 }
 
 /* Lowers the 5.0 Topic Alias Maximum of the first packet of <dir> still in
- * the channel to <cap> in place (two bytes, same length); a packet without
- * the property announces 0 and is left alone. Plain streams only: a
- * WebSocket client's bytes are masked. */
+ * the channel to <cap> in place (two bytes, same length; re-masked in a
+ * WebSocket client's frames); a packet without the property announces 0
+ * and is left alone. <blk, blk_len> is its property block, at <blk_off>
+ * in the packet. */
 static void mqa_flt_cap_alias(struct stream *s, struct mqa_session *ms, unsigned int dir,
                               const uint8_t *blk, uint32_t blk_off, uint32_t blk_len,
                               unsigned int cap)
 {
-	struct channel *chn = dir ? &s->res : &s->req;
-	struct mqa_dir *d = &ms->d[dir];
-	unsigned long long end = mqa_chn_total(s, dir), base = end - c_data(chn), at;
-	uint32_t len = (uint32_t)d->pp->header_len + d->pp->remaining_length;
 	size_t pos = 0;
-	uint8_t id;
+	uint8_t id, v[2];
 	uint32_t num;
 	const uint8_t *a, *b;
 	uint16_t alen, blen;
 
-	if (d->ws)
-		return;
 	while (mqttp_property_next(blk, blk_len, &pos, &id, &num, &a, &alen, &b, &blen) == 1) {
 		if (id != 0x22)
 			continue;
-		if (num <= cap)
-			return;
-		/* the packet ends at d->pos; its value's two bytes end at pos */
-		at = d->pos - len + blk_off + pos - 2;
-		if (at < base || at + 2 > end)
-			return;
-		*b_peek(&chn->buf, at - base) = (char)(cap >> 8);
-		*b_peek(&chn->buf, at + 1 - base) = (char)(cap & 0xff);
+		if (num > cap) {
+			v[0] = (uint8_t)(cap >> 8);
+			v[1] = (uint8_t)(cap & 0xff);
+			/* its value's two bytes end at pos */
+			mqa_session_put(s, ms, dir, blk_off + (uint32_t)pos - 2, v, 2);
+		}
 		return;
 	}
+}
+
+/* The Topic Alias Maximum cap of the filter <f>. */
+static unsigned int mqa_flt_cap(const struct filter *f)
+{
+	const struct mqa_flt_conf *conf = f->config->conf;
+
+	return conf && conf->topic_alias_max >= 0 ? (unsigned int)conf->topic_alias_max :
+	       mqa_options_topic_alias_max();
+}
+
+/* The client's 5.0 CONNECT as far as it came (d): once its property block
+ * is whole in the buffer, its Topic Alias Maximum is capped (returns 1);
+ * 0 while the block is not whole yet; -1 when there is nothing to cap (not
+ * 5.0, invalid, bytes gone). The block follows the fixed header and ten
+ * bytes: protocol name "MQTT", level, flags, keep alive [MQTT-3.1.2]. */
+static int mqa_flt_cap_connect(struct stream *s, struct filter *f, struct mqa_session *ms,
+                               const struct mqa_dir *d)
+{
+	const struct mqttp_parser *p = d->pp;
+	uint32_t at, len = 0, got;
+	const char *v;
+	int i;
+
+	if (p->status == MQTTP_ERROR || d->lost)
+		return -1;
+	if ((p->have & MQTTP_HAVE_VERSION) && p->version != MQTTP_V5)
+		return -1;
+	if (!(p->have & MQTTP_HAVE_KEEP_ALIVE))
+		return 0;
+	got = p->status == MQTTP_NEED_MORE ? p->offset : p->header_len + p->remaining_length;
+	at = (uint32_t)p->header_len + 10;
+	for (i = 0; ; i++) {
+		if (i == 4 || at + i >= got)
+			return i == 4 ? -1 : 0;
+		if (!mqa_session_bytes(s, ms, 0, at + i, 1, &v))
+			return -1;
+		len |= (uint32_t)((unsigned char)*v & 0x7f) << (7 * i);
+		if (!((unsigned char)*v & 0x80))
+			break;
+	}
+	at += i + 1;
+	if (at + len > got)
+		return 0;
+	if (!mqa_session_bytes(s, ms, 0, at, len, &v))
+		return -1;
+	mqa_flt_cap_alias(s, ms, 0, (const uint8_t *)v, at, len, mqa_flt_cap(f));
+	return 1;
+}
+
+/* The client's CONNECT is held until its property block is whole, so that
+ * its Topic Alias Maximum is capped before any of it goes: not past what
+ * the buffer holds, nor once the client's input closed (HAProxy up to
+ * 3.4.0 can lose what a filter holds then). */
+static int mqa_flt_hold_connect(struct stream *s, struct filter *f, struct channel *chn,
+                                struct mqa_session *ms, const struct mqa_dir *d)
+{
+	if (!d->started || d->framing != MQA_FR_NONE || mqa_flt_cap_connect(s, f, ms, d) != 0)
+		return 0;
+	return !mqa_input_closed(s, 0) && c_data(chn) < c_size(chn) - global.tune.maxrewrite;
 }
 
 /* The first packet of <dir> is complete and valid, still in the channel:
@@ -356,8 +410,7 @@ static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session
 	const struct mqa_flt_conf *conf = f->config->conf;
 	struct mqa_dir *d = &ms->d[dir];
 	uint32_t len = (uint32_t)d->pp->header_len + d->pp->remaining_length;
-	unsigned int cap = conf && conf->topic_alias_max >= 0 ? (unsigned int)conf->topic_alias_max :
-	                   mqa_options_topic_alias_max();
+	unsigned int cap = mqa_flt_cap(f);
 	unsigned int version = ms->d[0].pp ? ms->d[0].pp->version : 0;
 	struct mqttp_options opt;
 	struct mqttp_result r;
@@ -365,16 +418,9 @@ static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session
 
 	mqa_options_get(&opt);
 	if (!dir) {
-		struct mqttp_connect c;
-
 		ms->keep_alive = d->pp->keep_alive;
 		mqa_flt_timeouts(s, conf, ms->keep_alive, 0);
-		if (version != MQTTP_V5 || !mqa_session_bytes(s, ms, 0, 0, len, &pkt))
-			return;
-		opt.checks = MQTTP_CHECK_FROM_CLIENT;
-		if (mqttp_decode_connect(pkt, len, &opt, &c, &r) == MQTTP_DONE)
-			mqa_flt_cap_alias(s, ms, 0, (const uint8_t *)pkt + c.props.block.off,
-			                  c.props.block.off, c.props.block.len, cap);
+		mqa_flt_cap_connect(s, f, ms, d);
 	} else {
 		struct mqttp_connack c;
 
@@ -423,7 +469,7 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 		return len;
 	}
 	if (!d->started || d->pp->status == MQTTP_NEED_MORE)
-		return len;
+		return !dir && mqa_flt_hold_connect(s, f, chn, ms, d) ? 0 : len;
 	if (d->framing == MQA_FR_NONE && d->pp->status == MQTTP_DONE)
 		mqa_flt_first(s, f, ms, dir);
 	switch (mqa_session_frame(s, ms, dir)) {

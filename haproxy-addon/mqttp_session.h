@@ -152,6 +152,12 @@ void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int
 int mqa_session_bytes(struct stream *s, const struct mqa_session *ms, unsigned int dir,
                       uint32_t off, uint32_t len, const char **ptr);
 
+/* Writes <v, len> over the bytes at offset <off> of the first packet of
+ * <dir> in the buffer (same length), masked again with the frame's key
+ * for a WebSocket client's frames; 0 when they are no longer all there. */
+int mqa_session_put(struct stream *s, const struct mqa_session *ms, unsigned int dir,
+                    uint32_t off, const uint8_t *v, uint32_t len);
+
 /* The request's first packet was replaced in place by <pkt, len> (a
  * rewrite): its state becomes the parse of the new bytes. */
 void mqa_session_replaced(struct stream *s, struct mqa_session *ms, const char *pkt, size_t len);

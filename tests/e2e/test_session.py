@@ -24,6 +24,8 @@ a backend receives and when. What is checked (haproxy-addon/DESIGN.md):
                             flight: the DISCONNECT goes after the PUBLISH's last byte (section 5)
   websocket_invalid_cut     a WebSocket client's invalid packet: the frames before the one that
                             holds it reach the broker, the client gets DISCONNECT then a close frame
+  topic_alias_cap           Topic Alias Maximum 100 capped to 10 in a WebSocket client's masked
+                            CONNECT and in a plain CONNECT split inside its properties (section 3)
 
 The smoke subset (every HAProxy series) is everything but keepalive_timeouts, whose 60 s idle
 client runs on the full series only: each of the others takes a few seconds and goes through a
@@ -49,7 +51,7 @@ sys.path.insert(0, HERE)
 from mqtttest import (DISCONNECT, SanitizerSuite, ScriptedBroker, add_asan_option,  # noqa: E402
                       broker_env, check, connect_packet, free_port, main, matrix_argv, mstr,
                       packet, paho_client, paho_whoami, publish_full, publish_payload, raw_session, recv_exact,
-                      read_packet, read_text, recipe, recv_all, split_packets, vm_rss_kb)
+                      read_packet, read_text, recipe, recv_all, split_packets, v5_props, vm_rss_kb)
 from mqtt_e2e import COUNTERS_FRONTEND, parse_counters  # noqa: E402
 from test_websocket import frame, handshake, read_head, server_frames  # noqa: E402
 
@@ -859,6 +861,62 @@ def websocket_invalid_cut(env):
         if c is None or c["data"] != con + want:
             bad.append("%s: the broker got %r after the CONNECT, want %r"
                        % (cid, c and c["data"][len(con):], want))
+    fake.close()
+    check(not bad, "\n      ".join(bad))
+
+
+# ---------------------------------------------------------------------------
+# 9. Topic Alias Maximum capped for WebSocket clients and split CONNECTs
+# ---------------------------------------------------------------------------
+
+def alias_max(con):
+    """The Topic Alias Maximum (property 0x22) a 5.0 CONNECT announces."""
+    i = con.index(b"MQTT") + 8   # level, flags, keep alive; then a one-byte length here
+    return v5_props(con[i + 1:i + 1 + con[i]]).get(0x22)
+
+
+@test(smoke=True)
+def topic_alias_cap(env):
+    """Topic Alias Maximum 100 -> 10: a WebSocket client's masked CONNECT, a plain one split in its properties"""
+    fake = ScriptedBroker()
+    lp = ws_start(env, fake.port)
+    pp = free_port()
+    env.haproxy_run(KA_HEAD + "frontend plain\n    bind 127.0.0.1:%d\n    filter mqtt\n"
+                    "    default_backend b\nbackend b\n    server s1 127.0.0.1:%d\n" % (pp, fake.port),
+                    name="hap-plain", ports=[pp])
+    bad = []
+    props = b"\x11\x00\x00\x00\x0a\x22\x00\x64"   # session expiry 10, alias max 100
+    con = connect_packet("alias-ws", version=5, props=props)
+    ws_client(lp, frame(con[:9]) + frame(con[9:]), b"")
+    for cid, shut in (("alias-split", False), ("alias-split-shut", True)):
+        con = connect_packet(cid, version=5, props=props)
+        s = connect_sock(pp, 5)
+        try:
+            s.sendall(con[:con.index(b"\x22\x00\x64") + 1])   # cut inside the properties
+            time.sleep(0.2)
+            s.sendall(con[con.index(b"\x22\x00\x64") + 1:])
+            if shut:
+                s.shutdown(socket.SHUT_WR)
+            recv_all(s, 1)
+        finally:
+            s.close()
+    # half a CONNECT, then the client's close: what was held goes at once
+    half = connect_packet("alias-half", version=5, props=props)
+    half = half[:half.index(b"\x22\x00\x64") + 1]
+    s = connect_sock(pp, 5)
+    s.sendall(half)
+    s.shutdown(socket.SHUT_WR)
+    recv_all(s, 1)
+    s.close()
+    if not any(c["data"] == half for c in fake.conns):
+        bad.append("half a CONNECT then a close: the broker never got the half")
+    for cid in ("alias-ws", "alias-split", "alias-split-shut"):
+        c = broker_side(fake, cid)
+        pk, _ = split_packets(c["data"] if c else b"")
+        got = alias_max(pk[0]) if pk else None
+        if got != 10:
+            bad.append("%s: the broker saw Topic Alias Maximum %r, want 10 (%s)"
+                       % (cid, got, pk[0].hex() if pk else "no CONNECT"))
     fake.close()
     check(not bad, "\n      ".join(bad))
 
