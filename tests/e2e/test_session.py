@@ -21,7 +21,8 @@ a backend receives and when. What is checked (haproxy-addon/DESIGN.md):
   shutw_after_connect       CONNECT (+ PUBLISH) followed at once by the client's shutdown(WR)
                             still reaches the broker (HAProxy <= 3.4.0 filter data loss)
   disconnect_after_packet   a client's invalid packet while the broker's large PUBLISH is in
-                            flight: the DISCONNECT goes after the PUBLISH's last byte (section 5)
+                            flight: the DISCONNECT goes after the PUBLISH's last byte (section 5);
+                            one that never ends: a close without DISCONNECT after the 5 s grace
   websocket_invalid_cut     a WebSocket client's invalid packet: the frames before the one that
                             holds it reach the broker, the client gets DISCONNECT then a close frame
   topic_alias_cap           Topic Alias Maximum 100 capped to 10 in a WebSocket client's masked
@@ -783,6 +784,8 @@ def disconnect_after_packet(env):
     def script(sock, conn):
         sock.sendall(big[:1000])
         time.sleep(0.5)
+        if b"stalled" in conn["data"]:
+            return   # the rest never comes: the grace of 5 s ends it
         for i in range(1000, len(big), 20000):
             sock.sendall(big[i:i + 20000])
             time.sleep(0.05)
@@ -807,6 +810,20 @@ def disconnect_after_packet(env):
           % (len(pk), [(p[:1].hex(), len(p)) for p in pk], len(rest), closed, len(big)))
     c = broker_side(fake, "slow-big-v5")
     check(c is not None and c["data"] == con, "the broker got %r" % (c and c["data"][len(con):]))
+    # the broker's packet never ends: a close without DISCONNECT after the grace
+    s = connect_sock(lp, 5)
+    try:
+        s.sendall(connect_packet("stalled-v5", version=5))
+        first = recv_exact(s, 5) + s.recv(100)
+        s.sendall(packet(0x36, mstr("t") + b"\x00\x01\x00x"))
+        t0 = time.time()
+        got, closed = recv_all(s, 10, first)
+        dt = time.time() - t0
+    finally:
+        s.close()
+    check(closed is True and 4 <= dt <= 7 and got == first[:5] + big[:1000],
+          "stalled PUBLISH: closed=%s after %.1f s, got %d bytes (want the CONNACK and the "
+          "PUBLISH's 1000 bytes, a close at ~5 s)" % (closed, dt, len(got)))
     fake.close()
 
 
