@@ -282,6 +282,8 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 		}
 		if (wsc && !mqa_flt_res_edge(s, ms))
 			wsc = plen = 0; /* the broker's packet or frame in flight: a bare close */
+		else if (!wsc && r < 0)
+			plen = 0; /* nothing says where the broker's packets end */
 	}
 	n = plen;
 	if (wsc || plen)
