@@ -42,28 +42,36 @@ enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t l
 	return mqa_answer_denied(s, resp);
 }
 
+size_t mqa_answer_bytes(const struct mqa_session *ms, const void *pkt, size_t len,
+                        unsigned int code, const char *why, uint8_t *out, size_t cap)
+{
+	size_t n = 0, m;
+
+	if (!ms || ms->ws_hs == MQA_WSH_NONE) {
+		if (len > cap)
+			return 0;
+		memcpy(out, pkt, len);
+		return len;
+	}
+	/* a binary frame, then a close frame [MQTT-6.0.0-1] */
+	if (len)
+		n = mqttp_ws_encode_frame(out, cap, MQTTP_WS_FIN | MQTTP_WS_BINARY, pkt, len, NULL);
+	m = (n || !len) ? mqttp_ws_encode_close(out + n, cap - n, code, why, strlen(why), NULL) : 0;
+	return m ? n + m : 0;
+}
+
 /* Sends <pkt, len> to the client of <s> and closes both sides: framed
  * in a binary frame and followed by a close frame (<code>, <why>) when the
- * client speaks WebSocket [MQTT-6.0.0-1]. */
+ * client speaks WebSocket. */
 static void mqa_answer_send(struct stream *s, const struct mqa_session *ms, const void *pkt,
                             size_t len, unsigned int code, const char *why)
 {
 	uint8_t out[512];
-	size_t n = 0, m;
+	size_t n = mqa_answer_bytes(ms, pkt, len, code, why, out, sizeof(out));
 	struct buffer b;
 
-	if (!ms || ms->ws_hs == MQA_WSH_NONE) {
-		chunk_initlen(&b, (char *)pkt, len, len);
-		stream_retnclose(s, len ? &b : NULL);
-		return;
-	}
-	if (len)
-		n = mqttp_ws_encode_frame(out, sizeof(out), MQTTP_WS_FIN | MQTTP_WS_BINARY, pkt, len, NULL);
-	m = (n || !len) ? mqttp_ws_encode_close(out + n, sizeof(out) - n, code, why, strlen(why), NULL) : 0;
-	if (!m)
-		n = 0;
-	chunk_initlen(&b, (char *)out, n + m, n + m);
-	stream_retnclose(s, n + m ? &b : NULL);
+	chunk_initlen(&b, (char *)out, n, n);
+	stream_retnclose(s, n ? &b : NULL);
 }
 
 enum act_return mqa_answer_close(struct stream *s, const struct mqa_session *ms, const void *pkt,
@@ -74,14 +82,6 @@ enum act_return mqa_answer_close(struct stream *s, const struct mqa_session *ms,
 	else
 		mqa_answer_send(s, ms, pkt, len, 1002, "invalid CONNECT");
 	return mqa_answer_denied(s, resp);
-}
-
-void mqa_answer_abort(struct stream *s, const struct mqa_session *ms, const void *pkt, size_t len,
-                      unsigned int code, const char *why)
-{
-	mqa_answer_send(s, ms, pkt, len, code, why);
-	if (!(s->flags & SF_ERR_MASK))
-		s->flags |= SF_ERR_PRXCOND;
 }
 
 long long mqa_answer_cut(struct stream *s, unsigned int dir, size_t keep, const void *pkt,

@@ -6,11 +6,19 @@
 #define MQTTP_ANSWER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <haproxy/action-t.h>
 
 struct stream;
 struct mqa_session;
+
+/* The bytes that carry the MQTT packets <pkt, len> (len 0: none) to the
+ * client of session <ms> (NULL: plain) into <out, cap>: as they are for a
+ * plain client; for a WebSocket one, a binary frame then a close frame
+ * with <code> and <why>. Returns their length, 0 when they do not fit. */
+size_t mqa_answer_bytes(const struct mqa_session *ms, const void *pkt, size_t len,
+                        unsigned int code, const char *why, uint8_t *out, size_t cap);
 
 /* Sends the MQTT packets <pkt, len> (len 0: none) to the client of <s>,
  * in a WebSocket binary frame followed by a close frame when the client
@@ -24,18 +32,12 @@ enum act_return mqa_answer_close(struct stream *s, const struct mqa_session *ms,
  * frames of the opening handshake). */
 enum act_return mqa_answer_raw_close(struct stream *s, const void *msg, size_t len, int resp);
 
-/* Closes both sides of <s> after invalid bytes, the client getting
- * <pkt, len> (a DISCONNECT, or nothing) first; a WebSocket client gets it
- * in a binary frame, then a close frame with <code> and <why>. */
-void mqa_answer_abort(struct stream *s, const struct mqa_session *ms, const void *pkt, size_t len,
-                      unsigned int code, const char *why);
-
 /* Closes both sides of <s> after invalid bytes in direction <dir> (0 from
  * the client, 1 from the broker) of a plain MQTT stream, from a filter's
  * tcp_payload: the channel's bytes before buffer offset <keep> (the valid
  * packets) stay and are forwarded, the rest is dropped; the client gets
  * <pkt, len> (a DISCONNECT, or nothing) after the valid packets already on
- * their way to it. Returns how many bytes the channel's buffer grew by
+ * their way to it (the bytes of mqa_answer_bytes()). Returns how many bytes the channel's buffer grew by
  * (negative when it shrank), for the filter offsets. */
 long long mqa_answer_cut(struct stream *s, unsigned int dir, size_t keep, const void *pkt,
                          size_t len);

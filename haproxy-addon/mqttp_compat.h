@@ -122,6 +122,18 @@ static inline void mqa_chn_injected(struct stream *s, unsigned int dir, size_t l
 #define MQA_HAVE_CHN_TIMEOUTS 1
 #endif
 
+/* The request (<dir> 0) or response (<dir> 1) producer of <s> closed or
+ * failed: no more input comes. */
+static inline int mqa_input_closed(const struct stream *s, unsigned int dir)
+{
+#ifdef MQA_HAVE_CHN_TIMEOUTS
+	return !!((dir ? s->res.flags : s->req.flags) & (CF_SHUTR | CF_READ_ERROR));
+#else
+	return !!((dir ? s->scb : s->scf)->flags & (SC_FL_EOS | SC_FL_ABRT_DONE | SC_FL_ABRT_WANTED |
+	                                          SC_FL_ERROR));
+#endif
+}
+
 /* Walks every proxy of the configuration (defaults sections excluded);
  * needs <haproxy/proxy.h>. */
 #ifdef PR_O_TRANSP

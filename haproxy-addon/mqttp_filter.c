@@ -14,7 +14,8 @@
  * feeds what the fetches have not fed yet, then frames every later packet
  * both ways, answers invalid bytes, sets the idle timeouts from the keep
  * alive and caps the Topic Alias Maximum of the CONNECT and CONNACK. It
- * holds nothing.
+ * holds only a 5.0 CONNECT's bytes up to the end of its property block,
+ * and a client's bytes after its invalid packet while the DISCONNECT waits.
  */
 
 #include <string.h>
@@ -100,6 +101,114 @@ static int mqa_flt_start_analyze(struct stream *s, struct filter *f, struct chan
 	return 1;
 }
 
+/* How long a DISCONNECT waits for the end of the broker's packet in
+ * flight before the close goes without it. */
+#define MQA_ANSWER_GRACE_MS 5000
+
+static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session *ms,
+                          unsigned int dir);
+
+/* Where the broker's packet in flight ends, as a response channel offset,
+ * into *stop: where framing stands when none is in flight, the CONNACK's
+ * end when it just ended. Returns 0 when known, 1 while its fixed header
+ * is incomplete, -1 when the response is not framed (WebSocket, framing
+ * stopped): nothing says where a packet ends. */
+static int mqa_flt_res_stop(struct stream *s, struct mqa_session *ms, unsigned long long *stop)
+{
+	const struct mqa_dir *d = &ms->d[1];
+	unsigned long long end = mqa_chn_total(s, 1), base = end - c_data(&s->res), pos;
+	struct mqttp_parser tmp;
+	size_t used;
+
+	if (!d->started)
+		return 1;
+	if (d->ws || d->lost)
+		return -1;
+	if (d->framing == MQA_FR_NONE) {
+		*stop = d->pos;
+		return d->pp->status == MQTTP_NEED_MORE ? 1 : d->pp->status == MQTTP_DONE ? 0 : -1;
+	}
+	if (d->framing != MQA_FR_ON)
+		return -1;
+	*stop = d->at;
+	if (d->at == d->fpos)
+		return 0;
+	/* the rest of its fixed header, through a copy of the parser */
+	tmp = d->fr.p;
+	for (pos = d->fpos; !(tmp.have & MQTTP_HAVE_HEADER) && tmp.status == MQTTP_NEED_MORE &&
+	     pos >= base && pos < end; pos++) {
+		used = 0;
+		mqttp_feed(&tmp, b_peek(&s->res.buf, pos - base), 1, &used, NULL, NULL);
+	}
+	if (!(tmp.have & MQTTP_HAVE_HEADER))
+		return tmp.status == MQTTP_NEED_MORE ? 1 : -1;
+	*stop = d->at + tmp.header_len + tmp.remaining_length;
+	return 0;
+}
+
+/* The client's stream of WebSocket frames is between two frames and two
+ * MQTT packets with nothing left to forward: frames of our own may go. */
+static int mqa_flt_res_edge(struct stream *s, const struct mqa_session *ms)
+{
+	const struct mqa_dir *d = &ms->d[1];
+
+	return d->ws && d->framing == MQA_FR_ON && d->at == d->fpos && d->at_frame == d->at &&
+	       d->fpos == mqa_chn_total(s, 1) && !ci_data(&s->res);
+}
+
+/* The waiting answer goes now (<with> 0: the close without it): the
+ * response's bytes before buffer offset <keep> are forwarded, the rest
+ * dropped, the answer put after them, both sides closed. Returns how many
+ * bytes the channel's buffer grew by. */
+static long long mqa_flt_answer_now(struct stream *s, struct filter *f, struct mqa_session *ms,
+                                    size_t keep, int with)
+{
+	long long delta;
+
+	ms->ans_wait = 0;
+	s->res.analyse_exp = TICK_ETERNITY;
+	/* the client's bytes held since its invalid packet go too */
+	unregister_data_filter(s, &s->req, f);
+	delta = mqa_answer_cut(s, 1, keep, ms->ans, with ? ms->ans_len : 0);
+	flt_update_offsets(f, &s->res, (int)delta);
+	unregister_data_filter(s, &s->res, f);
+	return delta;
+}
+
+/* The response's tcp_payload while an answer waits: the broker's packet in
+ * flight is forwarded as its bytes come, then the answer goes right after
+ * its last byte [MQTT-3.2.0-1]. */
+static int mqa_flt_res_wait(struct stream *s, struct filter *f, struct channel *chn,
+                            struct mqa_session *ms, unsigned int offset, unsigned int len)
+{
+	unsigned long long start = mqa_chn_total(s, 1) - c_data(chn) + offset, stop = 0;
+	struct mqa_dir *d = mqa_session_dir(s, ms, 1, 0);
+	unsigned int keep, dropped;
+	long long delta;
+	int r;
+
+	if (d && d->started && d->framing == MQA_FR_NONE && d->pp->status == MQTTP_DONE)
+		mqa_flt_first(s, f, ms, 1);
+	r = mqa_flt_res_stop(s, ms, &stop);
+	if (r > 0 || (r == 0 && stop > start + len)) {
+		mqa_session_frame(s, ms, 1); /* stops before <stop>: its bytes are not all here */
+		return len;
+	}
+	keep = r == 0 && stop > start ? (unsigned int)(stop - start) : 0;
+	dropped = c_data(chn) - (offset + keep);
+	delta = mqa_flt_answer_now(s, f, ms, offset + keep, r == 0);
+	return (int)(keep + (delta + dropped));
+}
+
+/* A waiting answer whose grace is over: the close goes without it. */
+static void mqa_flt_check_timeouts(struct stream *s, struct filter *f)
+{
+	struct mqa_session *ms = f->ctx;
+
+	if (ms && ms->ans_wait && tick_is_expired(ms->ans_exp, now_ms))
+		mqa_flt_answer_now(s, f, ms, c_data(&s->res), 0);
+}
+
 /* Invalid bytes in direction <dir> after the first packet, found in the
  * <len> bytes at buffer offset <offset> that tcp_payload was given:
  * answered as a broker would (a 5.0 client gets DISCONNECT with the
@@ -115,12 +224,13 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	const struct mqttp_parser *first = ms->d[0].pp;
 	unsigned int version = first && (first->have & MQTTP_HAVE_VERSION) ? first->version : 0;
 	unsigned int reason = 0x82, code = 1002;
-	unsigned long long at, start;
+	unsigned long long at, start, cut;
 	unsigned int keep = 0;
 	long long delta, dropped;
 	const char *name;
-	uint8_t pkt[8];
-	size_t plen = 0;
+	uint8_t pkt[8], out[64];
+	size_t plen = 0, n;
+	int wsc = ms->ws_hs != MQA_WSH_NONE; /* the client speaks WebSocket */
 	char addr[64];
 	int e, ws, port;
 
@@ -135,19 +245,53 @@ static int mqa_flt_invalid(struct stream *s, struct filter *f, struct channel *c
 	port = mqa_client_addr(s, addr, sizeof(addr));
 	send_log(strm_fe(s), LOG_WARNING, "mqtt: client %s:%d closed: invalid bytes from the %s: %s\n",
 	         addr, port, dir ? "broker" : "client", name);
-	if (ms->ws_hs != MQA_WSH_NONE || ms->d[dir].ws) {
-		/* WebSocket: the frames around the invalid packet are dropped */
-		mqa_answer_abort(s, ms, pkt, plen, code, "invalid MQTT packet");
-		return 0;
-	}
 	/* the channel offset of the first byte tcp_payload was given */
 	start = mqa_chn_total(s, dir) - c_data(chn) + offset;
-	if (at > start)
-		keep = at - start < len ? (unsigned int)(at - start) : len;
+	/* WebSocket: no invalid byte passes, so the frame holding the invalid
+	 * packet's first byte goes with it (and the tail of a valid packet
+	 * that ends inside that frame) */
+	cut = ms->d[dir].ws ? ms->d[dir].at_frame : at;
+	if (cut > start)
+		keep = cut - start < len ? (unsigned int)(cut - start) : len;
 	dropped = c_data(chn) - (offset + keep);
-	delta = mqa_answer_cut(s, dir, offset + keep, pkt, plen);
+	if (dir && cut < start)
+		wsc = plen = 0; /* part of the frame or packet went: a bare close */
+	else if (dir && cut != at)
+		plen = 0; /* the MQTT stream stops inside a packet: a close frame alone */
+	if (!dir && (plen || wsc)) {
+		unsigned long long stop = 0;
+		int r;
+
+		mqa_session_frame(s, ms, 1); /* the broker's bytes not forwarded yet */
+		r = mqa_flt_res_stop(s, ms, &stop);
+		if (plen && !wsc &&
+		    (r > 0 || (r == 0 && (stop != mqa_chn_total(s, 1) || ci_data(&s->res))))) {
+			/* a broker's packet is in flight: the DISCONNECT waits
+			 * for its end, the client's bytes from the invalid
+			 * packet on are dropped, later ones held */
+			b_sub(&chn->buf, dropped);
+			mqa_chn_total_adjust(s, 0, -(long long)dropped);
+			flt_update_offsets(f, chn, -(int)dropped);
+			memcpy(ms->ans, pkt, plen);
+			ms->ans_len = (uint8_t)plen;
+			ms->ans_wait = 1;
+			ms->ans_exp = tick_add(now_ms, MS_TO_TICKS(MQA_ANSWER_GRACE_MS));
+			s->res.analyse_exp = tick_first(s->res.analyse_exp, ms->ans_exp);
+			task_wakeup(s->task, TASK_WOKEN_MSG);
+			return (int)keep;
+		}
+		if (wsc && !mqa_flt_res_edge(s, ms))
+			wsc = plen = 0; /* the broker's packet or frame in flight: a bare close */
+		else if (!wsc && r < 0)
+			plen = 0; /* nothing says where the broker's packets end */
+	}
+	n = plen;
+	if (wsc || plen)
+		n = mqa_answer_bytes(ms, pkt, plen, code, "invalid MQTT packet", out, sizeof(out));
+	unregister_data_filter(s, chn, f);
+	delta = mqa_answer_cut(s, dir, offset + keep, out, n);
 	flt_update_offsets(f, chn, (int)delta);
-	/* the valid packets, and the DISCONNECT put after them (broker's side) */
+	/* the valid packets, and the answer put after them (broker's side) */
 	return (int)(keep + (delta + dropped));
 }
 
@@ -173,38 +317,91 @@ static void mqa_flt_timeouts(struct stream *s, const struct mqa_flt_conf *conf,
 }
 
 /* Lowers the 5.0 Topic Alias Maximum of the first packet of <dir> still in
- * the channel to <cap> in place (two bytes, same length); a packet without
- * the property announces 0 and is left alone. Plain streams only: a
- * WebSocket client's bytes are masked. */
+ * the channel to <cap> in place (two bytes, same length; re-masked in a
+ * WebSocket client's frames); a packet without the property announces 0
+ * and is left alone. <blk, blk_len> is its property block, at <blk_off>
+ * in the packet. */
 static void mqa_flt_cap_alias(struct stream *s, struct mqa_session *ms, unsigned int dir,
                               const uint8_t *blk, uint32_t blk_off, uint32_t blk_len,
                               unsigned int cap)
 {
-	struct channel *chn = dir ? &s->res : &s->req;
-	struct mqa_dir *d = &ms->d[dir];
-	unsigned long long end = mqa_chn_total(s, dir), base = end - c_data(chn), at;
-	uint32_t len = (uint32_t)d->pp->header_len + d->pp->remaining_length;
 	size_t pos = 0;
-	uint8_t id;
+	uint8_t id, v[2];
 	uint32_t num;
 	const uint8_t *a, *b;
 	uint16_t alen, blen;
 
-	if (d->ws)
-		return;
 	while (mqttp_property_next(blk, blk_len, &pos, &id, &num, &a, &alen, &b, &blen) == 1) {
 		if (id != 0x22)
 			continue;
-		if (num <= cap)
-			return;
-		/* the packet ends at d->pos; its value's two bytes end at pos */
-		at = d->pos - len + blk_off + pos - 2;
-		if (at < base || at + 2 > end)
-			return;
-		*b_peek(&chn->buf, at - base) = (char)(cap >> 8);
-		*b_peek(&chn->buf, at + 1 - base) = (char)(cap & 0xff);
+		if (num > cap) {
+			v[0] = (uint8_t)(cap >> 8);
+			v[1] = (uint8_t)(cap & 0xff);
+			/* its value's two bytes end at pos */
+			mqa_session_put(s, ms, dir, blk_off + (uint32_t)pos - 2, v, 2);
+		}
 		return;
 	}
+}
+
+/* The Topic Alias Maximum cap of the filter <f>. */
+static unsigned int mqa_flt_cap(const struct filter *f)
+{
+	const struct mqa_flt_conf *conf = f->config->conf;
+
+	return conf && conf->topic_alias_max >= 0 ? (unsigned int)conf->topic_alias_max :
+	       mqa_options_topic_alias_max();
+}
+
+/* The client's 5.0 CONNECT as far as it came (d): once its property block
+ * is whole in the buffer, its Topic Alias Maximum is capped (returns 1);
+ * 0 while the block is not whole yet; -1 when there is nothing to cap (not
+ * 5.0, invalid, bytes gone). The block follows the fixed header and ten
+ * bytes: protocol name "MQTT", level, flags, keep alive [MQTT-3.1.2]. */
+static int mqa_flt_cap_connect(struct stream *s, struct filter *f, struct mqa_session *ms,
+                               const struct mqa_dir *d)
+{
+	const struct mqttp_parser *p = d->pp;
+	uint32_t at, len = 0, got;
+	const char *v;
+	int i;
+
+	if (p->status == MQTTP_ERROR || d->lost)
+		return -1;
+	if ((p->have & MQTTP_HAVE_VERSION) && p->version != MQTTP_V5)
+		return -1;
+	if (!(p->have & MQTTP_HAVE_KEEP_ALIVE))
+		return 0;
+	got = p->status == MQTTP_NEED_MORE ? p->offset : p->header_len + p->remaining_length;
+	at = (uint32_t)p->header_len + 10;
+	for (i = 0; ; i++) {
+		if (i == 4 || at + i >= got)
+			return i == 4 ? -1 : 0;
+		if (!mqa_session_bytes(s, ms, 0, at + i, 1, &v))
+			return -1;
+		len |= (uint32_t)((unsigned char)*v & 0x7f) << (7 * i);
+		if (!((unsigned char)*v & 0x80))
+			break;
+	}
+	at += i + 1;
+	if (at + len > got)
+		return 0;
+	if (!mqa_session_bytes(s, ms, 0, at, len, &v))
+		return -1;
+	mqa_flt_cap_alias(s, ms, 0, (const uint8_t *)v, at, len, mqa_flt_cap(f));
+	return 1;
+}
+
+/* The client's CONNECT is held until its property block is whole, so that
+ * its Topic Alias Maximum is capped before any of it goes: not past what
+ * the buffer holds, nor once the client's input closed (HAProxy up to
+ * 3.4.0 can lose what a filter holds then). */
+static int mqa_flt_hold_connect(struct stream *s, struct filter *f, struct channel *chn,
+                                struct mqa_session *ms, const struct mqa_dir *d)
+{
+	if (!d->started || d->framing != MQA_FR_NONE || mqa_flt_cap_connect(s, f, ms, d) != 0)
+		return 0;
+	return !mqa_input_closed(s, 0) && c_data(chn) < c_size(chn) - global.tune.maxrewrite;
 }
 
 /* The first packet of <dir> is complete and valid, still in the channel:
@@ -215,8 +412,7 @@ static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session
 	const struct mqa_flt_conf *conf = f->config->conf;
 	struct mqa_dir *d = &ms->d[dir];
 	uint32_t len = (uint32_t)d->pp->header_len + d->pp->remaining_length;
-	unsigned int cap = conf && conf->topic_alias_max >= 0 ? (unsigned int)conf->topic_alias_max :
-	                   mqa_options_topic_alias_max();
+	unsigned int cap = mqa_flt_cap(f);
 	unsigned int version = ms->d[0].pp ? ms->d[0].pp->version : 0;
 	struct mqttp_options opt;
 	struct mqttp_result r;
@@ -224,16 +420,9 @@ static void mqa_flt_first(struct stream *s, struct filter *f, struct mqa_session
 
 	mqa_options_get(&opt);
 	if (!dir) {
-		struct mqttp_connect c;
-
 		ms->keep_alive = d->pp->keep_alive;
 		mqa_flt_timeouts(s, conf, ms->keep_alive, 0);
-		if (version != MQTTP_V5 || !mqa_session_bytes(s, ms, 0, 0, len, &pkt))
-			return;
-		opt.checks = MQTTP_CHECK_FROM_CLIENT;
-		if (mqttp_decode_connect(pkt, len, &opt, &c, &r) == MQTTP_DONE)
-			mqa_flt_cap_alias(s, ms, 0, (const uint8_t *)pkt + c.props.block.off,
-			                  c.props.block.off, c.props.block.len, cap);
+		mqa_flt_cap_connect(s, f, ms, d);
 	} else {
 		struct mqttp_connack c;
 
@@ -274,13 +463,15 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 	 * output is sent, before the input that came with the close was
 	 * given here, and it is lost (fixed in 3.5-dev by e96a8b3d0) */
 	channel_dont_close(chn);
+	if (ms->ans_wait)
+		return dir ? mqa_flt_res_wait(s, f, chn, ms, offset, len) : 0;
 	d = mqa_session_dir(s, ms, dir, 0);
 	if (!d) {
 		mqa_flt_stop(s, f, chn);
 		return len;
 	}
 	if (!d->started || d->pp->status == MQTTP_NEED_MORE)
-		return len;
+		return !dir && mqa_flt_hold_connect(s, f, chn, ms, d) ? 0 : len;
 	if (d->framing == MQA_FR_NONE && d->pp->status == MQTTP_DONE)
 		mqa_flt_first(s, f, ms, dir);
 	switch (mqa_session_frame(s, ms, dir)) {
@@ -289,7 +480,6 @@ static int mqa_flt_tcp_payload(struct stream *s, struct filter *f, struct channe
 		break;
 	case MQA_FR_ERROR:
 		d->framing = MQA_FR_OFF; /* answered once */
-		unregister_data_filter(s, chn, f);
 		return mqa_flt_invalid(s, f, chn, ms, dir, offset, len);
 	}
 	return len;
@@ -327,6 +517,7 @@ static struct flt_ops mqa_flt_ops = {
 	.detach                = mqa_flt_detach,
 	.channel_start_analyze = mqa_flt_start_analyze,
 	.tcp_payload           = mqa_flt_tcp_payload,
+	.check_timeouts        = mqa_flt_check_timeouts,
 };
 
 /* Parses "filter mqtt [topic-alias-max <n>] [keepalive-timeout {on|off}]". */

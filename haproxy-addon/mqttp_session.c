@@ -627,6 +627,75 @@ static int mqa_ws_bytes(struct stream *s, const struct mqa_session *ms, unsigned
 	return 1;
 }
 
+/* Writes the MQTT bytes [off, off + len) of a WebSocket stream where its
+ * frames in the buffer carry them, masked again with each frame's key. */
+struct mqa_ws_put {
+	unsigned long long mqtt_off, want_off, want_len, put;
+	const uint8_t *src;
+};
+
+static void mqa_ws_put_cb(void *ctx, const struct mqttp_ws *ws, const struct mqttp_ws_event *ev)
+{
+	struct mqa_ws_put *k = ctx;
+	unsigned long long a, b, o;
+
+	if (ev->type != MQTTP_WS_EV_PAYLOAD || ws->opcode >= MQTTP_WS_CLOSE_FRAME)
+		return;
+	a = k->mqtt_off > k->want_off ? k->mqtt_off : k->want_off;
+	b = k->mqtt_off + ev->len < k->want_off + k->want_len ? k->mqtt_off + ev->len :
+	    k->want_off + k->want_len;
+	for (o = a; o < b; o++) {
+		uint8_t v = k->src[o - k->want_off];
+
+		/* ev->raw points into the channel's buffer: the byte as sent */
+		((uint8_t *)ev->raw)[o - k->mqtt_off] =
+			ws->masked ? (uint8_t)(v ^ ws->key[(ev->off + (o - k->mqtt_off)) & 3]) : v;
+		k->put++;
+	}
+	k->mqtt_off += ev->len;
+}
+
+int mqa_session_put(struct stream *s, const struct mqa_session *ms, unsigned int dir,
+                    uint32_t off, const uint8_t *v, uint32_t len)
+{
+	struct channel *chn = dir ? &s->res : &s->req;
+	unsigned long long total = mqa_chn_total(s, dir), base = total - c_data(chn);
+	unsigned long long pos, end = c_data(chn);
+	struct mqa_ws_put k = { 0 };
+	struct mqttp_ws_options wo;
+	struct mqttp_ws rd;
+	const char *b1, *b2;
+	size_t l1, l2, used;
+	enum mqttp_ws_status st;
+	uint32_t i;
+
+	if (!ms->d[dir].ws) {
+		if (off < base || off + (unsigned long long)len > total)
+			return 0;
+		for (i = 0; i < len; i++)
+			*b_peek(&chn->buf, off + i - base) = (char)v[i];
+		return 1;
+	}
+	if (base)
+		return 0; /* forwarded */
+	k.want_off = off;
+	k.want_len = len;
+	k.src = v;
+	mqttp_ws_options_default(&wo);
+	wo.role = dir ? MQTTP_WS_FROM_SERVER : MQTTP_WS_FROM_CLIENT;
+	wo.checks |= MQTTP_WS_CHECK_BINARY_ONLY;
+	mqttp_ws_init(&rd, &wo);
+	for (pos = dir ? 0 : ms->ws_head_len; pos < end && k.put < len; pos += used) {
+		if (b_getblk_nc(&chn->buf, &b1, &l1, &b2, &l2, pos, end - pos) < 1)
+			break;
+		used = 0;
+		st = mqttp_ws_feed(&rd, b1, l1, &used, mqa_ws_put_cb, &k);
+		if (st == MQTTP_WS_ERROR || st == MQTTP_WS_CLOSE || !used)
+			break;
+	}
+	return k.put == len;
+}
+
 int mqa_session_bytes(struct stream *s, const struct mqa_session *ms, unsigned int dir,
                       uint32_t off, uint32_t len, const char **ptr)
 {
@@ -694,6 +763,17 @@ void mqa_session_res_restart(struct mqa_session *ms)
 	ms->d[1].pos = 0;
 }
 
+/* Where the WebSocket frame holding the next byte of <d> starts, as a
+ * channel offset: d->fpos when the last one ended there. */
+static inline unsigned long long mqa_frame_start(const struct mqa_dir *d)
+{
+	const struct mqttp_ws *w = &d->fr.w.ws;
+
+	if (!d->ws || !(w->have & MQTTP_WS_HAVE_HEADER) || w->payload_off >= w->payload_len)
+		return d->fpos;
+	return d->fpos - w->offset + w->frame_start;
+}
+
 /* Counts the packet that <p> just ended. */
 static inline void mqa_count(struct mqa_dir *d, const struct mqttp_parser *p)
 {
@@ -723,6 +803,7 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 		if (!d->ws)
 			d->fr.p = d->p; /* goes on with the next packet */
 		d->fpos = d->at = d->pos;
+		d->at_frame = mqa_frame_start(d);
 		d->framing = MQA_FR_ON;
 	}
 	if (d->framing != MQA_FR_ON)
@@ -757,6 +838,7 @@ int mqa_session_frame(struct stream *s, struct mqa_session *ms, unsigned int dir
 			if (st == MQTTP_WS_DONE) {
 				mqa_count(d, &d->fr.w.mqtt);
 				d->at = d->fpos;
+				d->at_frame = mqa_frame_start(d);
 			} else if (st == MQTTP_WS_ERROR) {
 				d->framing = MQA_FR_ERROR;
 				break;

@@ -43,6 +43,7 @@ struct mqa_dir {
 	unsigned long long pos;      /* channel bytes fed to the first packet's parse */
 	unsigned long long fpos;     /* channel bytes framed (once framing) */
 	unsigned long long at;       /* channel offset of the packet being framed */
+	unsigned long long at_frame; /* WebSocket: that of the frame holding byte <at> (<at> when a frame starts there) */
 	unsigned long long pkts;     /* MQTT packets that ended, the first included */
 	unsigned long long bytes;    /* their MQTT bytes (WebSocket framing excluded) */
 	struct mqttp_parser *pp;     /* the first packet's parser: &p, or fr.w.mqtt */
@@ -104,6 +105,13 @@ struct mqa_session {
 	uint8_t ws_hs;                /* MQA_WSH_* */
 	uint8_t ws_err;               /* the client's frames: error or close */
 	uint32_t ws_head_len;         /* the client's HTTP head, once accepted */
+	/* an answer to the client waiting for the end of the broker's packet
+	 * in flight (mqttp_filter.c): never injected inside a packet */
+	unsigned long long ans_stop;  /* response channel offset it goes at; ~0: not known yet */
+	int ans_exp;                  /* tick: past it, the close goes without the answer */
+	uint8_t ans_wait;             /* an answer is waiting */
+	uint8_t ans_len;
+	uint8_t ans[8];
 	char ws_accept[MQTTP_WS_ACCEPT_LEN]; /* awaited from the broker */
 };
 
@@ -143,6 +151,12 @@ void mqa_session_frame_error(const struct mqa_session *ms, unsigned int dir, int
  * (zero-copy when contiguous in the buffer); 0 when no longer there. */
 int mqa_session_bytes(struct stream *s, const struct mqa_session *ms, unsigned int dir,
                       uint32_t off, uint32_t len, const char **ptr);
+
+/* Writes <v, len> over the bytes at offset <off> of the first packet of
+ * <dir> in the buffer (same length), masked again with the frame's key
+ * for a WebSocket client's frames; 0 when they are no longer all there. */
+int mqa_session_put(struct stream *s, const struct mqa_session *ms, unsigned int dir,
+                    uint32_t off, const uint8_t *v, uint32_t len);
 
 /* The request's first packet was replaced in place by <pkt, len> (a
  * rewrite): its state becomes the parse of the new bytes. */

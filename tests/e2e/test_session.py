@@ -20,6 +20,13 @@ a backend receives and when. What is checked (haproxy-addon/DESIGN.md):
                             packet type in random pieces passes byte-exact both ways
   shutw_after_connect       CONNECT (+ PUBLISH) followed at once by the client's shutdown(WR)
                             still reaches the broker (HAProxy <= 3.4.0 filter data loss)
+  disconnect_after_packet   a client's invalid packet while the broker's large PUBLISH is in
+                            flight: the DISCONNECT goes after the PUBLISH's last byte (section 5);
+                            one that never ends: a close without DISCONNECT after the 5 s grace
+  websocket_invalid_cut     a WebSocket client's invalid packet: the frames before the one that
+                            holds it reach the broker, the client gets DISCONNECT then a close frame
+  topic_alias_cap           Topic Alias Maximum 100 capped to 10 in a WebSocket client's masked
+                            CONNECT and in a plain CONNECT split inside its properties (section 3)
 
 The smoke subset (every HAProxy series) is everything but keepalive_timeouts, whose 60 s idle
 client runs on the full series only: each of the others takes a few seconds and goes through a
@@ -44,9 +51,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 from mqtttest import (DISCONNECT, SanitizerSuite, ScriptedBroker, add_asan_option,  # noqa: E402
                       broker_env, check, connect_packet, free_port, main, matrix_argv, mstr,
-                      packet, paho_client, paho_whoami, publish_full, publish_payload, raw_session,
-                      read_packet, read_text, recipe, recv_all, split_packets, vm_rss_kb)
+                      packet, paho_client, paho_whoami, publish_full, publish_payload, raw_session, recv_exact,
+                      read_packet, read_text, recipe, recv_all, split_packets, v5_props, vm_rss_kb)
 from mqtt_e2e import COUNTERS_FRONTEND, parse_counters  # noqa: E402
+from test_websocket import frame, handshake, read_head, server_frames  # noqa: E402
 
 
 class SessionSuite(SanitizerSuite):
@@ -762,6 +770,172 @@ def shutw_after_connect(env):
     lost_c, lost_p = lost()
     check(not lost_c and not lost_p, "CONNECTs the broker never got: %s; PUBLISHes it got: %s"
           % (lost_c or "none", "; ".join(lost_p) or "all"))
+
+
+# ---------------------------------------------------------------------------
+# 7. The answer waits for the end of the broker's packet in flight
+# ---------------------------------------------------------------------------
+
+@test(smoke=True)
+def disconnect_after_packet(env):
+    """a 5.0 client's invalid packet while a large PUBLISH comes slowly: the whole PUBLISH, then DISCONNECT"""
+    big = publish_full("slow/big", bytes(range(256)) * 800, 0, version=5)
+
+    def script(sock, conn):
+        sock.sendall(big[:1000])
+        time.sleep(0.5)
+        if b"stalled" in conn["data"]:
+            return   # the rest never comes: the grace of 5 s ends it
+        for i in range(1000, len(big), 20000):
+            sock.sendall(big[i:i + 20000])
+            time.sleep(0.05)
+
+    fake = ScriptedBroker(script=script)
+    lp = free_port()
+    env.haproxy_run(recipe="basic.cfg", env=broker_env([fake.port] * 3, lp), ports=[lp])
+    s = connect_sock(lp, 5)
+    try:
+        con = connect_packet("slow-big-v5", version=5)
+        s.sendall(con)
+        first = recv_exact(s, 5)   # the CONNACK
+        first += s.recv(100)        # the PUBLISH has started
+        s.sendall(packet(0x36, mstr("t") + b"\x00\x01\x00x"))  # QoS 3 [MQTT-3.3.1-4]
+        got, closed = recv_all(s, 8, first)
+    finally:
+        s.close()
+    pk, rest = split_packets(got)
+    check(closed is True and len(pk) == 3 and not rest and pk[1] == big and pk[2][0] == 0xE0
+          and pk[2][2] == 0x81, "got %d packets (%s), %d bytes left over, closed=%s: want the "
+          "CONNACK, the whole %d-byte PUBLISH, DISCONNECT 0x81"
+          % (len(pk), [(p[:1].hex(), len(p)) for p in pk], len(rest), closed, len(big)))
+    c = broker_side(fake, "slow-big-v5")
+    check(c is not None and c["data"] == con, "the broker got %r" % (c and c["data"][len(con):]))
+    # the broker's packet never ends: a close without DISCONNECT after the grace
+    s = connect_sock(lp, 5)
+    try:
+        s.sendall(connect_packet("stalled-v5", version=5))
+        first = recv_exact(s, 5) + s.recv(100)
+        s.sendall(packet(0x36, mstr("t") + b"\x00\x01\x00x"))
+        t0 = time.time()
+        got, closed = recv_all(s, 10, first)
+        dt = time.time() - t0
+    finally:
+        s.close()
+    check(closed is True and 4 <= dt <= 7 and got == first[:5] + big[:1000],
+          "stalled PUBLISH: closed=%s after %.1f s, got %d bytes (want the CONNACK and the "
+          "PUBLISH's 1000 bytes, a close at ~5 s)" % (closed, dt, len(got)))
+    fake.close()
+
+
+# ---------------------------------------------------------------------------
+# 8. WebSocket: invalid MQTT bytes cut at the frame
+# ---------------------------------------------------------------------------
+
+def ws_start(env, backend_port):
+    """websocket.cfg in front of the ws bridge to backend_port; its port."""
+    lp = free_port()
+    env.haproxy_run(recipe="websocket.cfg",
+                    env=broker_env([env.ws_bridge("wsb", backend_port)] * 3, lp), ports=[lp])
+    return lp
+
+
+def ws_client(lp, first, data):
+    """A WebSocket client sending the frame first (a CONNECT) after its
+    handshake, then data once the answer came: the MQTT bytes and the other
+    frames it got until the close, and whether the server closed."""
+    s = connect_sock(lp, 5)
+    try:
+        s.sendall(handshake())
+        head, rest = read_head(s)
+        check(" 101 " in head.splitlines()[0], "handshake: %r" % head)
+        s.sendall(first)
+        rest += s.recv(100)
+        s.sendall(data)
+        got, closed = recv_all(s, 4, rest)
+    finally:
+        s.close()
+    fr = server_frames(got)
+    return b"".join(p for op, p in fr if op in (0, 2)), [op for op, p in fr if op not in (0, 2)], closed
+
+
+@test(smoke=True)
+def websocket_invalid_cut(env):
+    """ws client's invalid packet: the frames before it reach the broker, DISCONNECT frame + close frame"""
+    fake = ScriptedBroker()
+    lp = ws_start(env, fake.port)
+    bad = []
+    pub = publish_full("t/ok", b"fine", 0, version=5)
+    qos3 = packet(0x36, mstr("t") + b"\x00\x01\x00x")
+    for cid, tail, want in (("ws-own-frame", frame(pub) + frame(qos3), pub),
+                            ("ws-shared-frame", frame(pub + qos3), b"")):
+        con = connect_packet(cid, version=5)
+        mq, ctl, closed = ws_client(lp, frame(con), tail)
+        pk, rest = split_packets(mq)
+        if not (closed and len(pk) == 2 and pk[1][:3] == b"\xe0\x01\x81" and ctl == [8]):
+            bad.append("%s: the client got MQTT %r, control frames %r, closed=%s: want CONNACK, "
+                       "DISCONNECT 0x81, a close frame" % (cid, [p.hex() for p in pk], ctl, closed))
+        c = broker_side(fake, cid)
+        if c is None or c["data"] != con + want:
+            bad.append("%s: the broker got %r after the CONNECT, want %r"
+                       % (cid, c and c["data"][len(con):], want))
+    fake.close()
+    check(not bad, "\n      ".join(bad))
+
+
+# ---------------------------------------------------------------------------
+# 9. Topic Alias Maximum capped for WebSocket clients and split CONNECTs
+# ---------------------------------------------------------------------------
+
+def alias_max(con):
+    """The Topic Alias Maximum (property 0x22) a 5.0 CONNECT announces."""
+    i = con.index(b"MQTT") + 8   # level, flags, keep alive; then a one-byte length here
+    return v5_props(con[i + 1:i + 1 + con[i]]).get(0x22)
+
+
+@test(smoke=True)
+def topic_alias_cap(env):
+    """Topic Alias Maximum 100 -> 10: a WebSocket client's masked CONNECT, a plain one split in its properties"""
+    fake = ScriptedBroker()
+    lp = ws_start(env, fake.port)
+    pp = free_port()
+    env.haproxy_run(KA_HEAD + "frontend plain\n    bind 127.0.0.1:%d\n    filter mqtt\n"
+                    "    default_backend b\nbackend b\n    server s1 127.0.0.1:%d\n" % (pp, fake.port),
+                    name="hap-plain", ports=[pp])
+    bad = []
+    props = b"\x11\x00\x00\x00\x0a\x22\x00\x64"   # session expiry 10, alias max 100
+    con = connect_packet("alias-ws", version=5, props=props)
+    ws_client(lp, frame(con[:9]) + frame(con[9:]), b"")
+    for cid, shut in (("alias-split", False), ("alias-split-shut", True)):
+        con = connect_packet(cid, version=5, props=props)
+        s = connect_sock(pp, 5)
+        try:
+            s.sendall(con[:con.index(b"\x22\x00\x64") + 1])   # cut inside the properties
+            time.sleep(0.2)
+            s.sendall(con[con.index(b"\x22\x00\x64") + 1:])
+            if shut:
+                s.shutdown(socket.SHUT_WR)
+            recv_all(s, 1)
+        finally:
+            s.close()
+    # half a CONNECT, then the client's close: what was held goes at once
+    half = connect_packet("alias-half", version=5, props=props)
+    half = half[:half.index(b"\x22\x00\x64") + 1]
+    s = connect_sock(pp, 5)
+    s.sendall(half)
+    s.shutdown(socket.SHUT_WR)
+    recv_all(s, 1)
+    s.close()
+    if not any(c["data"] == half for c in fake.conns):
+        bad.append("half a CONNECT then a close: the broker never got the half")
+    for cid in ("alias-ws", "alias-split", "alias-split-shut"):
+        c = broker_side(fake, cid)
+        pk, _ = split_packets(c["data"] if c else b"")
+        got = alias_max(pk[0]) if pk else None
+        if got != 10:
+            bad.append("%s: the broker saw Topic Alias Maximum %r, want 10 (%s)"
+                       % (cid, got, pk[0].hex() if pk else "no CONNECT"))
+    fake.close()
+    check(not bad, "\n      ".join(bad))
 
 
 def extra_args(ap):
